@@ -1,0 +1,182 @@
+"""The `workbench` command line (DESIGN.md §6).
+
+Start-up must stay well under a second, so this module imports only click and the standard library
+at the top; every command imports what it needs when it runs. Errors a user can act on are
+`WorkbenchError`s: one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from workbench import __version__
+from workbench.core.errors import WorkbenchError
+
+EXIT_OK, EXIT_BAR_NOT_MET, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class WorkbenchGroup(click.Group):
+    """A group whose first argument may be a project path instead of a command.
+
+    `workbench demo.pwb` opens the GUI on that project; `workbench new …` runs a command.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            ctx.meta["workbench.project"] = args[0]
+            args = args[1:]
+        return super().parse_args(ctx, args)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print one line on stderr and exit."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(
+    cls=WorkbenchGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Open the sample project with the offline echo provider (synthetic responses).",
+)
+@click.option(
+    "--selftest",
+    is_flag=True,
+    help="Start headless, open the sample project, run a few echo cells, quit (for installers).",
+)
+@click.option("--read-only", is_flag=True, help="Open the project read-only.")
+@click.version_option(__version__, prog_name="workbench")
+@click.pass_context
+def cli(ctx: click.Context, demo: bool, selftest: bool, read_only: bool) -> None:
+    """Prompt Workbench: versioned prompts, side-by-side model runs, eval sets and exports.
+
+    Run `workbench [PROJECT]` to open the desktop app, or one of the commands below.
+    PROJECT may be a .pwb project file or a .yaml bundle (loaded into a temporary project).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    project = ctx.meta.get("workbench.project")
+    from workbench.app import start_gui  # lazy: pulls in Qt
+
+    sys.exit(start_gui(project=project, demo=demo, selftest=selftest, read_only=read_only))
+
+
+@cli.command()
+@click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--from",
+    "bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Create it from this text bundle (.yaml).",
+)
+@click.option("--name", help="Project name (default: the bundle's name or the file name).")
+def new(project: Path, bundle: Path | None, name: str | None) -> None:
+    """Create a project file, empty or from a bundle."""
+    from workbench.services.projects import create_project
+
+    created = create_project(project, bundle=bundle, name=name)
+    click.echo(f"created {project} ({created})")
+
+
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def info(project: Path, as_json: bool) -> None:
+    """Show prompts, versions, labels, datasets and runs."""
+    from workbench.services.projects import open_project, project_info
+
+    with open_project(project, read_only=True) as proj:
+        data = project_info(proj)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['name']}  ({data['path']}, schema v{data['schema_version']})")
+    click.echo("Prompts:")
+    for p in data["prompts"]:
+        labels = ", ".join(f"{k}→v{v}" for k, v in p["labels"].items()) or "no labels"
+        click.echo(f"  {p['name']}: {p['versions']} version(s), latest v{p['latest']}; {labels}")
+    click.echo("Datasets:")
+    for d in data["datasets"]:
+        click.echo(f"  {d['name']}: {d['examples']} example(s)")
+    runs = data.get("runs", [])
+    click.echo(f"Runs: {len(runs)}")
+    for r in runs[-5:]:
+        click.echo(f"  #{r['id']} {r['status']} {r['done']}/{r['cells']} cells, {r['created_at']}")
+
+
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def check(project: Path, as_json: bool) -> None:
+    """Integrity report (SQLite checks and our invariants). Never modifies the file."""
+    from workbench.storage.check import check_project
+
+    report = check_project(project)
+    if as_json:
+        echo_json({"ok": report.ok, "problems": report.problems})
+    elif report.ok:
+        click.echo(f"{project}: ok")
+    else:
+        for problem in report.problems:
+            click.echo(f"{project}: {problem}")
+    sys.exit(EXIT_OK if report.ok else EXIT_BAR_NOT_MET)
+
+
+@cli.group()
+def bundle() -> None:
+    """Convert between a project file and its text bundle (.yaml)."""
+
+
+@bundle.command("export")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Bundle file to write (- for stdout).",
+)
+def bundle_export(project: Path, output: Path) -> None:
+    """Write the project as a git-friendly text bundle."""
+    from workbench.services.projects import export_bundle_text, open_project
+    from workbench.storage.files import write_text_atomic
+
+    with open_project(project, read_only=True) as proj:
+        text = export_bundle_text(proj)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user errors into one line and exit code 2."""
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        fail("aborted", 130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except WorkbenchError as exc:
+        fail(exc.user_message, exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    sys.exit(EXIT_OK)

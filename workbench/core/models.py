@@ -1,0 +1,277 @@
+"""Domain types shared by every layer. Pure data: no I/O, no Qt, no SQL.
+
+`extra="forbid"` everywhere so a typo in a bundle (``temprature:``) is an error naming the field
+rather than a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workbench.core.hashing import content_hash
+from workbench.core.templates import NAME as VARIABLE_NAME
+from workbench.core.templates import variables_of
+
+BUNDLE_FORMAT_VERSION = 1
+
+# Expectation types, named as promptfoo names them where the two overlap.
+EXPECTATION_TYPES = (
+    "equals",
+    "contains",
+    "icontains",
+    "not-contains",
+    "not-icontains",
+    "starts-with",
+    "regex",
+    "not-regex",
+    "is-json",
+    "contains-json",
+    "is-valid-json-schema",
+    "min-length",
+    "max-length",
+    "cost",
+    "latency",
+    "llm-rubric",
+)
+ExpectationType = Literal[
+    "equals",
+    "contains",
+    "icontains",
+    "not-contains",
+    "not-icontains",
+    "starts-with",
+    "regex",
+    "not-regex",
+    "is-json",
+    "contains-json",
+    "is-valid-json-schema",
+    "min-length",
+    "max-length",
+    "cost",
+    "latency",
+    "llm-rubric",
+]
+
+DEFAULT_MAX_TOKENS = 1024
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Message(Strict):
+    """One turn of a prompt template; content may hold ``{{variables}}``."""
+
+    role: Literal["user", "assistant"]
+    content: str
+    cache: bool = Field(
+        default=False,
+        description="Mark the prompt prefix up to and including this message for prompt caching.",
+    )
+
+
+class Params(Strict):
+    """Model parameters stored with a version. Only non-None sampling params are sent."""
+
+    model: str = Field(min_length=1)
+    max_tokens: int = Field(default=DEFAULT_MAX_TOKENS, ge=1, le=1_000_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=1.0)
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=1)
+    stop_sequences: list[str] = Field(default_factory=list)
+    cache_system: bool = Field(
+        default=False, description="Put cache_control on the system prompt (prompt caching)."
+    )
+
+    def sampling_params(self) -> dict[str, Any]:
+        """temperature/top_p/top_k that were set, for sending (capabilities may drop some)."""
+        out: dict[str, Any] = {}
+        for key in ("temperature", "top_p", "top_k"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class PromptContent(Strict):
+    """The part of a version that defines its identity (hashed); the note is not part of it."""
+
+    system: str = ""
+    messages: list[Message] = Field(min_length=1)
+    params: Params
+
+    @field_validator("messages")
+    @classmethod
+    def _first_is_user(cls, messages: list[Message]) -> list[Message]:
+        if messages and messages[0].role != "user":
+            raise ValueError("the first message must have role 'user'")
+        return messages
+
+    def identity(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=False)
+
+    def content_hash(self) -> str:
+        return content_hash(self.identity())
+
+    def variables(self) -> list[str]:
+        return variables_of([self.system, *(m.content for m in self.messages)])
+
+    def texts(self) -> list[str]:
+        return [self.system, *(m.content for m in self.messages)]
+
+
+class PromptVersion(PromptContent):
+    """An immutable, numbered version of a prompt."""
+
+    version: int = Field(ge=1)
+    note: str = ""
+    created_at: dt.datetime | None = None
+
+    def content(self) -> PromptContent:
+        return PromptContent(system=self.system, messages=self.messages, params=self.params)
+
+    @property
+    def hash(self) -> str:
+        return self.content().content_hash()
+
+
+class Label(Strict):
+    """A movable pointer from a name (``production``, ``staging``) to a version number."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    version: int = Field(ge=1)
+
+
+class Prompt(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    labels: dict[str, int] = Field(default_factory=dict)
+    versions: list[PromptVersion] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _versions_consistent(self) -> Prompt:
+        numbers = [v.version for v in self.versions]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("version numbers must be unique within a prompt")
+        for label, number in self.labels.items():
+            if number not in numbers:
+                raise ValueError(f"label '{label}' points at version {number}, which does not exist")
+        return self
+
+    def latest(self) -> PromptVersion | None:
+        return max(self.versions, key=lambda v: v.version) if self.versions else None
+
+
+class Expectation(Strict):
+    """What a good output satisfies; `type` uses promptfoo's assertion names."""
+
+    type: ExpectationType
+    value: Any = None
+    threshold: float | None = None
+    weight: float = Field(default=1.0, ge=0.0)
+
+
+class Example(Strict):
+    """One row of a dataset: variable values plus tags, a note and expectations."""
+
+    vars: dict[str, str] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    note: str = ""
+    expect: list[Expectation] = Field(default_factory=list)
+
+    @field_validator("vars", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        # YAML turns `count: 3` into an int; templates only ever see text.
+        if isinstance(value, dict):
+            return {
+                str(k): ("" if v is None else v if isinstance(v, str) else str(v))
+                for k, v in value.items()
+            }
+        return value
+
+    @field_validator("vars")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for key in value:
+            if not re.fullmatch(VARIABLE_NAME, key):
+                raise ValueError(f"'{key}' is not a valid variable name (letters, digits, _ . -)")
+        return value
+
+
+class Dataset(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    examples: list[Example] = Field(default_factory=list)
+
+
+class Model(Strict):
+    """A callable model and its limits; ids are data, never code."""
+
+    id: str = Field(min_length=1)
+    display_name: str = ""
+    tier: str = ""
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    rejected_params: list[str] = Field(
+        default_factory=list,
+        description="Sampling params this model refuses (not sent; the UI says why).",
+    )
+
+
+class PriceRow(Strict):
+    """USD per million tokens for one model from a date on."""
+
+    model: str = Field(min_length=1)
+    effective_from: dt.date
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write_5m: float = Field(ge=0)
+    cache_write_1h: float = Field(ge=0)
+    cache_read: float = Field(ge=0)
+    batch_discount: float = Field(default=0.5, ge=0, le=1)
+    long_context_threshold: int | None = Field(
+        default=None, description="Above this many input tokens every token uses the long rates."
+    )
+    long_context_input: float | None = None
+    long_context_output: float | None = None
+    source: str = ""
+
+
+class Settings(Strict):
+    """Project settings kept in bundles (never secrets)."""
+
+    default_concurrency: int = Field(default=8, ge=1, le=256)
+    base_url: str | None = None
+    min_pass_rate: float = Field(default=0.8, ge=0, le=1)
+    max_p95_latency_s: float = Field(default=10.0, gt=0)
+
+
+class Bundle(Strict):
+    """The git-friendly text form of a project (``*.yaml``)."""
+
+    workbench: Literal[1] = 1
+    name: str = Field(min_length=1)
+    description: str = ""
+    settings: Settings = Field(default_factory=Settings)
+    models: list[Model] = Field(default_factory=list)
+    prompts: list[Prompt] = Field(default_factory=list)
+    datasets: list[Dataset] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Bundle:
+        for kind, names in (
+            ("prompt", [p.name for p in self.prompts]),
+            ("dataset", [d.name for d in self.datasets]),
+            ("model", [m.id for m in self.models]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {kind} name(s): {', '.join(dupes)}")
+        return self

@@ -1,0 +1,90 @@
+"""Opening and creating projects for the CLI and the GUI.
+
+A PROJECT argument may be a `.pwb` file or a `.yaml` bundle; a bundle is loaded into a temporary
+project so CI can run evals straight from files kept in git.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import ProjectFileError
+from workbench.storage.bundle import export_bundle, import_bundle
+from workbench.storage.bundle_file import dump_bundle, load_bundle
+from workbench.storage.project import Project
+
+BUNDLE_SUFFIXES = (".yaml", ".yml")
+
+
+def is_bundle_path(path: Path) -> bool:
+    return Path(path).suffix.lower() in BUNDLE_SUFFIXES
+
+
+def create_project(path: Path, *, bundle: Path | None = None, name: str | None = None) -> str:
+    """Create `path` (empty or from a bundle); returns a short summary of what it holds."""
+    path = Path(path)
+    if path.exists():
+        raise ProjectFileError(
+            f"{path} already exists.", hint="Choose another name or delete the file first."
+        )
+    loaded = load_bundle(bundle) if bundle is not None else None
+    project_name = name or (loaded.name if loaded else path.stem)
+    with Project.create(path, project_name) as project:
+        if loaded is not None:
+            import_bundle(project, loaded.model_copy(update={"name": project_name}))
+        prompts = len(project.prompts.list())
+        datasets = len(project.datasets.list())
+    return f"{prompts} prompt(s), {datasets} dataset(s)"
+
+
+@contextlib.contextmanager
+def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
+    """Open a project file, or load a bundle into a temporary project that vanishes afterwards."""
+    path = Path(path)
+    if is_bundle_path(path):
+        bundle = load_bundle(path)
+        with (
+            tempfile.TemporaryDirectory(prefix="workbench-") as tmp,
+            Project.create(Path(tmp) / f"{path.stem}.pwb", bundle.name) as project,
+        ):
+            import_bundle(project, bundle)
+            yield project
+        return
+    with Project.open(path, read_only=read_only) as project:
+        yield project
+
+
+def export_bundle_text(project: Project) -> str:
+    """The project as bundle YAML text (deterministic)."""
+    return dump_bundle(export_bundle(project))
+
+
+def project_info(project: Project) -> dict[str, Any]:
+    """What `workbench info` shows: prompts, versions, labels, datasets, runs."""
+    prompts = []
+    for prompt in project.prompts.list():
+        latest = prompt.latest()
+        prompts.append(
+            {
+                "name": prompt.name,
+                "versions": len(prompt.versions),
+                "latest": latest.version if latest else None,
+                "labels": dict(sorted(prompt.labels.items())),
+            }
+        )
+    datasets = [{"name": d.name, "examples": len(d.examples)} for d in project.datasets.list()]
+    runs_repo = getattr(project, "runs", None)
+    runs = runs_repo.summaries() if runs_repo is not None else []
+    return {
+        "name": project.name,
+        "path": str(project.path),
+        "schema_version": project.schema_version,
+        "read_only": project.read_only,
+        "prompts": prompts,
+        "datasets": datasets,
+        "runs": runs,
+    }
