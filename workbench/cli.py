@@ -164,6 +164,127 @@ def bundle_export(project: Path, output: Path) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
+def _split_csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--prompt", "prompts", multiple=True, help="NAME[@VER|@LABEL]; repeat for several versions."
+)
+@click.option("--dataset", help="Dataset whose examples to run.")
+@click.option("--tags", help="Only examples with one of these tags (comma-separated).")
+@click.option("--models", help="Comma-separated model ids (default: each version's own model).")
+@click.option(
+    "--repeat",
+    "repeats",
+    type=click.IntRange(1, 100),
+    default=1,
+    show_default=True,
+    help="Samples per cell.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    help="Calls in flight (default: the project setting).",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    help="Refuse a plan estimated above USD, and stop when spend reaches it.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Always call the model, even for a request answered before."
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["anthropic", "echo"]),
+    default="anthropic",
+    show_default=True,
+    help="echo = offline, returns the rendered prompt.",
+)
+@click.option(
+    "--resume",
+    "resume_id",
+    type=int,
+    help="Resume run ID: run only its missing, failed or cancelled cells.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=600,
+    show_default=True,
+    help="Seconds allowed per attempt.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show the plan (cells, tokens, estimated cost) and stop."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON summary with the run id and totals."
+)
+def run(
+    project: Path,
+    prompts: tuple[str, ...],
+    dataset: str | None,
+    tags: str | None,
+    models: str | None,
+    repeats: int,
+    concurrency: int | None,
+    budget: float | None,
+    no_cache: bool,
+    provider: str,
+    resume_id: int | None,
+    timeout: float,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Run prompt versions x examples x models and log every call."""
+    from workbench.cli_run import execute_run_command
+
+    code = execute_run_command(
+        project=project,
+        prompts=list(prompts),
+        dataset=dataset,
+        tags=_split_csv(tags),
+        models=_split_csv(models),
+        repeats=repeats,
+        concurrency=concurrency,
+        budget=budget,
+        use_cache=not no_cache,
+        provider_name=provider,
+        resume_id=resume_id,
+        timeout=timeout,
+        dry_run=dry_run,
+        as_json=as_json,
+    )
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--run", "run_id", type=int, help="Only this run (default: every logged call).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def report(project: Path, run_id: int | None, as_json: bool) -> None:
+    """Latency p50/p95, tokens, cost, errors and cache hits per model and prompt version."""
+    from workbench.services.analytics import run_report
+    from workbench.services.projects import open_project
+
+    with open_project(project, read_only=True) as proj:
+        if run_id is not None:
+            proj.runs.get_run(run_id)  # a clear error for an unknown run
+        rows = run_report(proj, run_id)
+    if as_json:
+        echo_json({"run": run_id, "groups": rows})
+        return
+    if not rows:
+        click.echo("no calls logged yet")
+        return
+    from workbench.services.formatting import format_report
+
+    click.echo(format_report(rows))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line and exit code 2."""
     try:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.models import Model
 
 ErrorType = Literal[
@@ -39,6 +40,17 @@ OnText = Callable[[str], None]
 """Called with each streamed text delta, in order."""
 OnBackoff = Callable[[str, float, str], None]
 """Called as ``on_backoff(model, delay_s, reason)`` just before sleeping for a retry."""
+
+
+class ProviderError(WorkbenchError):
+    """A provider request other than a model call (e.g. listing models) failed.
+
+    :param error_type: one of ERROR_TYPES
+    """
+
+    def __init__(self, message: str, *, error_type: str, hint: str | None = None) -> None:
+        self.error_type = error_type
+        super().__init__(message, hint=hint)
 
 
 def error_type_for_status(status: int) -> str:
@@ -140,7 +152,8 @@ class CallResult:
     :param ttft_ms: from just before sending to the first text delta (successful attempt)
     :param latency_ms: from just before sending to the end of the message (successful attempt)
     :param total_ms: from the first attempt's start to the end, retries and waits included
-    :param partial_text: text streamed by the last failed attempt; diagnostic only
+    :param partial_text: text streamed by the latest failed attempt that streamed any (kept
+        on a successful retry too); diagnostic only, never part of ``text``
     :param request_id: the final attempt's request id
     """
 

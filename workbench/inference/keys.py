@@ -14,6 +14,8 @@ from workbench.core.errors import WorkbenchError
 KEYRING_SERVICE = "prompt-workbench"
 KEYRING_USERNAME = "anthropic-api-key"
 ENV_VAR = "ANTHROPIC_API_KEY"
+# Set (to anything but "" or "0") to ignore the OS keyring, e.g. in tests and CI.
+NO_KEYRING_ENV_VAR = "WORKBENCH_NO_KEYRING"
 
 
 class MissingApiKey(WorkbenchError):
@@ -31,6 +33,8 @@ class MissingApiKey(WorkbenchError):
 
 def keyring_available() -> tuple[bool, str]:
     """Whether a real keyring backend exists, and a short description for the UI."""
+    if os.environ.get(NO_KEYRING_ENV_VAR, "") not in ("", "0"):
+        return False, f"the keyring is turned off ({NO_KEYRING_ENV_VAR} is set)"
     try:
         import keyring
         from keyring.backends import chainer, fail

@@ -228,7 +228,9 @@ def _coerce_option(name: str, value: Any) -> Any:
     if name == "faults":
         return tuple(f if isinstance(f, FaultSpec) else FaultSpec.from_dict(f) for f in value)
     if name == "models":
-        return tuple(m if isinstance(m, ModelInfo) else ModelInfo.from_raw(m, i) for i, m in enumerate(value))
+        return tuple(
+            m if isinstance(m, ModelInfo) else ModelInfo.from_raw(m, i) for i, m in enumerate(value)
+        )
     if name == "model_latency":
         return {m: lat if isinstance(lat, Latency) else Latency(**lat) for m, lat in value.items()}
     if name in ("ttft_ms", "token_interval_ms", "max_hang_s"):

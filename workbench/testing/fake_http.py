@@ -41,7 +41,9 @@ class Request:
     keep_alive: bool
 
 
-async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Request | None:
+async def read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> Request | None:
     """Read the next request on a connection; ``None`` when the client closed it cleanly."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -54,7 +56,9 @@ async def read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     body = await _read_body(reader, headers)
     path, _, query = target.partition("?")
-    return Request(method, path, dict(parse_qsl(query)), headers, body, _keep_alive(version, headers))
+    return Request(
+        method, path, dict(parse_qsl(query)), headers, body, _keep_alive(version, headers)
+    )
 
 
 def _parse_head(head: str) -> tuple[str, str, str, dict[str, str]]:
@@ -132,14 +136,18 @@ def response_head(status: int, headers: Headers, *, keep_alive: bool) -> bytes:
 
 def full_response(status: int, headers: Headers, body: bytes, *, keep_alive: bool) -> bytes:
     """A complete fixed-length response, ready for one ``write``."""
-    head = response_head(status, [*headers, ("content-length", str(len(body)))], keep_alive=keep_alive)
+    head = response_head(
+        status, [*headers, ("content-length", str(len(body)))], keep_alive=keep_alive
+    )
     return head + body
 
 
 def json_response(status: int, payload: Any, headers: Headers = (), *, keep_alive: bool) -> bytes:
     """A complete JSON response."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    return full_response(status, [("content-type", "application/json"), *headers], body, keep_alive=keep_alive)
+    return full_response(
+        status, [("content-type", "application/json"), *headers], body, keep_alive=keep_alive
+    )
 
 
 def chunk(data: bytes) -> bytes:

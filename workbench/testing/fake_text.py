@@ -17,7 +17,16 @@ from functools import lru_cache
 from typing import Any
 
 CHARS_PER_TOKEN = 4
-_SEED_KEYS = ("model", "system", "messages", "temperature", "top_p", "top_k", "tools", "tool_choice")
+_SEED_KEYS = (
+    "model",
+    "system",
+    "messages",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+)
 _ECHO_WORDS = 5
 _VOCABULARY = (
     "the", "model", "prompt", "answer", "a", "clear", "short", "result", "we", "can", "see",
@@ -199,7 +208,9 @@ class PromptCache:
             return InputUsage(total)
         read_chars = next((c for key, c in reversed(breakpoints) if key in self._seen), 0)
         read = estimate_tokens(read_chars) if read_chars else 0
-        written = estimate_tokens(breakpoints[-1][1]) - read if breakpoints[-1][1] > read_chars else 0
+        written = (
+            estimate_tokens(breakpoints[-1][1]) - read if breakpoints[-1][1] > read_chars else 0
+        )
         self._remember(key for key, _ in breakpoints)
         return InputUsage(max(0, total - read - written), written, read)
 

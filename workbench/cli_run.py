@@ -1,0 +1,181 @@
+"""`workbench run`: plan, check the budget, execute with a progress line, print a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workbench.core.errors import BadInput
+from workbench.core.records import CallRecord, Cell
+from workbench.services.formatting import format_table, usd
+from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class TerminalProgress:
+    """A one-line progress display on a terminal, at most ~10 updates a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last = 0.0
+
+    def on_progress(self, p: Progress) -> None:
+        now = time.monotonic()
+        final = p.status != "running"
+        if not self.enabled or (now - self._last < 0.1 and not final):
+            return
+        self._last = now
+        eta = p.eta_s
+        eta_text = f" ETA {eta:.0f}s" if eta else ""
+        line = (
+            f"\r{p.done}/{p.total} done, {p.errors} errors, {p.cached} cached, "
+            f"{p.in_flight} in flight, ${p.spend_usd:.4f}{eta_text}   "
+        )
+        click.echo(line, nl=final, err=True)
+
+    def on_cell_started(self, cell: Cell) -> None:
+        pass
+
+    def on_cell_text(self, cell_id: int, delta: str) -> None:
+        pass
+
+    def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
+        pass
+
+
+def _plan_table(plan_dict: dict[str, Any]) -> str:
+    rows = [
+        [m, str(e["cells"]), str(e["input_tokens"]), str(e["output_tokens"]), usd(e["cost_usd"])]
+        for m, e in plan_dict["estimates"].items()
+    ]
+    return format_table(["model", "cells", "est. input tok", "est. output tok", "est. cost"], rows)
+
+
+def _install_sigint(engine: RunEngine) -> None:
+    # First Ctrl+C cancels gracefully (finished calls are kept, the run is resumable).
+    def handler(signum: int, frame: object) -> None:
+        click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
+        engine.cancel("cancelled from the keyboard")
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def execute_run_command(
+    *,
+    project: Path,
+    prompts: list[str],
+    dataset: str | None,
+    tags: list[str],
+    models: list[str],
+    repeats: int,
+    concurrency: int | None,
+    budget: float | None,
+    use_cache: bool,
+    provider_name: str,
+    resume_id: int | None,
+    timeout: float,
+    dry_run: bool,
+    as_json: bool,
+) -> int:
+    from workbench.inference import make_provider
+    from workbench.services.planner import make_plan
+    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.projects import open_project
+    from workbench.services.run_service import resume_run, start_run
+
+    if resume_id is None and (not prompts or not dataset):
+        raise BadInput("--prompt and --dataset are required (or --resume RUN_ID)", field="run")
+    with open_project(project, read_only=dry_run) as proj:
+        options = RunOptions(
+            concurrency=concurrency or proj.settings.default_concurrency,
+            budget_usd=budget,
+            use_cache=use_cache,
+            timeout_s=timeout,
+        )
+        plan = None
+        if resume_id is None:
+            assert dataset is not None
+            plan = make_plan(
+                proj,
+                prompts=prompts,
+                dataset=dataset,
+                models=models or None,
+                tags=tags,
+                repeats=repeats,
+                catalog=model_catalog(proj),
+                prices=price_table(proj),
+            )
+            if not plan.ok:
+                for problem in plan.problems[:20]:
+                    click.echo(f"error: {problem}", err=True)
+                raise BadInput(
+                    f"{len(plan.problems)} problem(s) in the run plan; nothing was sent",
+                    hint="Fix the examples or the prompt, then run again.",
+                )
+            for warning in plan.warnings:
+                click.echo(f"warning: {warning}", err=True)
+            estimate = plan.estimated_cost
+            if not as_json:
+                click.echo(_plan_table(plan.to_dict()), err=True)
+            if budget is not None and estimate is not None and estimate > budget:
+                raise BadInput(
+                    f"the estimated cost {usd(estimate)} exceeds the budget ${budget:.2f}",
+                    field="--budget",
+                    hint="Raise --budget, or run fewer examples, models or repeats.",
+                )
+            if dry_run:
+                if as_json:
+                    click.echo(json.dumps({"plan": plan.to_dict()}, indent=2))
+                return EXIT_OK
+        provider = make_provider(provider_name)
+        listener = TerminalProgress(enabled=sys.stderr.isatty() and not as_json)
+
+        async def go() -> RunOutcome:
+            try:
+                if plan is not None:
+                    return await start_run(
+                        proj,
+                        plan,
+                        provider,
+                        options=options,
+                        listener=listener,
+                        engine_ready=_install_sigint,
+                    )
+                assert resume_id is not None
+                return await resume_run(
+                    proj,
+                    resume_id,
+                    provider,
+                    options=options,
+                    listener=listener,
+                    engine_ready=_install_sigint,
+                )
+            finally:
+                await provider.aclose()
+
+        outcome = asyncio.run(go())
+    summary = {
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "totals": outcome.totals,
+        "estimated_cost_usd": plan.estimated_cost if plan else None,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        t = outcome.totals
+        click.echo(
+            f"run #{outcome.run_id} {outcome.status}: {t['done']}/{t['cells']} cells, "
+            f"{t['errors']} errors, {t['cached']} cached, spend {usd(t['spend_usd'])}, "
+            f"{t['elapsed_s']:.1f}s" + (f" — {outcome.reason}" if outcome.reason else "")
+        )
+    return EXIT_OK if outcome.status == "done" else EXIT_FAILED

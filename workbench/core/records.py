@@ -1,0 +1,94 @@
+"""Plain records of runs and calls as they cross from the run engine to storage.
+
+Dataclasses, not pydantic: a run writes thousands of them and their fields are already checked by
+whoever builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RUN_STATUSES = ("running", "done", "cancelled", "interrupted", "failed")
+CELL_STATUSES = ("pending", "done", "error", "cancelled")
+
+
+@dataclass(slots=True)
+class CellSpec:
+    """One planned cell: a prompt version × example × model × repeat."""
+
+    version_id: int
+    example_id: int | None
+    example_vars: dict[str, str]
+    model: str
+    repeat: int
+    position: int
+
+
+@dataclass(slots=True)
+class Cell:
+    """A stored cell of a run."""
+
+    id: int
+    run_id: int
+    version_id: int
+    example_id: int | None
+    example_vars: dict[str, str]
+    model: str
+    repeat: int
+    position: int
+    status: str
+    call_id: int | None = None
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    number: int
+    request_id: str | None
+    status: int | None
+    error_type: str | None
+    error_message: str | None
+    started_at: float
+    duration_ms: float
+    retry_after_s: float | None = None
+    backoff_s: float | None = None
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """Everything logged for one finished call (one row of `calls` plus its attempts)."""
+
+    model: str
+    request: dict[str, Any]
+    request_hash: str
+    started_at: float
+    finished_at: float
+    output: str = ""
+    stop_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    partial_text: str | None = None
+    request_id: str | None = None
+    cached_from: int | None = None
+    synthetic: bool = False
+    source: str = "run"
+    run_id: int | None = None
+    cell_id: int | None = None
+    version_id: int | None = None
+    prompt_name: str | None = None
+    prompt_version: int | None = None
+    user_id: str | None = None
+    feedback: int | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None

@@ -1,0 +1,197 @@
+"""Run planning: expand prompt versions × examples × models × repeats into cells and check them
+before anything is paid — missing variables, unknown models, estimated tokens and cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.core.errors import BadInput
+from workbench.core.models import PromptVersion
+from workbench.core.records import CellSpec
+from workbench.core.templates import check
+from workbench.inference.echo import estimate_tokens
+from workbench.services.model_catalog import ModelCatalog
+from workbench.services.pricing import PriceTable
+from workbench.services.rendering import render_request
+from workbench.storage.project import Project
+
+# Expected output length for estimates: the real length is unknown before the call, so assume a
+# typical answer, capped by max_tokens. The plan also reports the worst case (max_tokens).
+EXPECTED_OUTPUT_TOKENS = 400
+
+
+@dataclass(slots=True)
+class VersionRef:
+    prompt: str
+    version: PromptVersion
+    row_id: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.prompt}@v{self.version.version}"
+
+
+@dataclass(slots=True)
+class ModelEstimate:
+    model: str
+    cells: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    max_output_tokens: int = 0
+    cost_usd: float | None = 0.0
+    known_price: bool = True
+
+
+@dataclass
+class RunPlan:
+    """Everything a run will do, computed without any paid call."""
+
+    versions: list[VersionRef]
+    dataset: str
+    tags: list[str]
+    models: list[str]
+    repeats: int
+    cells: list[CellSpec]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    estimates: dict[str, ModelEstimate] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def estimated_cost(self) -> float | None:
+        """Total estimate in USD; None when any model's price is unknown."""
+        costs = [e.cost_usd for e in self.estimates.values()]
+        return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "versions": [
+                {"prompt": v.prompt, "version": v.version.version, "version_id": v.row_id}
+                for v in self.versions
+            ],
+            "dataset": self.dataset,
+            "tags": self.tags,
+            "models": self.models,
+            "repeats": self.repeats,
+            "cells": len(self.cells),
+            "estimated_cost_usd": self.estimated_cost,
+            "estimates": {
+                m: {
+                    "cells": e.cells,
+                    "input_tokens": e.input_tokens,
+                    "output_tokens": e.output_tokens,
+                    "max_output_tokens": e.max_output_tokens,
+                    "cost_usd": e.cost_usd,
+                }
+                for m, e in self.estimates.items()
+            },
+            "warnings": self.warnings,
+        }
+
+
+def parse_prompt_ref(ref: str) -> tuple[str, str | None]:
+    """``name``, ``name@3``, ``name@v3`` or ``name@production`` -> (name, ref or None)."""
+    name, _, version = ref.partition("@")
+    if not name:
+        raise BadInput(
+            f"'{ref}' is not a prompt reference", field="--prompt", hint="Use NAME[@VER|@LABEL]."
+        )
+    if version.lower().startswith("v") and version[1:].isdigit():
+        version = version[1:]
+    return name, version or None
+
+
+def resolve_versions(project: Project, refs: list[str]) -> list[VersionRef]:
+    out = []
+    for ref in refs:
+        name, version = parse_prompt_ref(ref)
+        resolved = project.prompts.resolve(name, version)
+        out.append(
+            VersionRef(name, resolved, project.prompts.version_row_id(name, resolved.version))
+        )
+    return out
+
+
+def make_plan(
+    project: Project,
+    *,
+    prompts: list[str],
+    dataset: str,
+    models: list[str] | None = None,
+    tags: list[str] | None = None,
+    repeats: int = 1,
+    catalog: ModelCatalog | None = None,
+    prices: PriceTable | None = None,
+    today: dt.date | None = None,
+) -> RunPlan:
+    """Expand and validate a run. Never calls a model; problems are listed, not raised."""
+    if repeats < 1:
+        raise BadInput("repeats must be at least 1", field="--repeat")
+    versions = resolve_versions(project, prompts)
+    examples = project.datasets.get_with_ids(dataset)
+    wanted_tags = set(tags or [])
+    if wanted_tags:
+        examples = [(i, e) for i, e in examples if wanted_tags & set(e.tags)]
+    plan = RunPlan(versions, dataset, sorted(wanted_tags), [], repeats, [])
+    if not examples:
+        plan.problems.append(
+            f"dataset '{dataset}' has no examples"
+            + (f" tagged {', '.join(sorted(wanted_tags))}" if wanted_tags else "")
+        )
+    model_list = list(dict.fromkeys(models or [v.version.params.model for v in versions]))
+    plan.models = model_list
+    today = today or dt.date.today()
+    for model in model_list:
+        plan.estimates[model] = ModelEstimate(model)
+        if catalog is not None and not catalog.is_known(model):
+            plan.warnings.append(
+                f"model '{model}' is not in the model list; it will be sent as written"
+            )
+        if prices is not None and prices.lookup(model, today) is None:
+            plan.warnings.append(f"no price for '{model}': its cost will show as unknown")
+
+    for ref in versions:
+        content = ref.version.content()
+        for position, (example_id, example) in enumerate(examples):
+            result = check(content.texts(), example.vars)
+            if result.missing:
+                plan.problems.append(
+                    f"{ref.label}, example #{example_id} (row {position + 1}): missing variable(s) "
+                    f"{', '.join(result.missing)}"
+                )
+                continue
+            for model in model_list:
+                accepted = catalog.accepted_params(model, content.params) if catalog else None
+                rendered = render_request(content, example.vars, model=model, accepted=accepted)
+                for reason in rendered.dropped:
+                    if reason not in plan.warnings:
+                        plan.warnings.append(reason)
+                tokens_in = estimate_tokens(rendered.request.system) + sum(
+                    estimate_tokens(m["content"]) for m in rendered.request.messages
+                )
+                tokens_out = min(EXPECTED_OUTPUT_TOKENS, content.params.max_tokens)
+                est = plan.estimates[model]
+                for repeat in range(repeats):
+                    plan.cells.append(
+                        CellSpec(
+                            ref.row_id, example_id, dict(example.vars), model, repeat, position
+                        )
+                    )
+                    est.cells += 1
+                    est.input_tokens += tokens_in
+                    est.output_tokens += tokens_out
+                    est.max_output_tokens += content.params.max_tokens
+    for est in plan.estimates.values():
+        est.cost_usd = (
+            prices.estimate_cost(est.model, est.input_tokens, est.output_tokens, today)
+            if prices is not None
+            else None
+        )
+        est.known_price = est.cost_usd is not None
+    return plan

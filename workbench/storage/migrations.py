@@ -1,0 +1,159 @@
+"""Numbered schema migrations for the project file, applied on open.
+
+Rules: a shipped migration is never edited (a fix is a new migration); each one runs in one
+transaction together with its ``_sqlite_migrations`` record and the new ``PRAGMA user_version``,
+so ``user_version`` always equals the number of migrations applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+from sqlite_utils import Database
+
+MIGRATION_SET = "workbench"
+migrations = sqlite_utils.Migrations(MIGRATION_SET)
+_names: list[str] = []
+
+
+def migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register `fn` as the next migration; it also sets ``user_version`` to its number."""
+    number = len(_names) + 1
+
+    def apply(db: Database) -> None:
+        fn(db)
+        # PRAGMA user_version is transactional, so it commits or rolls back with the migration.
+        db.execute(f"PRAGMA user_version = {number}")
+
+    apply.__name__ = fn.__name__
+    migrations(name=fn.__name__)(apply)
+    _names.append(fn.__name__)
+    return fn
+
+
+def schema_version() -> int:
+    """The schema version this build writes: the number of known migrations."""
+    return len(_names)
+
+
+def migration_names() -> list[str]:
+    """Names of the known migrations in order (``m001_initial`` …)."""
+    return list(_names)
+
+
+def apply_migrations(db: Database) -> None:
+    """Apply every pending migration, each in its own transaction."""
+    migrations.apply(db)
+
+
+def _run(db: Database, statements: list[str]) -> None:
+    # Not executescript(): Python's sqlite3 commits before a script, which would break atomicity.
+    for statement in statements:
+        db.execute(statement)
+
+
+def _immutable(table: str, what: str) -> list[str]:
+    message = f"{what} are immutable"
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+    ]
+
+
+_SAME_PROMPT = (
+    "BEGIN SELECT RAISE(ABORT, 'a label must point at a version of the same prompt') "
+    "WHERE (SELECT prompt_id FROM prompt_versions WHERE id = NEW.version_id) "
+    "IS NOT NEW.prompt_id; END"
+)
+
+
+@migration
+def m001_initial(db: Database) -> None:
+    """Meta, prompts with immutable versions and labels, datasets, models and prices."""
+    _run(
+        db,
+        [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """CREATE TABLE prompts (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                description TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL)""",
+            """CREATE TABLE prompt_versions (
+                id INTEGER PRIMARY KEY,
+                prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+                version INTEGER NOT NULL CHECK (version >= 1),
+                hash TEXT NOT NULL,
+                system TEXT NOT NULL,
+                messages_json TEXT NOT NULL,
+                params_json TEXT NOT NULL,
+                note TEXT NOT NULL DEFAULT '',
+                created_at TEXT,
+                UNIQUE (prompt_id, version),
+                UNIQUE (prompt_id, hash))""",
+            *_immutable("prompt_versions", "prompt versions"),
+            """CREATE TABLE labels (
+                prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+                name TEXT NOT NULL,
+                version_id INTEGER NOT NULL REFERENCES prompt_versions(id),
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (prompt_id, name))""",
+            "CREATE INDEX labels_version ON labels (version_id)",
+            f"CREATE TRIGGER labels_same_prompt_insert BEFORE INSERT ON labels {_SAME_PROMPT}",
+            f"CREATE TRIGGER labels_same_prompt_update BEFORE UPDATE ON labels {_SAME_PROMPT}",
+            # version_id NULL records the removal of a label.
+            """CREATE TABLE label_events (
+                id INTEGER PRIMARY KEY,
+                prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+                name TEXT NOT NULL,
+                version_id INTEGER REFERENCES prompt_versions(id),
+                at TEXT NOT NULL)""",
+            "CREATE INDEX label_events_prompt ON label_events (prompt_id, name)",
+            "CREATE INDEX label_events_version ON label_events (version_id)",
+            """CREATE TABLE datasets (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                description TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL)""",
+            """CREATE TABLE examples (
+                id INTEGER PRIMARY KEY,
+                dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                vars_json TEXT NOT NULL,
+                tags_json TEXT NOT NULL,
+                note TEXT NOT NULL DEFAULT '',
+                expect_json TEXT NOT NULL,
+                provenance_json TEXT,
+                created_at TEXT NOT NULL)""",
+            "CREATE INDEX examples_dataset ON examples (dataset_id, position)",
+            """CREATE TABLE models (
+                id TEXT PRIMARY KEY,
+                display_name TEXT NOT NULL DEFAULT '',
+                tier TEXT NOT NULL DEFAULT '',
+                max_input_tokens INTEGER,
+                max_output_tokens INTEGER,
+                rejected_params_json TEXT NOT NULL DEFAULT '[]',
+                source TEXT NOT NULL CHECK (source IN ('api', 'default', 'bundle')),
+                updated_at TEXT NOT NULL)""",
+            """CREATE TABLE prices (
+                id INTEGER PRIMARY KEY,
+                model TEXT NOT NULL,
+                effective_from TEXT NOT NULL,
+                input REAL NOT NULL,
+                output REAL NOT NULL,
+                cache_write_5m REAL NOT NULL,
+                cache_write_1h REAL NOT NULL,
+                cache_read REAL NOT NULL,
+                batch_discount REAL NOT NULL,
+                long_context_threshold INTEGER,
+                long_context_input REAL,
+                long_context_output REAL,
+                source TEXT NOT NULL DEFAULT '',
+                hash TEXT NOT NULL UNIQUE)""",
+            "CREATE INDEX prices_model ON prices (model, effective_from)",
+            *_immutable("prices", "price rows"),
+        ],
+    )

@@ -1,0 +1,418 @@
+"""Runs, their cells and every logged call (with attempts). The run engine is the only writer.
+
+A finished call is written in one transaction together with its attempts and its cell's new
+status, so a crash leaves either the whole call or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from workbench.core.errors import NotFound
+from workbench.core.models import PromptContent
+from workbench.core.records import CallRecord, Cell, CellSpec
+
+RUN_TABLES = [
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'run' CHECK (kind IN ('run', 'eval', 'import')),
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'done', 'cancelled', 'interrupted', 'failed')),
+        status_reason TEXT,
+        provider TEXT NOT NULL,
+        synthetic INTEGER NOT NULL DEFAULT 0,
+        plan_json TEXT NOT NULL,
+        totals_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        finished_at TEXT)""",
+    """CREATE TABLE cells (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        version_id INTEGER NOT NULL REFERENCES prompt_versions(id),
+        example_id INTEGER REFERENCES examples(id) ON DELETE SET NULL,
+        example_vars_json TEXT NOT NULL,
+        model TEXT NOT NULL,
+        repeat INTEGER NOT NULL DEFAULT 0,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'done', 'error', 'cancelled')),
+        call_id INTEGER REFERENCES calls(id))""",
+    "CREATE INDEX cells_run ON cells (run_id, status)",
+    """CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        cell_id INTEGER REFERENCES cells(id),
+        version_id INTEGER REFERENCES prompt_versions(id),
+        source TEXT NOT NULL DEFAULT 'run' CHECK (source IN ('run', 'import', 'judge')),
+        model TEXT NOT NULL,
+        request_json TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        output TEXT NOT NULL DEFAULT '',
+        stop_reason TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_creation_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cost_usd REAL,
+        latency_ms REAL,
+        ttft_ms REAL,
+        total_ms REAL,
+        error_type TEXT,
+        error_message TEXT,
+        partial_text TEXT,
+        request_id TEXT,
+        cached_from INTEGER REFERENCES calls(id),
+        synthetic INTEGER NOT NULL DEFAULT 0,
+        started_at REAL NOT NULL,
+        finished_at REAL NOT NULL,
+        prompt_name TEXT,
+        prompt_version INTEGER,
+        user_id TEXT,
+        feedback INTEGER)""",
+    "CREATE INDEX calls_run ON calls (run_id)",
+    "CREATE INDEX calls_cell ON calls (cell_id)",
+    "CREATE INDEX calls_version_model ON calls (version_id, model)",
+    "CREATE INDEX calls_finished ON calls (finished_at)",
+    "CREATE INDEX calls_cache ON calls (request_hash) WHERE error_type IS NULL",
+    "CREATE TRIGGER calls_no_update BEFORE UPDATE ON calls "
+    "BEGIN SELECT RAISE(ABORT, 'logged calls are immutable'); END",
+    """CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        request_id TEXT,
+        status INTEGER,
+        error_type TEXT,
+        error_message TEXT,
+        started_at REAL NOT NULL,
+        duration_ms REAL NOT NULL,
+        retry_after_s REAL,
+        backoff_s REAL)""",
+    "CREATE INDEX attempts_call ON attempts (call_id)",
+]
+
+_CALL_COLUMNS = [
+    "run_id",
+    "cell_id",
+    "version_id",
+    "source",
+    "model",
+    "request_json",
+    "request_hash",
+    "output",
+    "stop_reason",
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_tokens",
+    "cache_read_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "total_ms",
+    "error_type",
+    "error_message",
+    "partial_text",
+    "request_id",
+    "cached_from",
+    "synthetic",
+    "started_at",
+    "finished_at",
+    "prompt_name",
+    "prompt_version",
+    "user_id",
+    "feedback",
+]
+_INSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _CALL_COLUMNS)})"
+)
+_INSERT_ATTEMPT = (
+    "INSERT INTO attempts (call_id, number, request_id, status, error_type, error_message, "
+    "started_at, duration_ms, retry_after_s, backoff_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _call_values(record: CallRecord) -> tuple[Any, ...]:
+    values = dict(
+        run_id=record.run_id,
+        cell_id=record.cell_id,
+        version_id=record.version_id,
+        source=record.source,
+        model=record.model,
+        request_json=json.dumps(record.request, ensure_ascii=False, sort_keys=True),
+        request_hash=record.request_hash,
+        output=record.output,
+        stop_reason=record.stop_reason,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_creation_tokens=record.cache_creation_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        cost_usd=record.cost_usd,
+        latency_ms=record.latency_ms,
+        ttft_ms=record.ttft_ms,
+        total_ms=record.total_ms,
+        error_type=record.error_type,
+        error_message=record.error_message,
+        partial_text=record.partial_text,
+        request_id=record.request_id,
+        cached_from=record.cached_from,
+        synthetic=int(record.synthetic),
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        prompt_name=record.prompt_name,
+        prompt_version=record.prompt_version,
+        user_id=record.user_id,
+        feedback=record.feedback,
+    )
+    return tuple(values[c] for c in _CALL_COLUMNS)
+
+
+def _cell(row: dict[str, Any]) -> Cell:
+    return Cell(
+        id=row["id"],
+        run_id=row["run_id"],
+        version_id=row["version_id"],
+        example_id=row["example_id"],
+        example_vars=json.loads(row["example_vars_json"]),
+        model=row["model"],
+        repeat=row["repeat"],
+        position=row["position"],
+        status=row["status"],
+        call_id=row["call_id"],
+    )
+
+
+class RunsRepo:
+    """Reads and writes runs, cells, calls and attempts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(
+        self,
+        *,
+        provider: str,
+        synthetic: bool,
+        plan: dict[str, Any],
+        cells: Sequence[CellSpec],
+        kind: str = "run",
+    ) -> int:
+        """Insert a run in status 'running' with all its cells pending; returns the run id."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "INSERT INTO runs (kind, status, provider, synthetic, plan_json, created_at) "
+                "VALUES (?, 'running', ?, ?, ?, ?)",
+                [kind, provider, int(synthetic), json.dumps(plan, sort_keys=True), _now()],
+            )
+            run_id = int(cursor.lastrowid or 0)
+            self.db.conn.executemany(
+                "INSERT INTO cells (run_id, version_id, example_id, example_vars_json, model, "
+                "repeat, position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        c.version_id,
+                        c.example_id,
+                        json.dumps(c.example_vars, ensure_ascii=False, sort_keys=True),
+                        c.model,
+                        c.repeat,
+                        c.position,
+                    )
+                    for c in cells
+                ],
+            )
+        return run_id
+
+    def set_status(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        reason: str | None = None,
+        totals: dict[str, Any] | None = None,
+    ) -> None:
+        finished = None if status == "running" else _now()
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE runs SET status = ?, status_reason = ?, finished_at = ?, "
+                "totals_json = COALESCE(?, totals_json) WHERE id = ?",
+                [status, reason, finished, json.dumps(totals) if totals else None, run_id],
+            )
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
+        if not rows:
+            raise NotFound(f"There is no run #{run_id} in this project.")
+        row = rows[0]
+        row["plan"] = json.loads(row.pop("plan_json"))
+        row["totals"] = json.loads(row.pop("totals_json"))
+        return row
+
+    def latest_run_id(self, kind: str | None = "run") -> int | None:
+        sql = "SELECT max(id) AS id FROM runs" + (" WHERE kind = ?" if kind else "")
+        row = next(iter(self.db.query(sql, [kind] if kind else [])))
+        return row["id"]
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """One line per run: id, kind, status, cell counts, created_at."""
+        return list(
+            self.db.query(
+                "SELECT r.id, r.kind, r.status, r.status_reason, r.provider, r.synthetic, "
+                "r.created_at, r.finished_at, count(c.id) AS cells, "
+                "sum(c.status = 'done') AS done, sum(c.status = 'error') AS errors "
+                "FROM runs r LEFT JOIN cells c ON c.run_id = r.id GROUP BY r.id ORDER BY r.id"
+            )
+        )
+
+    def mark_stale_runs_interrupted(self) -> int:
+        """Runs left 'running' by a process that died are 'interrupted' (call with the lock held)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE runs SET status = 'interrupted', "
+                "status_reason = 'the process running it stopped before it finished' "
+                "WHERE status = 'running'"
+            )
+        return cursor.rowcount
+
+    # -- cells ------------------------------------------------------------------------------
+    def cells(self, run_id: int, statuses: Iterable[str] | None = None) -> list[Cell]:
+        sql = "SELECT * FROM cells WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if statuses is not None:
+            wanted = list(statuses)
+            sql += f" AND status IN ({', '.join('?' for _ in wanted)})"
+            params += wanted
+        return [_cell(r) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    def mark_unfinished_cells(self, run_id: int, status: str = "cancelled") -> int:
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE cells SET status = ? WHERE run_id = ? AND status = 'pending'",
+                [status, run_id],
+            )
+        return cursor.rowcount
+
+    def reset_cells_for_resume(self, run_id: int) -> list[Cell]:
+        """Put every cell that is not done back to pending and return them."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE cells SET status = 'pending' WHERE run_id = ? AND status != 'done'",
+                [run_id],
+            )
+            self.db.execute(
+                "UPDATE runs SET status = 'running', status_reason = NULL, finished_at = NULL "
+                "WHERE id = ?",
+                [run_id],
+            )
+        return self.cells(run_id, ["pending"])
+
+    # -- calls ------------------------------------------------------------------------------
+    def record_call(self, record: CallRecord) -> int:
+        """Write a finished call, its attempts and its cell's status in one transaction."""
+        with self.db.atomic():
+            return self._insert_call(record)
+
+    def record_calls(self, records: Sequence[CallRecord]) -> list[int]:
+        """Several finished calls in one transaction (bulk import, bursts of cache hits)."""
+        with self.db.atomic():
+            return [self._insert_call(r) for r in records]
+
+    def _insert_call(self, record: CallRecord) -> int:
+        conn = self.db.conn
+        call_id = int(conn.execute(_INSERT_CALL, _call_values(record)).lastrowid or 0)
+        if record.attempts:
+            conn.executemany(
+                _INSERT_ATTEMPT,
+                [
+                    (
+                        call_id,
+                        a.number,
+                        a.request_id,
+                        a.status,
+                        a.error_type,
+                        a.error_message,
+                        a.started_at,
+                        a.duration_ms,
+                        a.retry_after_s,
+                        a.backoff_s,
+                    )
+                    for a in record.attempts
+                ],
+            )
+        if record.cell_id is not None:
+            conn.execute(
+                "UPDATE cells SET status = ?, call_id = ? WHERE id = ?",
+                ["done" if record.ok else "error", call_id, record.cell_id],
+            )
+        return call_id
+
+    def find_cached(self, request_hash: str, synthetic: bool) -> dict[str, Any] | None:
+        """The latest successful original call with this request hash, if any."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM calls WHERE request_hash = ? AND error_type IS NULL "
+                "AND cached_from IS NULL AND synthetic = ? AND source = 'run' "
+                "ORDER BY id DESC LIMIT 1",
+                [request_hash, int(synthetic)],
+            )
+        )
+        return rows[0] if rows else None
+
+    def get_call(self, call_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
+        if not rows:
+            raise NotFound(f"There is no call #{call_id} in this project.")
+        row = rows[0]
+        row["request"] = json.loads(row.pop("request_json"))
+        row["attempts"] = list(
+            self.db.query("SELECT * FROM attempts WHERE call_id = ? ORDER BY number", [call_id])
+        )
+        return row
+
+    def run_grid(self, run_id: int) -> list[dict[str, Any]]:
+        """Each cell of a run joined with its call's summary columns (for the grid and reports)."""
+        return list(
+            self.db.query(
+                "SELECT c.id AS cell_id, c.version_id, v.version, p.name AS prompt_name, "
+                "c.example_id, c.example_vars_json, c.model, c.repeat, c.position, c.status, "
+                "k.id AS call_id, k.output, k.stop_reason, k.latency_ms, k.ttft_ms, "
+                "k.input_tokens, k.output_tokens, k.cache_creation_tokens, k.cache_read_tokens, "
+                "k.cost_usd, k.error_type, k.error_message, k.cached_from, k.synthetic "
+                "FROM cells c JOIN prompt_versions v ON v.id = c.version_id "
+                "JOIN prompts p ON p.id = v.prompt_id LEFT JOIN calls k ON k.id = c.call_id "
+                "WHERE c.run_id = ? ORDER BY c.position, c.id",
+                [run_id],
+            )
+        )
+
+    def spend(self, run_id: int) -> float:
+        row = next(
+            iter(self.db.query("SELECT total(cost_usd) AS s FROM calls WHERE run_id = ?", [run_id]))
+        )
+        return float(row["s"])
+
+    def version_contents(self, run_id: int) -> dict[int, PromptContent]:
+        """The prompt content of every version used by a run, by version row id."""
+        rows = self.db.query(
+            "SELECT id, system, messages_json, params_json FROM prompt_versions WHERE id IN "
+            "(SELECT DISTINCT version_id FROM cells WHERE run_id = ?)",
+            [run_id],
+        )
+        return {
+            r["id"]: PromptContent(
+                system=r["system"],
+                messages=json.loads(r["messages_json"]),
+                params=json.loads(r["params_json"]),
+            )
+            for r in rows
+        }
