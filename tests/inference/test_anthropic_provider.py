@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from workbench.inference import CallRequest, CallResult, RetryPolicy, make_provider
-from workbench.inference.anthropic_provider import AnthropicProvider, build_params
+from workbench.inference.anthropic_provider import AnthropicProvider
+from workbench.inference.anthropic_wire import build_params
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 
 FAKE_KEY = "sk-ant-test-FAKEKEY-1234"

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
+from workbench.core.errors import BadInput
 from workbench.inference import make_provider
 from workbench.inference.base import CallRequest, Provider
 from workbench.inference.echo import EchoProvider, estimate_tokens
@@ -92,3 +95,16 @@ def test_echo_can_be_cancelled_while_streaming() -> None:
         raise AssertionError("expected CancelledError")
 
     asyncio.run(asyncio.wait_for(scenario(), 2))
+
+
+def test_make_provider_rejects_unknown_names() -> None:
+    with pytest.raises(BadInput) as info:
+        make_provider("openai")
+    assert "anthropic" in str(info.value) and "echo" in str(info.value)
+
+
+def test_call_result_round_trips_through_its_dict_form() -> None:
+    from workbench.inference.base import CallResult
+
+    result = asyncio.run(EchoProvider().call(request()))
+    assert CallResult.from_dict(result.to_dict()) == result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import os
 import time
 
 from workbench.core.models import Model
@@ -74,6 +75,8 @@ class EchoProvider:
         self.chunk_delay_s = chunk_delay_s
         self.chunk_chars = max(1, chunk_chars)
         self._ids = itertools.count(1)
+        # Request ids stay unique across provider instances (they are logged per call).
+        self._prefix = os.urandom(4).hex()
 
     async def call(
         self,
@@ -102,7 +105,7 @@ class EchoProvider:
             # Keep timing identical whether or not someone watches the stream.
             await asyncio.sleep(self.chunk_delay_s * ((len(text) - 1) // self.chunk_chars))
         elapsed_ms = (time.perf_counter() - start) * 1000.0
-        request_id = f"echo_{next(self._ids):08d}"
+        request_id = f"echo_{self._prefix}{next(self._ids):08d}"
         return CallResult(
             text=text,
             stop_reason=stop_reason,

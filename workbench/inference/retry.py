@@ -97,14 +97,16 @@ class RetryPolicy:
         :param headers: that response's headers (case-insensitive mapping or plain dict)
         :param error_kind: one of base.ERROR_TYPES
         """
-        label = _label(status, error_kind)
         in_stream = error_kind in ("stream_error", "malformed_response")
-        if error_kind in NO_RETRY_KINDS and (status is None or in_stream):
+        if in_stream:
+            status = None  # the 200 that opened the stream says nothing about the failure
+        label = _label(status, error_kind)
+        if status is None and error_kind in NO_RETRY_KINDS:
             return Decision(False, 0.0, f"{label} is not retryable")
-        if status is not None and not in_stream and status in NEVER_RETRY_STATUSES:
+        if status in NEVER_RETRY_STATUSES:
             return Decision(False, 0.0, f"{label} is not retryable")
 
-        retryable = _retryable(status if not in_stream else None, error_kind)
+        retryable = _retryable(status, error_kind)
         should = _header(headers, "x-should-retry")
         if should is not None and not in_stream:
             verdict = should.strip().lower()
@@ -164,7 +166,7 @@ def _retryable(status: int | None, error_kind: str | None) -> bool:
 
 
 def _label(status: int | None, error_kind: str | None) -> str:
-    if status is not None and error_kind not in ("stream_error", "malformed_response"):
+    if status is not None:
         return f"HTTP {status} {error_kind or ''}".rstrip()
     return error_kind or "error"
 

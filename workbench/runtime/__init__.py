@@ -1,0 +1,31 @@
+"""The production loader: standard library only, copied beside exports as ``prompt_registry.py``.
+
+Everything lives in `workbench.runtime.registry`, one self-contained file, so that
+``workbench export --with-loader`` can ship it verbatim; this package only re-exports it.
+"""
+
+from workbench.runtime.registry import (
+    FORMAT,
+    FORMAT_VERSION,
+    MissingVariables,
+    Registry,
+    RegistryError,
+    RenderedPrompt,
+    extract_variables,
+    feedback_record,
+    render_template,
+    rollout_bucket,
+)
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MissingVariables",
+    "Registry",
+    "RegistryError",
+    "RenderedPrompt",
+    "extract_variables",
+    "feedback_record",
+    "render_template",
+    "rollout_bucket",
+]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ProjectFileError
+from workbench.services.project_catalog import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
 from workbench.storage.bundle_file import dump_bundle, load_bundle
 from workbench.storage.project import Project
@@ -34,6 +35,7 @@ def create_project(path: Path, *, bundle: Path | None = None, name: str | None =
     loaded = load_bundle(bundle) if bundle is not None else None
     project_name = name or (loaded.name if loaded else path.stem)
     with Project.create(path, project_name) as project:
+        seed_defaults(project)
         if loaded is not None:
             import_bundle(project, loaded.model_copy(update={"name": project_name}))
         prompts = len(project.prompts.list())
@@ -51,6 +53,7 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
             tempfile.TemporaryDirectory(prefix="workbench-") as tmp,
             Project.create(Path(tmp) / f"{path.stem}.pwb", bundle.name) as project,
         ):
+            seed_defaults(project)
             import_bundle(project, bundle)
             yield project
         return
@@ -60,7 +63,8 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
 
 def export_bundle_text(project: Project) -> str:
     """The project as bundle YAML text (deterministic)."""
-    return dump_bundle(export_bundle(project))
+    # Only models the user put in the bundle; the default list is re-seeded on import anyway.
+    return dump_bundle(export_bundle(project, model_sources=["bundle"]))
 
 
 def project_info(project: Project) -> dict[str, Any]:

@@ -41,7 +41,8 @@ def call_columns(
     db: Database, *, run_id: int | None = None, source: str | None = None
 ) -> dict[str, list[Any]]:
     """Every logged call (optionally of one run or one source) as a dict of equal-length lists."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if run_id is not None:
         where.append("k.run_id = ?")
         params.append(run_id)

@@ -179,7 +179,9 @@ class DatasetsRepo:
         deleted = 0
         with self._db.atomic():
             for example_id in ids:
-                deleted += self._db.execute("DELETE FROM examples WHERE id = ?", [example_id]).rowcount
+                deleted += self._db.execute(
+                    "DELETE FROM examples WHERE id = ?", [example_id]
+                ).rowcount
         return deleted
 
     def reorder(self, name: str, ids: Sequence[int]) -> None:

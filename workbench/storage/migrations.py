@@ -157,3 +157,89 @@ def m001_initial(db: Database) -> None:
             *_immutable("prices", "price rows"),
         ],
     )
+
+
+_RUN_TABLES = [
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'run' CHECK (kind IN ('run', 'eval', 'import')),
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'done', 'cancelled', 'interrupted', 'failed')),
+        status_reason TEXT,
+        provider TEXT NOT NULL,
+        synthetic INTEGER NOT NULL DEFAULT 0,
+        plan_json TEXT NOT NULL,
+        totals_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        finished_at TEXT)""",
+    """CREATE TABLE cells (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        version_id INTEGER NOT NULL REFERENCES prompt_versions(id),
+        example_id INTEGER REFERENCES examples(id) ON DELETE SET NULL,
+        example_vars_json TEXT NOT NULL,
+        model TEXT NOT NULL,
+        repeat INTEGER NOT NULL DEFAULT 0,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'done', 'error', 'cancelled')),
+        call_id INTEGER REFERENCES calls(id))""",
+    "CREATE INDEX cells_run ON cells (run_id, status)",
+    """CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        cell_id INTEGER REFERENCES cells(id),
+        version_id INTEGER REFERENCES prompt_versions(id),
+        source TEXT NOT NULL DEFAULT 'run' CHECK (source IN ('run', 'import', 'judge')),
+        model TEXT NOT NULL,
+        request_json TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        output TEXT NOT NULL DEFAULT '',
+        stop_reason TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_creation_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cost_usd REAL,
+        latency_ms REAL,
+        ttft_ms REAL,
+        total_ms REAL,
+        error_type TEXT,
+        error_message TEXT,
+        partial_text TEXT,
+        request_id TEXT,
+        cached_from INTEGER REFERENCES calls(id),
+        synthetic INTEGER NOT NULL DEFAULT 0,
+        started_at REAL NOT NULL,
+        finished_at REAL NOT NULL,
+        prompt_name TEXT,
+        prompt_version INTEGER,
+        user_id TEXT,
+        feedback INTEGER)""",
+    "CREATE INDEX calls_run ON calls (run_id)",
+    "CREATE INDEX calls_cell ON calls (cell_id)",
+    "CREATE INDEX calls_version_model ON calls (version_id, model)",
+    "CREATE INDEX calls_finished ON calls (finished_at)",
+    "CREATE INDEX calls_cache ON calls (request_hash) WHERE error_type IS NULL",
+    "CREATE TRIGGER calls_no_update BEFORE UPDATE ON calls "
+    "BEGIN SELECT RAISE(ABORT, 'logged calls are immutable'); END",
+    """CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        request_id TEXT,
+        status INTEGER,
+        error_type TEXT,
+        error_message TEXT,
+        started_at REAL NOT NULL,
+        duration_ms REAL NOT NULL,
+        retry_after_s REAL,
+        backoff_s REAL)""",
+    "CREATE INDEX attempts_call ON attempts (call_id)",
+]
+
+
+@migration
+def m002_runs(db: Database) -> None:
+    """Runs, their cells, every logged call and each call's attempts (calls are immutable)."""
+    _run(db, _RUN_TABLES)

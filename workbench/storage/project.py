@@ -19,13 +19,20 @@ from types import TracebackType
 
 from sqlite_utils import Database
 
-from workbench.core.errors import ProjectFileError
+from workbench.core.errors import BadInput, ProjectFileError
 from workbench.core.models import Settings
 from workbench.storage.catalog_repo import CatalogRepo
-from workbench.storage.check import APPLICATION_ID, read_header, verify_database, wal_path
+from workbench.storage.check import (
+    APPLICATION_ID,
+    connect_read_only,
+    read_header,
+    verify_database,
+    wal_path,
+)
 from workbench.storage.datasets_repo import DatasetsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
+from workbench.storage.runs_repo import RunsRepo
 
 PathLike = str | os.PathLike[str]
 READ_ONLY_ON_REQUEST = "It was opened read-only."
@@ -160,6 +167,33 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
+def _check_project_name(name: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput("A project needs a name.", field="name")
+
+
+def _read_only_reason(path: Path, version: int, requested: bool) -> str | None:
+    """Why the project must open read-only (None: writable); raise if it cannot open at all."""
+    known = schema_version()
+    if version > known:
+        return (
+            f"{path.name} was saved by a newer Prompt Workbench (schema {version}; this build "
+            f"knows {known}), so it is open read-only."
+        )
+    if version == 0:
+        raise ProjectFileError(
+            f"{path} was never fully created (it has no schema).",
+            hint="Create the project again.",
+        )
+    if version < known and requested:
+        # Upgrading writes, so an old schema cannot be read through today's queries.
+        raise ProjectFileError(
+            f"{path} uses an older schema ({version}; this build uses {known}).",
+            hint="Open it for writing once to upgrade it.",
+        )
+    return READ_ONLY_ON_REQUEST if requested else None
+
+
 def _connect_writable(path: Path) -> Database:
     conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -190,6 +224,7 @@ class Project:
         self.prompts = PromptsRepo(self)
         self.datasets = DatasetsRepo(self)
         self.catalog = CatalogRepo(self)
+        self.runs = RunsRepo(db)
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -197,6 +232,7 @@ class Project:
     def create(cls, path: PathLike, name: str, *, description: str = "") -> Project:
         """Create a new project at `path` (refused if anything exists there) and open it."""
         target = Path(path)
+        _check_project_name(name)
         if target.exists() or target.is_symlink():
             raise ProjectFileError(f"{target} already exists; choose a new file name.")
         if not target.parent.is_dir():
@@ -204,9 +240,10 @@ class Project:
         lock = _WriteLock(target)
         lock.acquire()
         db: Database | None = None
+        created = False
         try:
             with target.open("xb"):  # claim the name atomically; SQLite fills the empty file
-                pass
+                created = True
             conn = sqlite3.connect(str(target), check_same_thread=False)
             # application_id first, in rollback mode, so the main file's header is ours at once.
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -223,9 +260,10 @@ class Project:
         except BaseException as exc:
             if db is not None:
                 db.close()
-            for leftover in (target, wal_path(target), target.with_name(target.name + "-shm")):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+            if created:  # never remove a file someone else put there meanwhile
+                for leftover in (target, wal_path(target), target.with_name(target.name + "-shm")):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
             lock.release()
             if isinstance(exc, (ProjectFileError, KeyboardInterrupt)):
                 raise
@@ -233,43 +271,53 @@ class Project:
 
     @classmethod
     def open(cls, path: PathLike, *, read_only: bool = False) -> Project:
-        """Open an existing project; see the module docstring for what is checked first."""
+        """Open an existing project, refusing with one sentence and the file untouched if it fails.
+
+        Order: the 100-byte header (missing, folder, empty, not SQLite, truncated, not ours);
+        the write lock (`ProjectLocked`); ``quick_check`` on a read-only connection; the schema
+        version (newer: open read-only with `read_only_reason`). Then migrate and open for writing.
+        """
         target = Path(path)
         read_header(target)
         lock = None if read_only else _WriteLock(target)
         if lock is not None:
             lock.acquire()
         try:
-            version = verify_database(target)
-            known = schema_version()
-            reason = READ_ONLY_ON_REQUEST if read_only else None
-            if version > known:
-                reason = (
-                    f"{target.name} was saved by a newer Prompt Workbench (schema {version}; "
-                    f"this build knows {known}), so it is open read-only."
-                )
-            elif version < known and (read_only or version == 0):
-                # Upgrading writes, so an old schema cannot be read through today's queries.
-                raise ProjectFileError(
-                    f"{target} uses an older schema ({version}; this build uses {known}).",
-                    hint="Open it for writing once to upgrade it.",
-                )
+            reason = _read_only_reason(target, verify_database(target), read_only)
             if reason is not None:
                 if lock is not None:
                     lock.release()
                     lock = None
-                conn = sqlite3.connect(
-                    target.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False
-                )
-                db = Database(conn, execute_plugins=False)
+                db = Database(connect_read_only(target), execute_plugins=False)
             else:
                 db = _connect_writable(target)
                 apply_migrations(db)
-            return cls(target, db, read_only_reason=reason, lock=lock)
-        except BaseException:
+            project = cls(target, db, read_only_reason=reason, lock=lock)
+            if reason is None:
+                # We hold the write lock, so a run still marked 'running' lost its process.
+                project.runs.mark_stale_runs_interrupted()
+            return project
+        except BaseException as exc:
             if lock is not None:
                 lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise ProjectFileError(f"{target} could not be opened ({exc}).") from exc
             raise
+
+    @staticmethod
+    def connect_writer(path: PathLike) -> Database:
+        """A second writable connection (e.g. for the run engine's thread); the caller closes it.
+
+        Only for a project this process already holds open for writing, so the lock, the checks
+        and the migrations have been done; SQLite's WAL serialises the two writers.
+        """
+        target = Path(path)
+        holder = lock_holder(target)
+        if holder is None or holder.pid != os.getpid() or holder.host != socket.gethostname():
+            raise ProjectFileError(
+                f"{target} is not open for writing in this process, so a writer cannot connect."
+            )
+        return _connect_writable(target)
 
     def close(self) -> None:
         """Close the connection and release the write lock (safe to call twice)."""
@@ -318,6 +366,7 @@ class Project:
 
     def set_name(self, name: str, *, description: str | None = None) -> None:
         """Rename the project (and optionally replace its description)."""
+        _check_project_name(name)
         self.require_writable("rename the project")
         with self.db.atomic():
             self.catalog.set_meta("name", name)

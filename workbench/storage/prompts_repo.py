@@ -221,7 +221,9 @@ class PromptsRepo:
         self._project.require_writable("delete a prompt")
         with self._db.atomic():
             pid = self.row_id(name)
-            if self._db.execute("SELECT 1 FROM prompt_versions WHERE prompt_id = ?", [pid]).fetchone():
+            if self._db.execute(
+                "SELECT 1 FROM prompt_versions WHERE prompt_id = ?", [pid]
+            ).fetchone():
                 raise BadInput(
                     f"Prompt '{name}' has saved versions, which are kept for good.",
                     hint="Rename it instead.",

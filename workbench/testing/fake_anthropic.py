@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -75,6 +76,7 @@ class FakeAnthropicServer:
 
     @property
     def port(self) -> int:
+        """The bound port (the real one once started, even if 0 was asked for)."""
         return self._port
 
     def start(self) -> FakeAnthropicServer:
@@ -209,28 +211,37 @@ class RemoteControl:
         self._timeout_s = timeout_s
 
     def stats(self) -> dict[str, Any]:
+        """Counters from ``GET /stats``."""
         return self._request("GET", "/stats")
 
     def reset_stats(self) -> None:
+        """``POST /reset``: zero counters and request numbering, reseed, forget the cache."""
         self._request("POST", "/reset", {})
 
     def configure(self, **options: Any) -> None:
+        """``POST /config``; raises ValueError with the server's message on bad options."""
         self._request("POST", "/config", options)
 
     def script(self, *faults: Mapping[str, Any] | FaultSpec) -> None:
+        """Replace the scripted faults."""
         self.configure(
             faults=[f.to_dict() if isinstance(f, FaultSpec) else dict(f) for f in faults]
         )
 
     def config(self) -> dict[str, Any]:
+        """The current configuration from ``GET /config``."""
         return self._request("GET", "/config")
 
-    def _request(self, method: str, path: str, payload: Any = None) -> Any:
+    def _request(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("content-type", "application/json")
-        with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout_s) as response:
+                result: dict[str, Any] = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise ValueError(exc.read().decode(errors="replace")) from exc
+        return result
 
 
 # -- command line --------------------------------------------------------------------------
@@ -277,13 +288,14 @@ def _options_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _serve_until_signalled(app: FakeAnthropicApp, host: str, port: int) -> None:
-    server = await start_app_server(app, host, port)
-    bound = server.sockets[0].getsockname()[1]
-    print(f"listening on http://{host}:{bound}", flush=True)
+    # Handlers first: a parent may send SIGTERM the moment it reads the "listening" line.
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, AttributeError):  # Windows has no handlers
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    server = await start_app_server(app, host, port)
+    bound = server.sockets[0].getsockname()[1]
+    print(f"listening on http://{host}:{bound}", flush=True)
     try:
         await stop.wait()
     finally:

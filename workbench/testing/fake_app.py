@@ -135,7 +135,7 @@ class FakeAnthropicApp:
                 raise
         finally:
             self.stats.connections_open -= 1
-            self._connections.discard(task)  # type: ignore[arg-type]
+            self._connections.discard(task)
             writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -226,7 +226,10 @@ class FakeAnthropicApp:
             models = models[ids.index(query["after_id"]) + 1 :]
         elif query.get("before_id") in ids:
             models = models[: ids.index(query["before_id"])]
-        limit = max(1, min(1000, int(query.get("limit", "20"))))
+        try:
+            limit = max(1, min(1000, int(query.get("limit", "20"))))
+        except ValueError as exc:
+            raise ApiError(400, "invalid_request_error", "limit: must be an integer") from exc
         page = models[:limit]
         return {
             "data": page,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,11 +241,6 @@ def _coerce_option(name: str, value: Any) -> Any:
     if name == "seed":
         return int(value)
     return bool(value)
-
-
-def parse_faults(specs: Iterable[Mapping[str, Any] | FaultSpec]) -> tuple[FaultSpec, ...]:
-    """Validate a list of fault specs given as dicts (or already-built specs)."""
-    return _coerce_option("faults", list(specs))
 
 
 def _opt_float(value: Any) -> float | None:

@@ -67,7 +67,8 @@ class InputUsage:
 
 def complete(body: Mapping[str, Any]) -> Completion:
     """Generate the deterministic answer for a validated Messages API request body."""
-    pieces = _generate(_seed_digest(body), last_user_text(body["messages"]))
+    echo = _echo_words(last_user_text(body["messages"]))
+    pieces = _generate(_seed_digest(body), echo)
     return _apply_limits(pieces, int(body["max_tokens"]), body.get("stop_sequences") or ())
 
 
@@ -90,10 +91,11 @@ def _seed_digest(body: Mapping[str, Any]) -> bytes:
 
 
 @lru_cache(maxsize=4096)  # benchmarks repeat prompts; generation is the costliest step
-def _generate(digest: bytes, user_text: str) -> tuple[str, ...]:
+def _generate(digest: bytes, echo: tuple[str, ...]) -> tuple[str, ...]:
+    """Pieces of the answer: the echoed words, then seeded sentences, 20-120 tokens in all."""
     rng = random.Random(digest)
     target = rng.randint(20, 120)
-    words = _echo_words(user_text)
+    words = list(echo)
     sentence_left = 0
     while len(words) < target:
         word = rng.choice(_VOCABULARY)
@@ -107,13 +109,15 @@ def _generate(digest: bytes, user_text: str) -> tuple[str, ...]:
     return (words[0], *(" " + w for w in words[1:]))
 
 
-def _echo_words(user_text: str) -> list[str]:
-    echo = [w[:40] for w in user_text.split()[:_ECHO_WORDS]]
+def _echo_words(user_text: str) -> tuple[str, ...]:
+    """'Regarding "first five words":' so an answer visibly follows its prompt."""
+    # Only the head is split: prompts can be megabytes and this runs per request.
+    echo = [w[:40] for w in user_text[:1000].split()[:_ECHO_WORDS]]
     if not echo:
-        return []
+        return ()
     echo[0] = '"' + echo[0]
     echo[-1] += '":'
-    return ["Regarding", *echo]
+    return ("Regarding", *echo)
 
 
 def _apply_limits(pieces: tuple[str, ...], max_tokens: int, stops: Sequence[str]) -> Completion:

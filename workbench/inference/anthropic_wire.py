@@ -1,0 +1,215 @@
+"""The Messages API on the wire: request parameters, SSE stream parsing, message bodies.
+
+Pure functions and small classes with no SDK import, so they are cheap to test. The stream
+is parsed from raw bytes with ``json.loads``: building the SDK's pydantic event objects costs
+more CPU than everything else in a streamed call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.inference.base import CallRequest, OnText, Usage
+
+# The API refuses long non-streaming calls (they can outlive HTTP idle timeouts), so above
+# this many output tokens a call streams even when stream=False was asked for.
+NON_STREAMING_MAX_TOKENS = 4096
+EPHEMERAL = {"type": "ephemeral"}
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+_PARSE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+class AttemptFailure(Exception):
+    """An attempt that ended in an API/network fault; `error_type` is one of ERROR_TYPES."""
+
+    def __init__(self, error_type: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.error_type, self.message, self.status = error_type, message, status
+
+
+@dataclass(slots=True)
+class Reply:
+    """What one attempt received (possibly partial, when the attempt failed)."""
+
+    text: str = ""
+    stop_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    model: str | None = None
+
+
+def should_stream(request: CallRequest) -> bool:
+    """Stream unless asked not to, and always when max_tokens is large."""
+    return request.stream or request.max_tokens > NON_STREAMING_MAX_TOKENS
+
+
+def build_params(request: CallRequest) -> dict[str, Any]:
+    """Keyword arguments for ``messages.create``, with cache_control where asked."""
+    messages: list[dict[str, Any]] = list(request.messages)
+    cut = min(request.cache_prefix_messages, len(messages))
+    if cut > 0:
+        # One breakpoint at the end of the prefix caches everything before it too; the API
+        # allows only four, so marking every message of the prefix could fail.
+        last = messages[cut - 1]
+        block = {"type": "text", "text": last["content"], "cache_control": EPHEMERAL}
+        messages[cut - 1] = {"role": last["role"], "content": [block]}
+    params: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens,
+        "messages": messages,
+        "timeout": request.timeout_s,
+    }
+    if request.system:
+        params["system"] = (
+            [{"type": "text", "text": request.system, "cache_control": EPHEMERAL}]
+            if request.cache_system
+            else request.system
+        )
+    if request.stop_sequences:
+        params["stop_sequences"] = list(request.stop_sequences)
+    if request.metadata:
+        params["metadata"] = request.metadata
+    if request.sampling:
+        # anthropic 2.x dropped the temperature/top_p/top_k keywords; the API still takes them.
+        params["extra_body"] = dict(request.sampling)
+    return params
+
+
+class StreamParser:
+    """Turns the SSE bytes of a Messages stream into a `Reply`, event by event.
+
+    :param t0: ``time.perf_counter()`` just before the request was sent (for ttft/latency)
+    """
+
+    def __init__(self, t0: float) -> None:
+        self.reply = Reply()
+        self.stopped = False
+        self._t0 = t0
+        self._pieces: list[str] = []
+        self._buffer = b""
+
+    @property
+    def text(self) -> str:
+        return "".join(self._pieces)
+
+    def feed(self, chunk: bytes, on_text: OnText | None) -> None:
+        """Parse the complete events in ``chunk``; AttemptFailure on error/malformed events."""
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n")
+        *blocks, self._buffer = (self._buffer + chunk).split(b"\n\n")
+        for block in blocks:
+            text = self._event(block)
+            # Outside the parser's error handling: a failing callback is a bug, not a fault.
+            if text is not None and on_text is not None:
+                on_text(text)
+
+    def finish(self) -> Reply:
+        """The reply once the body has ended; AttemptFailure if message_stop never came."""
+        self.reply.text = self.text
+        if not self.stopped:
+            raise AttemptFailure("stream_error", "the stream ended before message_stop")
+        return self.reply
+
+    def _event(self, block: bytes) -> str | None:
+        """Apply one event; returns the text of a text delta, else None."""
+        reply = self.reply
+        try:
+            data = sse_data(block)
+            if data is None:
+                return None
+            event = json.loads(data)
+            kind = event["type"]
+            if kind == "content_block_delta":
+                delta = event["delta"]
+                if delta.get("type") != "text_delta":
+                    return None
+                text: str = delta["text"]
+                if not self._pieces:
+                    reply.ttft_ms = (time.perf_counter() - self._t0) * 1000.0
+                self._pieces.append(text)
+                return text
+            if kind == "message_start":
+                message = event["message"]
+                reply.model = message.get("model")
+                merge_usage(reply.usage, message.get("usage"))
+            elif kind == "message_delta":
+                reply.stop_reason = event["delta"].get("stop_reason")
+                merge_usage(reply.usage, event.get("usage"))
+            elif kind == "message_stop":
+                reply.latency_ms = (time.perf_counter() - self._t0) * 1000.0
+                self.stopped = True
+            elif kind == "error":
+                error = event.get("error") or {}
+                detail = f"{error.get('type', 'error')}: {error.get('message', '')}"
+                raise AttemptFailure("stream_error", f"error event mid-stream: {detail}")
+        except _PARSE_ERRORS as exc:
+            raise AttemptFailure(
+                "malformed_response", f"malformed stream event ({type(exc).__name__})"
+            ) from None
+        return None
+
+
+def parse_message(body: bytes, t0: float) -> Reply:
+    """A non-streaming Message body as a `Reply`; AttemptFailure when it does not parse."""
+    try:
+        message = json.loads(body)
+        reply = Reply(
+            text="".join(b["text"] for b in message["content"] if b.get("type") == "text"),
+            stop_reason=message.get("stop_reason"),
+            model=message.get("model"),
+        )
+        merge_usage(reply.usage, message.get("usage"))
+    except _PARSE_ERRORS as exc:
+        raise AttemptFailure(
+            "malformed_response", f"malformed response body ({type(exc).__name__})"
+        ) from None
+    reply.latency_ms = (time.perf_counter() - t0) * 1000.0
+    return reply
+
+
+def sse_data(block: bytes) -> str | None:
+    """The data field of one SSE event block (None for comments and keep-alives)."""
+    start = block.find(b"data:")
+    if start < 0:
+        return None
+    if block.find(b"\ndata:", start + 5) < 0:  # the API sends one data line per event
+        end = block.find(b"\n", start)
+        return block[start + 5 : end if end >= 0 else None].decode().strip()
+    lines = [ln[5:].strip() for ln in block.split(b"\n") if ln.startswith(b"data:")]
+    return b"\n".join(lines).decode()
+
+
+def merge_usage(usage: Usage, raw: dict[str, Any] | None) -> None:
+    """Copy the counts present in ``raw`` (message_delta repeats some, with final values)."""
+    if not raw:
+        return
+    for name in _USAGE_FIELDS:
+        value = raw.get(name)
+        if value is not None:
+            setattr(usage, name, int(value))
+
+
+def status_message(status: int, api_type: str | None, api_message: str | None) -> str:
+    """``HTTP 429 rate_limit_error: <the API's message>`` (never headers or the request)."""
+    text = f"HTTP {status}"
+    if api_type:
+        text += f" {api_type}"
+    if api_message:
+        text += f": {api_message[:500]}"
+    return text
+
+
+def connection_message(exc: BaseException) -> str:
+    """A transport exception as ``Type: detail`` (its text names the host, not the key)."""
+    detail = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {detail[:200]}" if detail else name

@@ -1,0 +1,446 @@
+"""Prompt registry: load a Prompt Workbench production export and render its prompts.
+
+Standard library only (Python 3.9+): a production app copies this one file beside its
+``prompts.json`` (``workbench export PROJECT --format production -o prompts.json --with-loader``
+writes it as ``prompt_registry.py``) and needs nothing else from the workbench::
+
+    from prompt_registry import Registry
+
+    registry = Registry.load("prompts.json")
+    if registry.is_enabled("support-answer", user_id=user.id, is_staff=user.is_staff):
+        rendered = registry.render("support-answer", question=text)
+        response = client.messages.create(**rendered.to_anthropic_kwargs())
+        log.write(json.dumps(rendered.log_record(output=..., latency_ms=...)) + "\\n")
+
+Template rules, identical to the workbench's own rendering:
+
+* ``{{name}}`` or ``{{ name }}`` is a variable; names start with a letter or ``_`` and may hold
+  letters, digits, ``_``, ``-`` and ``.``.
+* One pass: a value containing ``{{x}}`` is inserted as written, never expanded.
+* ``\\{{`` writes a literal ``{{``; any other ``{{`` that is not a variable stays as written.
+* A missing variable raises `MissingVariables` naming every missing one; extra values are ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+FORMAT = "prompt-workbench/production"
+FORMAT_VERSION = 1
+ROLLOUT_BUCKETS = 10_000  # rollout_percent has a resolution of 0.01 %
+FEEDBACK_VALUES = ("up", "down")
+
+NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+# One alternation so escapes and variables are found in a single left-to-right scan.
+_TOKEN = re.compile(r"\\\{\{|\{\{\s*(" + NAME + r")\s*\}\}")
+_EPHEMERAL = {"type": "ephemeral"}
+_SAMPLING = ("temperature", "top_p", "top_k")
+
+
+class RegistryError(Exception):
+    """The registry file, or a call on it, is wrong; the message says what to fix."""
+
+
+class MissingVariables(RegistryError):
+    """Variables the prompt uses but the caller did not pass; `missing` lists them all."""
+
+    def __init__(self, prompt: str, missing: list[str]) -> None:
+        self.prompt = prompt
+        self.missing = missing
+        super().__init__(
+            f"prompt '{prompt}': missing template variable(s): {', '.join(missing)}; "
+            "pass them to render()."
+        )
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+def extract_variables(text: str) -> list[str]:
+    """Variable names used in `text`, in order of first appearance, without duplicates."""
+    seen: dict[str, None] = {}
+    for match in _TOKEN.finditer(text):
+        if match.group(1) is not None:
+            seen.setdefault(match.group(1), None)
+    return list(seen)
+
+
+def render_template(text: str, values: Mapping[str, object]) -> str:
+    """Substitute variables in one pass (the caller has checked that none is missing)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # the escape \{{
+            return "{{"
+        value = values[name]
+        return value if isinstance(value, str) else str(value)
+
+    return _TOKEN.sub(substitute, text)
+
+
+def rollout_bucket(prompt: str, user_id: object) -> int:
+    """The user's stable bucket in 0..9999 for `prompt`; enabled when below rollout_percent*100."""
+    digest = hashlib.sha256(f"{prompt}:{user_id}".encode()).hexdigest()
+    return int(digest[:8], 16) % ROLLOUT_BUCKETS
+
+
+def _now_iso() -> str:
+    # timezone.utc rather than datetime.UTC: this file also runs on Python 3.9 and 3.10.
+    now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017
+    return now.isoformat().replace("+00:00", "Z")
+
+
+# --- rendered prompts and log lines ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """One prompt rendered for one call; log `version_id` with the call."""
+
+    prompt: str
+    version: int
+    version_id: str
+    content_hash: str
+    model: str
+    params: dict[str, Any]
+    system: str
+    messages: list[dict[str, str]]
+    cache_system: bool = False
+    cache_prefix_messages: int = 0
+    variables: dict[str, str] = field(default_factory=dict)
+
+    def to_anthropic_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``client.messages.create`` / ``.stream`` (anthropic SDK 2.x)."""
+        messages: list[dict[str, Any]] = [dict(m) for m in self.messages]
+        cut = min(self.cache_prefix_messages, len(messages))
+        if cut > 0:
+            # One breakpoint at the end of the prefix caches everything before it too.
+            last = messages[cut - 1]
+            block = {"type": "text", "text": last["content"], "cache_control": dict(_EPHEMERAL)}
+            messages[cut - 1] = {"role": last["role"], "content": [block]}
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.params["max_tokens"],
+            "messages": messages,
+        }
+        if self.system:
+            kwargs["system"] = (
+                [{"type": "text", "text": self.system, "cache_control": dict(_EPHEMERAL)}]
+                if self.cache_system
+                else self.system
+            )
+        if self.params.get("stop_sequences"):
+            kwargs["stop_sequences"] = list(self.params["stop_sequences"])
+        sampling = {k: self.params[k] for k in _SAMPLING if self.params.get(k) is not None}
+        if sampling:
+            # anthropic 2.x no longer takes temperature/top_p/top_k as keywords; the API does.
+            kwargs["extra_body"] = sampling
+        return kwargs
+
+    def log_record(
+        self,
+        *,
+        output: str,
+        latency_ms: float,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cache_creation_input_tokens: int | None = None,
+        cache_read_input_tokens: int | None = None,
+        user_id: str | None = None,
+        feedback: str | None = None,
+        call_id: str | None = None,
+        request_id: str | None = None,
+        error: str | None = None,
+        timestamp: str | None = None,
+        log_vars: bool = True,
+    ) -> dict[str, Any]:
+        """One JSONL line for ``workbench logs import`` (docs/production.md defines the fields).
+
+        :param log_vars: log the input variables (default); False logs the rendered system and
+            messages instead, e.g. when the variables hold data you may not keep
+        """
+        if feedback is not None and feedback not in FEEDBACK_VALUES:
+            raise RegistryError(f"feedback must be 'up', 'down' or None, not {feedback!r}.")
+        record: dict[str, Any] = {
+            "type": "call",
+            "timestamp": timestamp or _now_iso(),
+            "prompt": self.prompt,
+            "version": self.version,
+            "version_id": self.version_id,
+            "content_hash": self.content_hash,
+            "model": self.model,
+        }
+        if log_vars:
+            record["vars"] = dict(self.variables)
+        else:
+            record["system"] = self.system
+            record["messages"] = [dict(m) for m in self.messages]
+        record["output"] = output
+        record["latency_ms"] = latency_ms
+        optional = {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": cache_creation_input_tokens,
+            "cache_read_input_tokens": cache_read_input_tokens,
+            "user_id": user_id,
+            "feedback": feedback,
+            "call_id": call_id,
+            "request_id": request_id,
+            "error": error,
+        }
+        record.update({k: v for k, v in optional.items() if v is not None})
+        return record
+
+
+def feedback_record(call_id: str, feedback: str, *, timestamp: str | None = None) -> dict[str, Any]:
+    """A JSONL line adding thumbs up/down to an earlier call line with the same `call_id`."""
+    if feedback not in FEEDBACK_VALUES:
+        raise RegistryError(f"feedback must be 'up' or 'down', not {feedback!r}.")
+    return {
+        "type": "feedback",
+        "timestamp": timestamp or _now_iso(),
+        "call_id": call_id,
+        "feedback": feedback,
+    }
+
+
+# --- validation of a loaded file -------------------------------------------------------------
+
+
+def _fail(source: str, where: str, expected: str) -> NoReturn:
+    raise RegistryError(
+        f"{source}: '{where}' must be {expected}; re-export it with `workbench export`."
+    )
+
+
+def _check(ok: bool, source: str, where: str, expected: str) -> None:
+    if not ok:
+        _fail(source, where, expected)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate_prompt(name: str, entry: object, source: str) -> None:
+    at = f"prompts.{name}"
+    if not isinstance(entry, dict):
+        _fail(source, at, "an object")
+    for key, kind, expected in (
+        ("version", int, "an integer"),
+        ("version_id", str, "a string"),
+        ("content_hash", str, "a string"),
+        ("model", str, "a string"),
+        ("system", str, "a string"),
+        ("kill_switch", bool, "true or false"),
+        ("params", dict, "an object"),
+        ("messages", list, "a list"),
+        ("feature_flag", dict, "an object"),
+        ("alerts", dict, "an object"),
+    ):
+        _check(isinstance(entry.get(key), kind), source, f"{at}.{key}", expected)
+    max_tokens = entry["params"].get("max_tokens")
+    _check(_is_number(max_tokens), source, f"{at}.params.max_tokens", "an integer")
+    _check(bool(entry["messages"]), source, f"{at}.messages", "a non-empty list")
+    for i, message in enumerate(entry["messages"]):
+        ok = (
+            isinstance(message, dict)
+            and message.get("role") in ("user", "assistant")
+            and isinstance(message.get("content"), str)
+        )
+        _check(ok, source, f"{at}.messages[{i}]", "{role: user|assistant, content: text}")
+    flag = entry["feature_flag"]
+    for key in ("enabled", "staff_only"):
+        _check(isinstance(flag.get(key), bool), source, f"{at}.feature_flag.{key}", "true/false")
+    pct = flag.get("rollout_percent")
+    ok = _is_number(pct) and 0 <= pct <= 100
+    _check(ok, source, f"{at}.feature_flag.rollout_percent", "a number from 0 to 100")
+
+
+def _validate(data: object, source: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        _fail(source, "(top level)", "an object")
+    if data.get("format") != FORMAT:
+        raise RegistryError(
+            f"{source} is not a Prompt Workbench production export (format is "
+            f"{data.get('format')!r}, expected {FORMAT!r}); export it with "
+            "`workbench export PROJECT --format production`."
+        )
+    version = data.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        _fail(source, "format_version", "a positive integer")
+    if version > FORMAT_VERSION:
+        raise RegistryError(
+            f"{source} has format_version {version}, newer than this loader knows "
+            f"({FORMAT_VERSION}); re-export with --with-loader to get the matching loader."
+        )
+    _check(isinstance(data.get("prompts"), dict), source, "prompts", "an object")
+    for name, entry in data["prompts"].items():
+        _validate_prompt(name, entry, source)
+    return data
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+class Registry:
+    """The prompts of one production export; immutable, so safe to share between threads.
+
+    To pick up a new export, load a new `Registry` and swap the reference.
+    """
+
+    def __init__(self, data: Mapping[str, Any], *, source: str = "<registry>") -> None:
+        self.source = source
+        # A private deep copy: callers mutating their dict cannot change what we render.
+        plain = dict(data) if isinstance(data, Mapping) else data
+        self._data = _validate(copy.deepcopy(plain), source)
+        self._prompts: dict[str, dict[str, Any]] = self._data["prompts"]
+        self._variables = {name: _variables_of(entry) for name, entry in self._prompts.items()}
+
+    @classmethod
+    def load(cls, path: str | Path, *, loader: Callable[[str], Any] | None = None) -> Registry:
+        """Read an export file. JSON by default; for YAML pass ``loader=yaml.safe_load``."""
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RegistryError(
+                f"{source}: cannot read the file ({exc.strerror or exc})."
+            ) from None
+        if loader is None and Path(path).suffix.lower() in (".yaml", ".yml"):
+            raise RegistryError(
+                f"{source} is YAML: pass loader=yaml.safe_load (PyYAML), or export JSON."
+            )
+        try:
+            data = (loader or json.loads)(text)
+        except json.JSONDecodeError as exc:
+            raise RegistryError(f"{source}:{exc.lineno}: not valid JSON ({exc.msg}).") from None
+        return cls(data, source=source)
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    @property
+    def project(self) -> str:
+        return str(self._data.get("project", ""))
+
+    @property
+    def label(self) -> str:
+        return str(self._data.get("label", ""))
+
+    @property
+    def exported_at(self) -> str:
+        return str(self._data.get("exported_at", ""))
+
+    def names(self) -> list[str]:
+        """The prompt names in the export, sorted."""
+        return sorted(self._prompts)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._prompts
+
+    def __len__(self) -> int:
+        return len(self._prompts)
+
+    def _entry(self, name: str) -> dict[str, Any]:
+        entry = self._prompts.get(name)
+        if entry is None:
+            known = ", ".join(self.names()) or "none"
+            raise RegistryError(f"{self.source} has no prompt '{name}' (it has: {known}).")
+        return entry
+
+    def prompt(self, name: str) -> dict[str, Any]:
+        """A copy of the exported entry for `name`."""
+        return copy.deepcopy(self._entry(name))
+
+    def version_id(self, name: str) -> str:
+        """The id to log with every call, e.g. ``support-answer@v3#1a2b3c4d5e6f``."""
+        return str(self._entry(name)["version_id"])
+
+    def content_hash(self, name: str) -> str:
+        return str(self._entry(name)["content_hash"])
+
+    def variables(self, name: str) -> list[str]:
+        """The variables `render` needs for `name`, in order of first use."""
+        self._entry(name)
+        return list(self._variables[name])
+
+    def alerts(self, name: str) -> dict[str, Any]:
+        """Alert thresholds: p95_latency_s, error_rate, cost_per_user_per_day_usd, ..."""
+        return dict(self._entry(name)["alerts"])
+
+    def feature_flag(self, name: str) -> dict[str, Any]:
+        return dict(self._entry(name)["feature_flag"])
+
+    def kill_switch(self, name: str) -> bool:
+        return bool(self._entry(name)["kill_switch"])
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def is_enabled(self, name: str, user_id: object = None, is_staff: bool = False) -> bool:
+        """Whether to serve the feature behind `name` to this user.
+
+        Kill switch on, or flag disabled: no one. Staff: yes. Staff-only: no one else. Otherwise
+        users whose stable bucket falls under rollout_percent; anonymous users only at 100 %.
+        """
+        entry = self._entry(name)
+        flag = entry["feature_flag"]
+        if entry["kill_switch"] or not flag["enabled"]:
+            return False
+        if is_staff:
+            return True
+        if flag["staff_only"]:
+            return False
+        percent = flag["rollout_percent"]
+        if user_id is None:
+            return bool(percent >= 100)
+        return bool(rollout_bucket(name, user_id) < percent * (ROLLOUT_BUCKETS / 100))
+
+    def render(
+        self, name: str, values: Mapping[str, object] | None = None, /, **variables: object
+    ) -> RenderedPrompt:
+        """Render `name` with variables (a mapping, keywords, or both; keywords win).
+
+        :raises MissingVariables: naming every variable the prompt uses but was not given
+        """
+        entry = self._entry(name)
+        merged: dict[str, object] = {**(values or {}), **variables}
+        missing = [v for v in self._variables[name] if v not in merged]
+        if missing:
+            raise MissingVariables(name, missing)
+        cache = entry.get("cache") or {}
+        return RenderedPrompt(
+            prompt=name,
+            version=entry["version"],
+            version_id=entry["version_id"],
+            content_hash=entry["content_hash"],
+            model=entry["model"],
+            params=copy.deepcopy(entry["params"]),
+            system=render_template(entry["system"], merged),
+            messages=[
+                {"role": m["role"], "content": render_template(m["content"], merged)}
+                for m in entry["messages"]
+            ],
+            cache_system=bool(cache.get("system", False)),
+            cache_prefix_messages=int(cache.get("prefix_messages", 0)),
+            variables={
+                k: v if isinstance(v, str) else str(v)
+                for k, v in merged.items()
+                if k in self._variables[name]
+            },
+        )
+
+
+def _variables_of(entry: Mapping[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for text in [entry["system"], *(m["content"] for m in entry["messages"])]:
+        for name in extract_variables(text):
+            seen.setdefault(name, None)
+    return list(seen)

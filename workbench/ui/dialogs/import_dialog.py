@@ -1,0 +1,127 @@
+"""Preview of a CSV / JSONL import: the rows that parsed, and every bad line with its reason.
+
+Nothing is written until the user presses Import; lines with errors are skipped, and the button
+says so. Values are shown as plain text.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.models import Example
+from workbench.services.dataset_io import ParseResult
+
+PREVIEW_ROWS = 500
+ERROR_COLOUR = QColor("#a2191f")
+
+
+def _item(text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text.replace("\n", " ⏎ ") if len(text) < 500 else text[:500] + "…")
+    item.setToolTip(text[:2000])
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    return item
+
+
+class ImportDialog(QDialog):
+    """Shows a `ParseResult` for `source`; `examples()` is what Import will add."""
+
+    def __init__(
+        self, result: ParseResult, source: str, dataset: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.result = result
+        self.setWindowTitle(f"Import examples into '{dataset}'")
+        self.resize(900, 560)
+        count, bad = len(result.examples), len(result.errors)
+
+        heading = QLabel(f"From {source} (read as {result.encoding})")
+        heading.setTextFormat(Qt.TextFormat.PlainText)
+        heading.setWordWrap(True)
+        self.summary = QLabel(
+            f"{count} example{'s' if count != 1 else ''} ready to import"
+            + (f" · {bad} line{'s' if bad != 1 else ''} with errors will be skipped" if bad else "")
+        )
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.errors = QListWidget()
+        self.errors.setAccessibleName("Lines that could not be imported")
+        for line, message in result.errors:
+            item = QListWidgetItem(f"Line {line}: {message}")
+            item.setForeground(QBrush(ERROR_COLOUR))
+            item.setToolTip(message)
+            self.errors.addItem(item)
+        errors_box = QWidget()
+        errors_layout = QVBoxLayout(errors_box)
+        errors_layout.setContentsMargins(0, 0, 0, 0)
+        errors_title = QLabel(f"Errors ({bad}) — fix these lines in the file and import again")
+        errors_title.setStyleSheet(f"color: {ERROR_COLOUR.name()}; font-weight: bold;")
+        errors_layout.addWidget(errors_title)
+        errors_layout.addWidget(self.errors)
+        errors_box.setVisible(bool(bad))
+
+        self.preview = self._make_preview(result)
+        preview_box = QWidget()
+        preview_layout = QVBoxLayout(preview_box)
+        preview_layout.setContentsMargins(0, 0, 0, 0)
+        shown = min(count, PREVIEW_ROWS)
+        preview_layout.addWidget(
+            QLabel(f"Preview ({shown} of {count})" if shown < count else "Preview")
+        )
+        preview_layout.addWidget(self.preview)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(errors_box)
+        splitter.addWidget(preview_box)
+        splitter.setStretchFactor(1, 3)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        label = f"Import {count} example{'s' if count != 1 else ''}"
+        if bad:
+            label = f"Import {count}, skip {bad} bad line{'s' if bad != 1 else ''}"
+        self.import_button = self.buttons.addButton(label, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button.setEnabled(count > 0)
+        self.import_button.setDefault(count > 0 and not bad)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.buttons)
+
+    @staticmethod
+    def _make_preview(result: ParseResult) -> QTableWidget:
+        headers = ["Line", *result.columns, "Tags", "Note"]
+        rows = list(zip(result.lines, result.examples, strict=True))[:PREVIEW_ROWS]
+        table = QTableWidget(len(rows), len(headers))
+        table.setAccessibleName("Rows to import")
+        table.setHorizontalHeaderLabels(headers)
+        table.verticalHeader().setVisible(False)
+        table.setWordWrap(False)
+        for r, (line, example) in enumerate(rows):
+            table.setItem(r, 0, _item(str(line)))
+            for c, name in enumerate(result.columns, start=1):
+                table.setItem(r, c, _item(example.vars.get(name, "")))
+            table.setItem(r, len(headers) - 2, _item(", ".join(example.tags)))
+            table.setItem(r, len(headers) - 1, _item(example.note))
+        table.resizeColumnsToContents()
+        for c in range(table.columnCount()):
+            table.setColumnWidth(c, min(table.columnWidth(c), 320))
+        return table
+
+    def examples(self) -> list[Example]:
+        return list(self.result.examples)

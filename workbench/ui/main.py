@@ -1,0 +1,178 @@
+"""Start the desktop app: `run_app` (normal, `--demo`, `--selftest`, `--read-only`).
+
+The demo and the self-test work on a fresh copy of the sample project in a temporary folder, so
+they never touch the user's files and always start from the same state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from workbench.core.errors import NotFound, WorkbenchError
+
+APP_NAME = "Prompt Workbench"
+ORG_NAME = "Prompt Workbench"
+ORG_DOMAIN = "promptworkbench.local"
+SAMPLE_NAME = "quizcraft"
+
+
+def sample_bundle_path() -> Path:
+    """The bundled sample project (projects/quizcraft.yaml), in a checkout or an installation."""
+    try:
+        from workbench.resources import sample_bundle_path as packaged  # type: ignore[attr-defined]
+    except ImportError:
+        packaged = None
+    if packaged is not None:
+        return Path(packaged())
+    candidate = Path(__file__).resolve().parents[2] / "projects" / f"{SAMPLE_NAME}.yaml"
+    if candidate.is_file():
+        return candidate
+    raise NotFound(
+        f"The sample project {SAMPLE_NAME}.yaml is missing from this installation.",
+        hint="Reinstall Prompt Workbench.",
+    )
+
+
+def create_sample_project(folder: Path) -> Path:
+    """A fresh project from the sample bundle in `folder` (with the default prices and models)."""
+    from workbench.services.project_catalog import seed_defaults
+    from workbench.services.projects import create_project
+    from workbench.storage.project import Project
+
+    path = Path(folder) / f"{SAMPLE_NAME}.pwb"
+    create_project(path, bundle=sample_bundle_path())
+    with Project.open(path) as project:
+        seed_defaults(project)
+    return path
+
+
+def _application() -> object:
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setOrganizationDomain(ORG_DOMAIN)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationDisplayName(APP_NAME)  # type: ignore[union-attr]
+    app.setStyle("Fusion")  # type: ignore[union-attr]
+    return app
+
+
+def run_app(
+    project: str | None = None,
+    demo: bool = False,
+    selftest: bool = False,
+    read_only: bool = False,
+) -> int:
+    """Run the GUI until its window closes; returns the exit status."""
+    if selftest:
+        return run_selftest()
+    app = _application()
+    from workbench.ui.context import ProjectContext
+    from workbench.ui.main_window import MainWindow
+
+    ctx = ProjectContext(demo=demo)
+    window = MainWindow(ctx)
+    window.show()
+    with contextlib.ExitStack() as stack:
+        if demo:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="workbench-demo-"))
+            try:
+                path = create_sample_project(Path(folder))
+            except WorkbenchError as exc:
+                window.show_error(exc.user_message)
+            else:
+                window.open_path(path, remember=False)
+        elif project:
+            window.open_path(Path(project), read_only=read_only)
+        code = int(app.exec())  # type: ignore[attr-defined]
+        ctx.close()  # release the lock before the demo folder is removed
+    return code
+
+
+def run_selftest() -> int:
+    """Headless check for installers: open the sample, run echo cells, write and read, quit.
+
+    Prints one line; 0 when everything worked, 1 (and the reason) otherwise.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        summary = _selftest()
+    except Exception as exc:  # the one line the installer's smoke test reads
+        from workbench.ui.operations import describe_error
+
+        print(f"selftest failed: {describe_error(exc)}")
+        return 1
+    print(f"selftest ok: {summary}")
+    return 0
+
+
+def _selftest() -> str:
+    import asyncio
+
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.inference import make_provider
+    from workbench.services.planner import make_plan
+    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.run_service import start_run
+    from workbench.services.runner import RunOptions
+    from workbench.ui.context import ProjectContext
+    from workbench.ui.main_window import MainWindow
+
+    _application()
+    with tempfile.TemporaryDirectory(prefix="workbench-selftest-") as folder:
+        path = create_sample_project(Path(folder))
+        ctx = ProjectContext(demo=True)
+        window = MainWindow(ctx, remember_layout=False)
+        try:
+            window.show()
+            if not window.open_path(path, remember=False, background=False):
+                raise WorkbenchError(f"could not open the sample project {path}")
+            project = ctx.require()
+            if not QFontMetrics(window.font()).inFont("W"):
+                raise WorkbenchError("the interface font has no glyphs; install a font package")
+            prompt = project.prompts.list()[0]
+            dataset = project.datasets.names()[0]
+            plan = make_plan(
+                project,
+                prompts=[prompt.name],
+                dataset=dataset,
+                catalog=model_catalog(project),
+                prices=price_table(project),
+            )
+            plan.cells = plan.cells[:3]  # a few cells are enough to prove the engine works
+            outcome = asyncio.run(
+                start_run(project, plan, make_provider("echo"), options=RunOptions(concurrency=2))
+            )
+            if outcome.status != "done":
+                raise WorkbenchError(f"the echo run ended as {outcome.status}: {outcome.reason}")
+            ctx.notify("runs", outcome.run_id)
+            QApplication.processEvents()
+            # Write through the editor, then read it back from a fresh connection.
+            window.show_prompt(prompt.name)
+            editor = window.editor
+            editor.system_editor.setPlainText(editor.system_editor.toPlainText() + "\n(selftest)")
+            saved = editor.save_with_note("selftest")
+            if saved is None:
+                raise WorkbenchError("saving a prompt version failed")
+            copy = window.save_copy(Path(folder) / "copy.pwb")
+            QApplication.processEvents()
+        finally:
+            window.close()
+            ctx.close()
+        from workbench.storage.project import Project
+
+        with Project.open(copy, read_only=True) as reopened:
+            stored = reopened.prompts.resolve(prompt.name, saved.version)
+            calls = sum(1 for _ in reopened.runs.run_grid(outcome.run_id))
+        if stored.note != "selftest":
+            raise WorkbenchError("the saved prompt version did not read back")
+    return f"{calls} echo cell(s) run, v{saved.version} of {prompt.name} saved and read back"

@@ -1,0 +1,451 @@
+"""The dataset screen: a table of examples (a column per variable, then tags and note).
+
+Every change is written through `project.datasets` at once, is undoable (QUndoStack) and is
+announced with ``ctx.notify("datasets", name)``. Rows can be added, duplicated, deleted, copied
+and pasted from a spreadsheet (tab-separated, header optional); files import with a preview
+(`ImportDialog`) and export as CSV with formula-like cells neutralised.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.models import Example
+from workbench.core.templates import NAME as VARIABLE_NAME
+from workbench.services.dataset_io import ParseResult, export_csv, parse_file, parse_pasted
+from workbench.services.dataset_io import table_rows as example_table
+from workbench.storage.project import Project
+from workbench.ui.context import ProjectContext
+from workbench.ui.dialogs.import_dialog import ImportDialog
+from workbench.ui.models.examples_model import ExamplesModel, Row
+from workbench.ui.operations import Operation, describe_error
+from workbench.ui.widgets.dataset_commands import (
+    AddRowsCommand,
+    DeleteRowsCommand,
+    EditExampleCommand,
+    _DatasetCommand,
+)
+from workbench.ui.widgets.multiline_delegate import MultilineDelegate
+
+IMPORT_FILTER = "Data files (*.csv *.tsv *.jsonl *.ndjson *.json);;All files (*)"
+ROW_LINES = 2
+
+
+class DatasetEditor(QWidget):
+    """Edit the examples of one dataset; `show_dataset(name)` chooses which."""
+
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.dataset: str | None = None
+        self._ids: dict[int, int] = {}
+        self._next_key = 1
+        self._announcing = False
+        self.undo_stack = QUndoStack(self)
+        self.import_dialog: ImportDialog | None = None
+
+        self.title = QLabel("No dataset selected")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.model = ExamplesModel(self)
+        self.model.edit_requested = self._on_edit_requested
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Examples")
+        self.table.setItemDelegate(MultilineDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().lineSpacing() * ROW_LINES + 10)
+        columns = self.table.horizontalHeader()
+        columns.setDefaultSectionSize(220)
+        columns.setStretchLastSection(True)
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+
+        self._make_actions()
+        bar = QHBoxLayout()
+        bar.addWidget(self.title, 1)
+        for action in self.menu_actions():
+            if action is None:
+                continue
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.undo_stack.cleanChanged.connect(self._update_actions)
+        ctx.changed.connect(self._on_context_changed)
+        self._update_actions()
+
+    # -- actions -----------------------------------------------------------------------------
+    def _action(self, text: str, shortcut: QKeySequence | str, tip: str, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        # Scoped to this screen so the same keys can mean something else elsewhere.
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        self.add_row_action = self._action(
+            "Add row", "Ctrl+Shift+A", "Add an empty example below the current row", self.add_row
+        )
+        self.duplicate_action = self._action(
+            "Duplicate", "Ctrl+Shift+D", "Duplicate the selected examples", self.duplicate_rows
+        )
+        self.delete_action = self._action(
+            "Delete",
+            QKeySequence.StandardKey.Delete,
+            "Delete the selected examples (undoable)",
+            self.delete_rows,
+        )
+        self.copy_action = self._action(
+            "Copy",
+            QKeySequence.StandardKey.Copy,
+            "Copy the selected rows as tab-separated text",
+            self.copy_rows,
+        )
+        self.paste_action = self._action(
+            "Paste",
+            QKeySequence.StandardKey.Paste,
+            "Paste rows copied from a spreadsheet (tab-separated; header row optional)",
+            self.paste,
+        )
+        self.add_column_action = self._action(
+            "Add column…", "Ctrl+Shift+K", "Add a variable column", self.add_column
+        )
+        self.import_action = self._action(
+            "Import…", "Ctrl+Shift+I", "Import examples from a CSV or JSONL file", self.import_file
+        )
+        self.export_action = self._action(
+            "Export CSV…", "Ctrl+Shift+E", "Export the examples as CSV", self.export_file
+        )
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        for action, tip in (
+            (self.undo_action, "Undo the last dataset change"),
+            (self.redo_action, "Redo the dataset change"),
+        ):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setStatusTip(tip)
+            self.addAction(action)
+
+    def menu_actions(self) -> list[QAction | None]:
+        """The screen's actions in menu order (None = separator), for the main window's menu."""
+        return [
+            self.add_row_action,
+            self.duplicate_action,
+            self.delete_action,
+            None,
+            self.copy_action,
+            self.paste_action,
+            self.add_column_action,
+            None,
+            self.import_action,
+            self.export_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+        ]
+
+    def _update_actions(self) -> None:
+        shown = self.dataset is not None
+        writable = shown and not self.ctx.read_only
+        selected = bool(self.selected_keys())
+        for action in (
+            self.add_row_action,
+            self.paste_action,
+            self.add_column_action,
+            self.import_action,
+        ):
+            action.setEnabled(writable)
+        self.duplicate_action.setEnabled(writable and selected)
+        self.delete_action.setEnabled(writable and selected)
+        self.copy_action.setEnabled(shown and selected)
+        self.export_action.setEnabled(shown and bool(self.model.rows))
+
+    # -- showing a dataset ---------------------------------------------------------------------
+    def show_dataset(self, name: str | None) -> None:
+        """Load dataset `name` (None shows nothing); clears the undo history."""
+        self.dataset = None
+        self._ids.clear()
+        self.undo_stack.clear()
+        self.model.read_only = self.ctx.read_only
+        rows: list[Row] = []
+        if name is not None and self.ctx.project is not None:
+            try:
+                loaded = self.ctx.project.datasets.get_with_ids(name)
+            except WorkbenchError as exc:
+                self._report(describe_error(exc), error=True)
+                loaded = None
+            if loaded is not None:
+                self.dataset = name
+                for example_id, example in loaded:
+                    key = self.new_key()
+                    self._ids[key] = example_id
+                    rows.append(Row(key, example))
+        self.model.set_rows(rows)
+        self._update_title()
+        self._update_actions()
+        if self.dataset is not None:
+            self._report(
+                "Read-only project: examples cannot be changed."
+                if self.ctx.read_only
+                else "Double-click or type to edit; Enter saves, Shift+Enter adds a line."
+            )
+
+    def _update_title(self) -> None:
+        if self.dataset is None:
+            self.title.setText("No dataset selected")
+            return
+        count = len(self.model.rows)
+        self.title.setText(f"Dataset {self.dataset} · {count} example{'s' if count != 1 else ''}")
+
+    def _on_context_changed(self, kind: str, detail: object) -> None:
+        if kind == "project":
+            self.show_dataset(None)
+        elif (
+            kind == "datasets"
+            and not self._announcing
+            and self.dataset is not None
+            and detail in (None, self.dataset)
+        ):
+            self.show_dataset(self.dataset)
+
+    # -- DatasetHost (for the undo commands) ------------------------------------------------------
+    def project(self) -> Project:
+        return self.ctx.require()
+
+    def db_id(self, key: int) -> int:
+        return self._ids[key]
+
+    def set_db_id(self, key: int, example_id: int) -> None:
+        self._ids[key] = example_id
+
+    def new_key(self) -> int:
+        self._next_key += 1
+        return self._next_key
+
+    def announce(self) -> None:
+        self._update_title()
+        self._update_actions()
+        self._announcing = True
+        try:
+            self.ctx.notify("datasets", self.dataset)
+        finally:
+            self._announcing = False
+
+    def command_failed(self, exc: Exception) -> None:
+        self._report(describe_error(exc), error=True)
+        # The stored dataset may now differ from the screen: reload it (outside the undo call).
+        QTimer.singleShot(0, lambda: self.show_dataset(self.dataset))
+
+    def _run(self, command: _DatasetCommand) -> bool:
+        try:
+            command.apply_now()
+        except WorkbenchError as exc:
+            self._report(describe_error(exc), error=True)
+            return False
+        self.undo_stack.push(command)
+        self._report(command.text())
+        return True
+
+    # -- editing -------------------------------------------------------------------------------
+    def _on_edit_requested(self, key: int, example: Example) -> None:
+        before = self.model.rows[self.model.row_of(key)].example
+        self._run(EditExampleCommand(self, key, before, example))
+
+    def selected_keys(self) -> list[int]:
+        """Keys of the rows with a selected cell (or the current cell), top to bottom."""
+        rows = {i.row() for i in self.table.selectionModel().selectedIndexes()}
+        if not rows and self.table.currentIndex().isValid():
+            rows = {self.table.currentIndex().row()}
+        return [self.model.rows[r].key for r in sorted(rows) if r < len(self.model.rows)]
+
+    def _insert(self, position: int, examples: list[Example], text: str) -> AddRowsCommand | None:
+        if self.dataset is None or not examples:
+            return None
+        command = AddRowsCommand(self, position, examples, text)
+        if not self._run(command):
+            return None
+        self._select_rows(position, len(examples))
+        return command
+
+    def _select_rows(self, first: int, count: int) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        column = max(0, self.table.currentIndex().column())
+        self.table.setCurrentIndex(self.model.index(first, column))
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in range(first, first + count):
+            selection.select(self.model.index(row, 0), flags)
+
+    def add_row(self) -> None:
+        keys = self.selected_keys()
+        position = self.model.row_of(keys[-1]) + 1 if keys else len(self.model.rows)
+        # Every known variable present (empty) so the new row is not flagged as missing values.
+        example = Example(vars={name: "" for name in self.model.variables()})
+        self._insert(position, [example], "Add example")
+        self.table.setFocus()
+
+    def duplicate_rows(self) -> None:
+        keys = self.selected_keys()
+        if keys:
+            copies = [
+                self.model.rows[self.model.row_of(k)].example.model_copy(deep=True) for k in keys
+            ]
+            position = self.model.row_of(keys[-1]) + 1
+            self._insert(position, copies, f"Duplicate {len(copies)} example(s)")
+
+    def delete_rows(self) -> None:
+        keys = self.selected_keys()
+        if self.dataset is None or not keys:
+            return
+        first = self.model.row_of(keys[0])
+        if self._run(DeleteRowsCommand(self, keys)):
+            self._report(
+                f"Deleted {len(keys)} example(s). Undo with "
+                f"{self.undo_action.shortcut().toString()}."
+            )
+            if self.model.rows:
+                self.table.setCurrentIndex(
+                    self.model.index(min(first, len(self.model.rows) - 1), 0)
+                )
+
+    def copy_rows(self) -> None:
+        keys = self.selected_keys()
+        if not keys:
+            return
+        header, rows = example_table([self.model.rows[self.model.row_of(k)].example for k in keys])
+        lines = ["\t".join(_tsv_cell(c) for c in line) for line in [header, *rows]]
+        QApplication.clipboard().setText("\n".join(lines) + "\n")
+        self._report(f"Copied {len(keys)} row(s) with a header row.")
+
+    def paste(self) -> None:
+        text = QApplication.clipboard().text()
+        if self.dataset is None or not text.strip():
+            return
+        single = text.rstrip("\r\n")
+        current = self.table.currentIndex()
+        if current.isValid() and "\t" not in single and "\n" not in single:
+            # One value onto one cell, as in a spreadsheet.
+            self.model.setData(current, single)
+            return
+        columns = [*self.model.variables(), "tags", "note"]
+        result = parse_pasted(text, columns)
+        keys = self.selected_keys()
+        position = self.model.row_of(keys[-1]) + 1 if keys else len(self.model.rows)
+        self._insert(position, result.examples, f"Paste {len(result.examples)} example(s)")
+        if result.errors:
+            self._report(
+                f"Pasted {len(result.examples)} row(s); skipped: {result.describe_errors()}",
+                error=True,
+            )
+
+    def add_column(self) -> None:
+        if self.dataset is None:
+            return
+        name, ok = QInputDialog.getText(self, "Add column", "Variable name (as in {{name}}):")
+        name = name.strip().strip("{} ")
+        if not ok or not name:
+            return
+        if not re.fullmatch(VARIABLE_NAME, name):
+            self._report(
+                f"'{name}' is not a valid variable name: start with a letter or _, "
+                "then letters, digits, _ . -",
+                error=True,
+            )
+            return
+        self.model.add_variable(name)
+        self._report(f"Added column {name}; it is saved once a row has a value in it.")
+
+    # -- files -------------------------------------------------------------------------------
+    def import_file(self) -> None:
+        if self.dataset is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Import examples", "", IMPORT_FILTER)
+        if not path:
+            return
+        self._report(f"Reading {path}…")
+        Operation(self, lambda: parse_file(Path(path))).success(
+            lambda result: self._show_import(result, path)
+        ).failure(lambda exc: self._report(describe_error(exc), error=True)).run()
+
+    def _show_import(self, result: ParseResult, path: str) -> None:
+        if self.dataset is None:
+            return
+        dialog = ImportDialog(result, path, self.dataset, self)
+        dialog.accepted.connect(
+            lambda: self._insert(
+                len(self.model.rows), dialog.examples(), f"Import {len(result.examples)} example(s)"
+            )
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self.import_dialog = dialog
+        self._report(f"{len(result.examples)} example(s) read, {len(result.errors)} error(s).")
+        dialog.open()
+
+    def export_file(self) -> None:
+        if self.dataset is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export examples as CSV", f"{self.dataset}.csv", "CSV files (*.csv)"
+        )
+        if not path:
+            return
+        examples = [row.example for row in self.model.rows]
+        Operation(self, lambda: export_csv(examples, Path(path))).success(
+            lambda _: self._report(f"Exported {len(examples)} example(s) to {path}.")
+        ).failure(lambda exc: self._report(describe_error(exc), error=True)).run()
+
+    # -- messages -------------------------------------------------------------------------------
+    def _report(self, text: str, *, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
+        self.status.setText(text)
+
+
+def _tsv_cell(text: str) -> str:
+    # Spreadsheets quote cells holding tabs, newlines or quotes in copied text; do the same.
+    if any(ch in text for ch in '\t\n\r"'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
