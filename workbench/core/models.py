@@ -159,7 +159,9 @@ class Prompt(Strict):
             raise ValueError("version numbers must be unique within a prompt")
         for label, number in self.labels.items():
             if number not in numbers:
-                raise ValueError(f"label '{label}' points at version {number}, which does not exist")
+                raise ValueError(
+                    f"label '{label}' points at version {number}, which does not exist"
+                )
         return self
 
     def latest(self) -> PromptVersion | None:

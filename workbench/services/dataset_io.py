@@ -251,12 +251,7 @@ def parse_table(
             if table is None:
                 is_header = header
                 if is_header is None:
-                    known = {c.lower() for c in (columns or ())} | set(META_COLUMNS)
-                    titles = [c.strip() for c in row if c.strip()]
-                    is_header = bool(titles) and all(
-                        t.lower() in known or t.lower().removeprefix(VARS_PREFIX) in known
-                        for t in titles
-                    )
+                    is_header = _looks_like_header(row, columns or ())
                 if is_header or not columns:
                     table = _header_columns(row, result, line)
                     continue
@@ -268,6 +263,21 @@ def parse_table(
         )
     result.columns = _seen_columns(result.examples)
     return result
+
+
+def _looks_like_header(row: Sequence[str], columns: Sequence[str]) -> bool:
+    """Every cell could name a column and at least one names a column we already have."""
+    known = {c.lower() for c in columns} | set(META_COLUMNS)
+    titles = [c.strip() for c in row if c.strip()]
+    names = [t.lower().removeprefix(VARS_PREFIX) for t in titles]
+    return (
+        bool(titles)
+        and all(
+            n in META_COLUMNS or _check_variable(t) is None
+            for n, t in zip(names, titles, strict=True)
+        )
+        and any(n in known for n in names)
+    )
 
 
 def _add_row(result: ParseResult, table: list[_Column], line: int, row: list[str]) -> None:

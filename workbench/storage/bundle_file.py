@@ -40,6 +40,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _NO_WRAP = 1 << 30
 # Line breaks YAML 1.1 knows besides "\n"; a block literal would not keep them as written.
 _ODD_BREAKS = frozenset("\r\x85\u2028\u2029")
+_BREAKS = _ODD_BREAKS | {"\n"}
+_FLOW_LIST_WIDTH = 60
 # Order of a version's keys: number and note first, so a long system prompt doesn't bury them.
 _VERSION_KEYS = ("version", "note", "created_at")
 
@@ -534,7 +536,18 @@ def _represent_datetime(dumper: yaml.SafeDumper, value: dt.datetime) -> yaml.Sca
     return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
 
 
+def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.SequenceNode:
+    # Short lists of one-line scalars (tags, stop sequences) read better on one line.
+    flat = all(
+        isinstance(i, str | int | float) and not (isinstance(i, str) and _BREAKS & set(i))
+        for i in items
+    )
+    short = flat and sum(len(str(i)) + 2 for i in items) <= _FLOW_LIST_WIDTH
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=short)
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(dt.datetime, _represent_datetime)
 
 

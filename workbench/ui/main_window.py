@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self.recent = RecentProjects(self.settings)
         self.remember_layout = remember_layout
         self._temp_dirs: list[tempfile.TemporaryDirectory[str]] = []
+        self.settings_dialog: QWidget | None = None
+        self.shortcuts_dialog: QWidget | None = None
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
         self.controller = RunController(ctx, self)
@@ -333,7 +335,9 @@ class MainWindow(QMainWindow):
         if project is None or not self._can_replace_project():
             return False
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save project as", str(project.path.with_name(project.path.stem + "-copy.pwb")),
+            self,
+            "Save project as",
+            str(project.path.with_name(project.path.stem + "-copy.pwb")),
             PROJECT_FILTER,
         )
         if not name:
@@ -419,7 +423,9 @@ class MainWindow(QMainWindow):
         """Run ▸ Run…: the run dialog (preflight first) for the selected prompt version."""
         if self.ctx.project is None:
             return
-        self.controller.open_run_dialog(self, prompts=prompts or self._prompt_refs(), dataset=dataset)
+        self.controller.open_run_dialog(
+            self, prompts=prompts or self._prompt_refs(), dataset=dataset
+        )
 
     def stop_run(self) -> None:
         if self.controller.running:
@@ -494,9 +500,16 @@ class MainWindow(QMainWindow):
         writable = has and not self.ctx.read_only
         running = self.controller.running
         enable = {
-            "save_as": has, "close": has, "export": has, "new_prompt": writable,
-            "save_version": writable, "compare": has, "move_label": writable,
-            "run": writable and not running, "stop": running, "resume": writable and not running,
+            "save_as": has,
+            "close": has,
+            "export": has,
+            "new_prompt": writable,
+            "save_version": writable,
+            "compare": has,
+            "move_label": writable,
+            "run": writable and not running,
+            "stop": running,
+            "resume": writable and not running,
         }
         for name, on in enable.items():
             self.actions_by_name[name].setEnabled(on)
@@ -504,7 +517,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self.controller.running:
             answer = QMessageBox.question(
-                self, APP_TITLE, "A run is in progress. Stop it and close the window?",
+                self,
+                APP_TITLE,
+                "A run is in progress. Stop it and close the window?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
@@ -528,5 +543,7 @@ class MainWindow(QMainWindow):
                     k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
                 )
                 if keys and not action.isSeparator():
-                    out.append((menu.title().replace("&", ""), action.text().replace("&", ""), keys))
+                    out.append(
+                        (menu.title().replace("&", ""), action.text().replace("&", ""), keys)
+                    )
         return out

@@ -82,4 +82,6 @@ class Operation:
         else:
             from PySide6.QtWidgets import QApplication, QMessageBox
 
-            QMessageBox.warning(QApplication.activeWindow(), "Prompt Workbench", describe_error(exc))
+            QMessageBox.warning(
+                QApplication.activeWindow(), "Prompt Workbench", describe_error(exc)
+            )

@@ -9,14 +9,18 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QW
 
 
 def format_eta(seconds: float | None) -> str:
-    """"ETA 42 s" / "ETA 3 min 5 s" / "" when unknown."""
+    """ "ETA 42 s" / "ETA 3 min 5 s" / "" when unknown."""
     if seconds is None or seconds < 0:
         return ""
     seconds = int(round(seconds))
     if seconds < 60:
         return f"ETA {seconds} s"
     minutes, rest = divmod(seconds, 60)
-    return f"ETA {minutes} min {rest} s" if minutes < 60 else f"ETA {minutes // 60} h {minutes % 60} min"
+    return (
+        f"ETA {minutes} min {rest} s"
+        if minutes < 60
+        else f"ETA {minutes // 60} h {minutes % 60} min"
+    )
 
 
 def format_spend(usd: float | None) -> str:
@@ -65,7 +69,10 @@ class RunStatus(QWidget):
 
     def update_progress(self, progress: Any) -> None:
         """Show a `Progress` (run_id, total, done, errors, spend_usd, eta_s…)."""
-        self.label.setText(f"Run #{progress.run_id}" + (f" · {progress.errors} error(s)" if progress.errors else ""))
+        self.label.setText(
+            f"Run #{progress.run_id}"
+            + (f" · {progress.errors} error(s)" if progress.errors else "")
+        )
         self.bar.show()
         self.bar.setRange(0, max(1, int(progress.total)))
         self.bar.setValue(int(progress.done))

@@ -182,7 +182,7 @@ class Sidebar(QWidget):
         return int(item.data(0, ROLE)[1]), str(item.data(0, ROLE + 1))
 
     def selected_prompt_ref(self) -> str | None:
-        """"name@N" for a selected version, "name" for a selected prompt, else None."""
+        """ "name@N" for a selected version, "name" for a selected prompt, else None."""
         item = self.tree.currentItem()
         if item is None:
             return None

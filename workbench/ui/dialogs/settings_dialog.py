@@ -147,7 +147,9 @@ class SettingsDialog(QDialog):
         removed = keys.delete_api_key()
         self._say(
             self.key_message,
-            "Removed the key from the OS keyring." if removed else "No key was stored in the keyring.",
+            "Removed the key from the OS keyring."
+            if removed
+            else "No key was stored in the keyring.",
         )
         self.ctx.notify("settings", "api_key")
         self._refresh_key()
@@ -181,7 +183,9 @@ class SettingsDialog(QDialog):
             return False
         url = self.base_url.text().strip() or None
         if url is not None and not url.startswith(("http://", "https://")):
-            self._say(self.project_message, "Base URL: use an http:// or https:// address.", error=True)
+            self._say(
+                self.project_message, "Base URL: use an http:// or https:// address.", error=True
+            )
             return False
         try:
             settings = project.settings.model_copy(
@@ -313,7 +317,9 @@ class SettingsDialog(QDialog):
             return None
         self._refresh_prices()
         if added:
-            self._say(self.prices_message, f"Added a price for {row.model} from {row.effective_from}.")
+            self._say(
+                self.prices_message, f"Added a price for {row.model} from {row.effective_from}."
+            )
             self.ctx.notify("prices", row.model)
         else:
             self._say(self.prices_message, "That exact row is already in the table.")

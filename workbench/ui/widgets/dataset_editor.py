@@ -113,13 +113,18 @@ class DatasetEditor(QWidget):
         self._update_actions()
 
     # -- actions -----------------------------------------------------------------------------
-    def _action(self, text: str, shortcut: QKeySequence | str, tip: str, slot: Any) -> QAction:
+    def _action(
+        self, text: str, shortcut: QKeySequence.StandardKey | str, tip: str, slot: Any
+    ) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)  # every platform binding, e.g. Ctrl+Y and Ctrl+Shift+Z
+        else:
+            action.setShortcut(QKeySequence(shortcut))
         # Scoped to this screen so the same keys can mean something else elsewhere.
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         action.setStatusTip(tip)
-        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
+        action.setToolTip(f"{tip} ({action.shortcut().toString()})")
         action.triggered.connect(slot)
         self.addAction(action)
         return action
@@ -159,9 +164,9 @@ class DatasetEditor(QWidget):
             "Export CSV…", "Ctrl+Shift+E", "Export the examples as CSV", self.export_file
         )
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         for action, tip in (
             (self.undo_action, "Undo the last dataset change"),
             (self.redo_action, "Redo the dataset change"),

@@ -54,7 +54,9 @@ class MessageRow(QFrame):
         self.cache.setToolTip("Mark the prompt up to this message for prompt caching")
         self.remove = QPushButton("Remove")
         self.remove.setToolTip("Remove this message")
-        self.editor = make_text_editor("Message text", "Message text; {{variables}} are filled per example")
+        self.editor = make_text_editor(
+            "Message text", "Message text; {{variables}} are filled per example"
+        )
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addWidget(self.role)
@@ -154,7 +156,9 @@ class MessageList(QWidget):
             row.cache.setEnabled(not self._read_only)
             row.remove.setEnabled(not self._read_only and len(self.rows) > 1)
             row.remove.setToolTip(
-                "A prompt needs at least one message" if len(self.rows) <= 1 else "Remove this message"
+                "A prompt needs at least one message"
+                if len(self.rows) <= 1
+                else "Remove this message"
             )
         self.add_button.setEnabled(not self._read_only)
 

@@ -132,7 +132,9 @@ class ParamsPanel(QWidget):
             tip = model.display_name or model.id
             if model.max_output_tokens:
                 tip += f" — up to {model.max_output_tokens:,} output tokens"
-            self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+            self.model_combo.setItemData(
+                self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
         self.model_combo.setEditText(current)
         self.model_combo.blockSignals(False)
         self._update_capabilities()
@@ -183,7 +185,9 @@ class ParamsPanel(QWidget):
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "params"
-            raise BadInput(first["msg"], field=f"params.{field}", hint="Fix it in the Parameters panel.") from None
+            raise BadInput(
+                first["msg"], field=f"params.{field}", hint="Fix it in the Parameters panel."
+            ) from None
 
     def set_read_only(self, read_only: bool) -> None:
         self.setEnabled(not read_only)

@@ -333,7 +333,11 @@ class PromptEditor(QWidget):
             return None
         name = self.prompt.name
         self.show_prompt(name, version.version, guard=False)
-        self._say(f"Saved {name} v{version.version}." if created else f"No changes: this is v{version.version}.")
+        self._say(
+            f"Saved {name} v{version.version}."
+            if created
+            else f"No changes: this is v{version.version}."
+        )
         self.ctx.notify("prompts", name)
         return version
 
@@ -355,7 +359,9 @@ class PromptEditor(QWidget):
             return True
         if answer != QMessageBox.StandardButton.Save:
             return False
-        note, ok = QInputDialog.getText(self, "Save version", "What changed? (a note kept with the version)")
+        note, ok = QInputDialog.getText(
+            self, "Save version", "What changed? (a note kept with the version)"
+        )
         return bool(ok) and self.save_with_note(note) is not None
 
     # -- labels ------------------------------------------------------------------------------
@@ -446,7 +452,9 @@ class PromptEditor(QWidget):
         try:
             if kind == "project":
                 self._show_empty()
-            elif kind == "prompts" and self.prompt is not None and detail in (None, self.prompt.name):
+            elif (
+                kind == "prompts" and self.prompt is not None and detail in (None, self.prompt.name)
+            ):
                 self._reload_prompt()
             elif kind in ("prices", "settings") and self.prompt is not None and self.ctx.project:
                 self._catalog = model_catalog(self.ctx.project)

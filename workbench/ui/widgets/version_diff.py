@@ -37,7 +37,11 @@ def params_text(params: Params) -> str:
 def sections(version: PromptVersion | None, count: int) -> list[tuple[str, str]]:
     """(heading, text) for system, `count` message slots and params; missing slots are empty."""
     if version is None:
-        return [("System", ""), *((f"Message {i + 1}", "") for i in range(count)), ("Parameters", "")]
+        return [
+            ("System", ""),
+            *((f"Message {i + 1}", "") for i in range(count)),
+            ("Parameters", ""),
+        ]
     out = [("System", version.system)]
     for i in range(count):
         if i < len(version.messages):
@@ -80,7 +84,10 @@ class VersionDiff(QWidget):
         splitter.addWidget(self.right_view)
         splitter.setChildrenCollapsible(False)
         # Scrolling one side scrolls the other, so matching sections stay level.
-        left_bar, right_bar = self.left_view.verticalScrollBar(), self.right_view.verticalScrollBar()
+        left_bar, right_bar = (
+            self.left_view.verticalScrollBar(),
+            self.right_view.verticalScrollBar(),
+        )
         left_bar.valueChanged.connect(right_bar.setValue)
         right_bar.valueChanged.connect(left_bar.setValue)
 

@@ -54,10 +54,19 @@ class VersionHistory(QTreeWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         for version in sorted(prompt.versions, key=lambda v: v.version, reverse=True):
-            saved = version.created_at.astimezone().strftime("%Y-%m-%d %H:%M") if version.created_at else ""
+            saved = (
+                version.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+                if version.created_at
+                else ""
+            )
             note = version.note.splitlines()[0] if version.note else ""
             item = QTreeWidgetItem(
-                [f"v{version.version}", "  ".join(label_badges(prompt, version.version)), saved, note]
+                [
+                    f"v{version.version}",
+                    "  ".join(label_badges(prompt, version.version)),
+                    saved,
+                    note,
+                ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, version.version)
             item.setToolTip(3, version.note)
@@ -88,7 +97,9 @@ class VersionHistory(QTreeWidget):
         names = list(dict.fromkeys([*STANDARD_LABELS, *(prompt.labels if prompt else [])]))
         for name in names:
             where = prompt.labels.get(name) if prompt else None
-            text = f"Set '{name}' here" + (f" (now on v{where})" if where and where != version else "")
+            text = f"Set '{name}' here" + (
+                f" (now on v{where})" if where and where != version else ""
+            )
             action = menu.addAction(text)
             action.setEnabled(not self.read_only and name not in here)
             action.triggered.connect(lambda _=False, n=name: self.label_requested.emit(n, version))
