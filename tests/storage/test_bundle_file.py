@@ -397,3 +397,14 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"
     path.write_bytes("\ufeffworkbench: 1\nname: café\n".encode())
     assert load_bundle(path).name == "café"
+
+
+def test_the_example_in_the_docs_loads_and_is_in_canonical_form() -> None:
+    doc = (ROOT / "docs" / "bundle-format.md").read_text(encoding="utf-8")
+    example = doc.split("## A complete example\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    assert dump_bundle(loads_bundle(example)) == example
+
+
+def test_every_expectation_type_is_documented() -> None:
+    doc = (ROOT / "docs" / "bundle-format.md").read_text(encoding="utf-8")
+    assert [t for t in EXPECTATION_TYPES if f"| `{t}` |" not in doc] == []

@@ -429,6 +429,8 @@ def _describe(
         text = "expected text"
     if not isinstance(value, dict | list):
         text += f" (got {_show(value)})"
+    if name == "role" and value == "system":
+        return text, "Put the system prompt in the version's `system:` field instead."
     return text, None
 
 

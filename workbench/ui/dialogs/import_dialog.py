@@ -85,6 +85,9 @@ class ImportDialog(QDialog):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(errors_box)
         splitter.addWidget(preview_box)
+        # The error list only as tall as its first few lines; the preview takes the rest.
+        line = self.errors.fontMetrics().lineSpacing() + 6
+        splitter.setSizes([line * min(max(bad, 1), 8) + 40, 400])
         splitter.setStretchFactor(1, 3)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -119,8 +122,9 @@ class ImportDialog(QDialog):
             table.setItem(r, len(headers) - 2, _item(", ".join(example.tags)))
             table.setItem(r, len(headers) - 1, _item(example.note))
         table.resizeColumnsToContents()
-        for c in range(table.columnCount()):
-            table.setColumnWidth(c, min(table.columnWidth(c), 320))
+        for c in range(1, table.columnCount()):
+            table.setColumnWidth(c, max(140, min(table.columnWidth(c), 320)))
+        table.horizontalHeader().setStretchLastSection(True)
         return table
 
     def examples(self) -> list[Example]:

@@ -67,7 +67,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Settings — Prompt Workbench")
-        self.resize(980, 640)
+        self.resize(980, 700)
         top = QHBoxLayout()
         top.addWidget(self._build_key_box(), 1)
         top.addWidget(self._build_project_box(), 1)
@@ -159,7 +159,10 @@ class SettingsDialog(QDialog):
     def _build_project_box(self) -> QGroupBox:
         self.project_box = QGroupBox("This project")
         self.base_url = QLineEdit()
-        self.base_url.setPlaceholderText(f"{DEFAULT_BASE_URL} (or ANTHROPIC_BASE_URL)")
+        self.base_url.setPlaceholderText(f"Default: {DEFAULT_BASE_URL}")
+        self.base_url.setToolTip(
+            "Leave empty for the Anthropic API (or ANTHROPIC_BASE_URL when it is set)"
+        )
         self.base_url.setAccessibleName("Base URL")
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 256)
@@ -210,6 +213,9 @@ class SettingsDialog(QDialog):
         self.prices_view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.prices_view.setAlternatingRowColors(True)
         self.prices_view.verticalHeader().setVisible(False)
+        self.prices_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.prices_view.setWordWrap(False)
+        self.prices_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.prices_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -255,6 +261,13 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(box)
         layout.addWidget(self.prices_view, 1)
         layout.addWidget(self.prices_note)
+        caption = QLabel(
+            "New price row — rows are never edited: a row with a later date takes over from "
+            "that day (select a row to start from its values)."
+        )
+        caption.setWordWrap(True)
+        caption.setStyleSheet("font-weight: bold;")
+        layout.addWidget(caption)
         layout.addLayout(form)
         layout.addWidget(self.prices_message)
         return box

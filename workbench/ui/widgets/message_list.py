@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,7 @@ def make_text_editor(name: str, placeholder: str = "") -> QPlainTextEdit:
     editor.setPlaceholderText(placeholder)
     editor.setTabChangesFocus(True)  # Tab moves on, so the whole editor is keyboard-reachable
     editor.setMinimumHeight(editor.fontMetrics().lineSpacing() * 4 + 12)
+    editor.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
     editor.setFont(font)
     editor.highlighter = VariableHighlighter(editor.document())  # type: ignore[attr-defined]
@@ -50,7 +52,7 @@ class MessageRow(QFrame):
         self.role = QComboBox()
         self.role.addItems(ROLES)
         self.role.setAccessibleName("Role")
-        self.cache = QCheckBox("cache up to here")
+        self.cache = QCheckBox("cache")
         self.cache.setToolTip("Mark the prompt up to this message for prompt caching")
         self.remove = QPushButton("Remove")
         self.remove.setToolTip("Remove this message")
@@ -104,8 +106,7 @@ class MessageList(QWidget):
     def set_messages(self, messages: list[Message]) -> None:
         """Replace every row (no `changed` per row)."""
         for row in self.rows:
-            row.setParent(None)
-            row.deleteLater()
+            self._drop(row)
         self.rows = []
         for message in messages:
             self._append(message.role, message.content, message.cache)
@@ -128,14 +129,19 @@ class MessageList(QWidget):
         if len(self.rows) <= 1:
             return  # a prompt needs at least one message
         self.rows.remove(row)
-        row.setParent(None)
-        row.deleteLater()
+        self._drop(row)
         self._sync()
         self.changed.emit()
 
     def set_read_only(self, read_only: bool) -> None:
         self._read_only = read_only
         self._sync()
+
+    def _drop(self, row: MessageRow) -> None:
+        # Hide first: a visible widget taken out of its parent would flash up as a window.
+        row.hide()
+        self._layout.removeWidget(row)
+        row.deleteLater()
 
     def _append(self, role: str, content: str, cache: bool) -> MessageRow:
         row = MessageRow(len(self.rows), self)

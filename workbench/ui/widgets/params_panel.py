@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
     QSpinBox,
     QWidget,
@@ -83,6 +84,11 @@ class ParamsPanel(QWidget):
         self.stops.setPlaceholderText("One per line (\\n for a newline)")
         self.stops.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
         self.stops.setAccessibleName("Stop sequences")
+        self.reasons = QLabel()
+        self.reasons.setTextFormat(Qt.TextFormat.PlainText)
+        self.reasons.setWordWrap(True)
+        self.reasons.setStyleSheet("color: #6f6f6f;")
+        self.reasons.setAccessibleName("Why some parameters are disabled")
         self.cache_system = QCheckBox("Cache the system prompt")
         self.cache_system.setToolTip("Mark the system prompt for prompt caching")
 
@@ -95,6 +101,7 @@ class ParamsPanel(QWidget):
             row.addWidget(self.toggles[name])
             row.addWidget(self.spins[name], 1)
             form.addRow(row)
+        form.addRow(self.reasons)
         form.addRow("Stop sequences", self.stops)
         form.addRow(self.cache_system)
 
@@ -220,14 +227,23 @@ class ParamsPanel(QWidget):
             if found and found.max_output_tokens
             else "Upper bound on the tokens the model may generate"
         )
+        refused: dict[str, str] = {}
         for name in SAMPLING_PARAMS:
             why = self.reason(name)
+            if why is not None:
+                refused[name] = why
             toggle, spin = self.toggles[name], self.spins[name]
             toggle.setEnabled(why is None)
             spin.setEnabled(why is None and toggle.isChecked())
             tip = why or f"Send {name} (unchecked: the model's default)"
             toggle.setToolTip(tip)
             spin.setToolTip(tip)
+        # The reason under the controls too, so it is seen without hovering.
+        self.reasons.setVisible(bool(refused))
+        if len(refused) == 1:
+            self.reasons.setText(next(iter(refused.values())))
+        elif refused:
+            self.reasons.setText(f"{model} does not accept {', '.join(refused)}; they are not sent.")
 
     def _on_model(self, _text: str) -> None:
         self._update_capabilities()

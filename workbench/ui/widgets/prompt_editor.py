@@ -98,10 +98,9 @@ class PromptEditor(QWidget):
         texts = QWidget()
         texts_layout = QVBoxLayout(texts)
         texts_layout.addWidget(QLabel("System"))
-        texts_layout.addWidget(self.system_editor)
+        texts_layout.addWidget(self.system_editor, 3)  # the system prompt is usually the long one
         texts_layout.addWidget(QLabel("Messages"))
-        texts_layout.addWidget(self.messages)
-        texts_layout.addStretch(1)
+        texts_layout.addWidget(self.messages, 2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(texts)
@@ -136,7 +135,6 @@ class PromptEditor(QWidget):
         self.splitter.setObjectName("promptEditorSplitter")
 
         self.diff = VersionDiff()
-        self.diff.closed.connect(self.close_compare)
         self.empty = QLabel(
             "Open a prompt from the sidebar, or create one with Prompt ▸ New prompt."
         )

@@ -4,21 +4,29 @@ left, insertions in green on the right. Read-only; text goes in as plain text, n
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSplitter,
-    QTextEdit,
-    QVBoxLayout,
-    QWidget,
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QTextCharFormat,
+    QTextCursor,
+    QTextLength,
+    QTextTable,
+    QTextTableFormat,
 )
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QVBoxLayout, QWidget
 
 from workbench.core.diff import word_diff
 from workbench.core.models import Params, Prompt, PromptVersion
+
+_WORD = re.compile(r"\w+")
+
+
+def _visible(piece: str) -> str:
+    """A changed line break is invisible as such; show it as "↵" before the break."""
+    return piece.replace("\n", "↵\n") if piece.isspace() else piece
 
 
 def params_text(params: Params) -> str:
@@ -54,47 +62,38 @@ def sections(version: PromptVersion | None, count: int) -> list[tuple[str, str]]
 
 
 class VersionDiff(QWidget):
-    """Pick two versions of a prompt and see their word-level differences side by side."""
+    """Pick two versions of a prompt and see their word-level differences side by side.
 
-    closed = Signal()
+    One read-only QTextEdit holds a two-column table with a row per section (system, each
+    message, parameters), so matching sections always stay level however long either side is.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._prompt: Prompt | None = None
+        self._table: QTextTable | None = None
         self.left_combo = QComboBox()
         self.right_combo = QComboBox()
         self.left_combo.setAccessibleName("Older version")
         self.right_combo.setAccessibleName("Newer version")
         self.summary = QLabel()
-        self.back_button = QPushButton("Back to editor")
-        self.back_button.setToolTip("Close the comparison and return to the editor (Ctrl+D)")
-        self.back_button.clicked.connect(self.closed)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Compare"))
         bar.addWidget(self.left_combo)
         bar.addWidget(QLabel("with"))
         bar.addWidget(self.right_combo)
         bar.addWidget(self.summary, 1)
-        bar.addWidget(self.back_button)
-
-        self.left_view = self._make_view("Left: the older version; deletions struck out in red")
-        self.right_view = self._make_view("Right: the newer version; insertions in green")
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.left_view)
-        splitter.addWidget(self.right_view)
-        splitter.setChildrenCollapsible(False)
-        # Scrolling one side scrolls the other, so matching sections stay level.
-        left_bar, right_bar = (
-            self.left_view.verticalScrollBar(),
-            self.right_view.verticalScrollBar(),
+        self.view = QTextEdit()
+        self.view.setReadOnly(True)
+        self.view.setAcceptRichText(False)
+        self.view.setAccessibleName(
+            "Version diff: deletions struck out in red on the left, insertions in green on the right"
         )
-        left_bar.valueChanged.connect(right_bar.setValue)
-        right_bar.valueChanged.connect(left_bar.setValue)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.view, 1)
         self.left_combo.currentIndexChanged.connect(self._on_pick)
         self.right_combo.currentIndexChanged.connect(self._on_pick)
 
@@ -109,15 +108,6 @@ class VersionDiff(QWidget):
         self.inserted = QTextCharFormat()
         self.inserted.setForeground(QColor("#0e6027"))
         self.inserted.setBackground(QColor("#c8f0d2"))
-
-    @staticmethod
-    def _make_view(name: str) -> QTextEdit:
-        view = QTextEdit()
-        view.setReadOnly(True)
-        view.setAcceptRichText(False)
-        view.setAccessibleName(name)
-        view.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
-        return view
 
     def set_prompt(self, prompt: Prompt, left: int | None = None, right: int | None = None) -> None:
         """Offer `prompt`'s versions; compare `left` with `right` (default: the last two)."""
@@ -151,17 +141,27 @@ class VersionDiff(QWidget):
     def show_pair(self, left: PromptVersion | None, right: PromptVersion | None) -> None:
         """Render the diff of two versions (either may be None: shown as empty)."""
         count = max(len(v.messages) if v else 0 for v in (left, right))
-        self.left_view.clear()
-        self.right_view.clear()
-        left_cursor = QTextCursor(self.left_view.document())
-        right_cursor = QTextCursor(self.right_view.document())
-        changes = 0
-        for (heading_a, text_a), (heading_b, text_b) in zip(
-            sections(left, count), sections(right, count), strict=True
-        ):
-            if left_cursor.position() > 0:
-                left_cursor.insertText("\n\n", self.plain)
-                right_cursor.insertText("\n\n", self.plain)
+        pairs = list(zip(sections(left, count), sections(right, count), strict=True))
+        self.view.clear()
+        cursor = QTextCursor(self.view.document())
+        table_format = QTextTableFormat()
+        table_format.setColumnWidthConstraints(
+            [QTextLength(QTextLength.Type.PercentageLength, 50)] * 2
+        )
+        table_format.setCellPadding(6)
+        table_format.setCellSpacing(0)
+        table_format.setBorder(0.5)
+        table_format.setBorderBrush(QColor("#c6c6c6"))
+        table_format.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        table = cursor.insertTable(len(pairs) + 1, 2, table_format)
+        self._table = table
+        names = [f"v{v.version}" if v else "—" for v in (left, right)]
+        for column, name in enumerate(names):
+            table.cellAt(0, column).firstCursorPosition().insertText(name, self.heading)
+        deleted = inserted = 0
+        for row, ((heading_a, text_a), (heading_b, text_b)) in enumerate(pairs, start=1):
+            left_cursor = table.cellAt(row, 0).firstCursorPosition()
+            right_cursor = table.cellAt(row, 1).firstCursorPosition()
             left_cursor.insertText(heading_a + "\n", self.heading)
             right_cursor.insertText(heading_b + "\n", self.heading)
             for op, piece in word_diff(text_a, text_b):
@@ -169,15 +169,44 @@ class VersionDiff(QWidget):
                     left_cursor.insertText(piece, self.plain)
                     right_cursor.insertText(piece, self.plain)
                 elif op == "delete":
-                    left_cursor.insertText(piece, self.deleted)
-                    changes += 1
+                    left_cursor.insertText(_visible(piece), self.deleted)
+                    deleted += len(_WORD.findall(piece))
                 else:
-                    right_cursor.insertText(piece, self.inserted)
-                    changes += 1
-        names = [f"v{v.version}" if v else "—" for v in (left, right)]
+                    right_cursor.insertText(_visible(piece), self.inserted)
+                    inserted += len(_WORD.findall(piece))
         self.summary.setText(
             f"  {names[0]} → {names[1]}: "
-            + (f"{changes} change(s)" if changes else "no differences")
+            + (f"+{inserted} / −{deleted} words" if inserted or deleted else "no differences")
         )
-        self.left_view.moveCursor(QTextCursor.MoveOperation.Start)
-        self.right_view.moveCursor(QTextCursor.MoveOperation.Start)
+        self.view.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def side_text(self, column: int) -> str:
+        """The plain text of one side (0: left, 1: right), for tests and copying."""
+        if self._table is None:
+            return ""
+        parts = []
+        for row in range(1, self._table.rows()):
+            cell = self._table.cellAt(row, column)
+            cursor = cell.firstCursorPosition()
+            cursor.setPosition(cell.lastCursorPosition().position(), QTextCursor.MoveMode.KeepAnchor)
+            parts.append(cursor.selectedText().replace("\u2029", "\n"))
+        return "\n\n".join(parts)
+
+    def formats_in(self, column: int) -> list[tuple[str, QTextCharFormat]]:
+        """(text, format) fragments of one side: lets tests check what is red or green."""
+        if self._table is None:
+            return []
+        out = []
+        for row in range(1, self._table.rows()):
+            cell = self._table.cellAt(row, column)
+            block = cell.firstCursorPosition().block()
+            end = cell.lastCursorPosition().position()
+            while block.isValid() and block.position() <= end:
+                it = block.begin()
+                while not it.atEnd():
+                    fragment = it.fragment()
+                    if fragment.isValid():
+                        out.append((fragment.text(), fragment.charFormat()))
+                    it += 1
+                block = block.next()
+        return out

@@ -1,0 +1,410 @@
+"""The run dialog: choose prompt versions, dataset (and tags), models, repeats, concurrency and a
+budget; the preflight beside it is recomputed on every change, and Run stays disabled while the
+plan has problems or its estimate exceeds the budget. Nothing is paid before Run.
+
+Planning runs in the background (`Operation`) over its own connection, so a large dataset never
+stalls the window; only the newest request's answer is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.services.dataset_io import split_tags
+from workbench.services.planner import RunPlan, make_plan, parse_prompt_ref
+from workbench.services.pricing import PriceTable
+from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.runner import RunOptions
+from workbench.storage.project import Project
+from workbench.ui.context import ProjectContext
+from workbench.ui.operations import Operation, describe_error
+from workbench.ui.widgets.preflight_panel import PreflightPanel, usd
+
+DEBOUNCE_MS = 120
+SYNTHETIC_BANNER = "Offline demo — synthetic responses (echo provider): nothing is sent or paid."
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    prompts: tuple[str, ...]
+    dataset: str
+    models: tuple[str, ...]
+    tags: tuple[str, ...]
+    repeats: int
+
+
+def _checked(widget: QListWidget) -> list[str]:
+    return [
+        widget.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(widget.count())
+        if widget.item(i).checkState() == Qt.CheckState.Checked
+    ]
+
+
+def worst_case_cost(plan: RunPlan, prices: PriceTable, today: dt.date) -> float | None:
+    """The cost if every call used all of max_tokens (priced per average call, then scaled)."""
+    total = 0.0
+    for est in plan.estimates.values():
+        if not est.cells:
+            continue
+        per_call = prices.estimate_cost(
+            est.model, est.input_tokens // est.cells, est.max_output_tokens // est.cells, today
+        )
+        if per_call is None:
+            return None
+        total += per_call * est.cells
+    return total
+
+
+class RunDialog(QDialog):
+    """Set up a run; `plan` is the checked plan once `accepted`, `options()` how to run it."""
+
+    def __init__(
+        self,
+        ctx: ProjectContext,
+        parent: QWidget | None = None,
+        *,
+        prompts: list[str] | None = None,
+        dataset: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.project: Project = ctx.require()
+        self.plan: RunPlan | None = None
+        self.problems: list[str] = []
+        self._generation = 0
+        self._models_touched = False
+        self._prices = price_table(self.project)
+        self._catalog = model_catalog(self.project)
+        self.setWindowTitle("Run prompts")
+        self.resize(1180, 700)
+
+        self.versions = QListWidget()
+        self.versions.setAccessibleName("Prompt versions to run")
+        self.dataset = QComboBox()
+        self.dataset.setAccessibleName("Dataset")
+        self.tags = QLineEdit()
+        self.tags.setAccessibleName("Only examples with these tags")
+        self.models = QListWidget()
+        self.models.setAccessibleName("Models")
+        self.repeats = QSpinBox()
+        self.repeats.setRange(1, 50)
+        self.repeats.setToolTip("Run each cell this many times (to see variation)")
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(1, 256)
+        self.concurrency.setValue(self.project.settings.default_concurrency)
+        self.concurrency.setToolTip("Calls in flight at once")
+        self.budget = QDoubleSpinBox()
+        self.budget.setRange(0, 100_000)
+        self.budget.setDecimals(2)
+        self.budget.setPrefix("$")
+        self.budget.setSpecialValueText("no limit")
+        self.budget.setToolTip(
+            "Refuse to start above this estimate, and stop once spend reaches it"
+        )
+        self.use_cache = QCheckBox("Reuse identical earlier answers (free)")
+        self.use_cache.setChecked(True)
+        self.preflight = PreflightPanel()
+        self._fill(prompts, dataset)
+
+        form = QFormLayout()
+        form.addRow("&Dataset", self.dataset)
+        form.addRow("Only &tags", self.tags)
+        form.addRow("&Repeats", self.repeats)
+        form.addRow("&Concurrency", self.concurrency)
+        form.addRow("&Budget", self.budget)
+        form.addRow("", self.use_cache)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(_buddy("&Prompt versions", self.versions))
+        left_layout.addWidget(self.versions, 3)
+        left_layout.addWidget(_buddy("&Models", self.models))
+        left_layout.addWidget(self.models, 2)
+        left_layout.addLayout(form)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("Preflight")
+        heading.setStyleSheet("font-weight: bold;")
+        right_layout.addWidget(heading)
+        right_layout.addWidget(self.preflight, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([460, 720])
+        splitter.setChildrenCollapsible(False)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.run_button = self.buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.run_button.setToolTip("Start the run (Ctrl+Enter)")
+        self.buttons.accepted.connect(self._on_run)
+        self.buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._on_run)
+        layout = QVBoxLayout(self)
+        if ctx.demo:
+            banner = QLabel(SYNTHETIC_BANNER)
+            banner.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 6px;")
+            layout.addWidget(banner)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.buttons)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh)
+        self.versions.itemChanged.connect(self._on_versions_changed)
+        self.models.itemChanged.connect(self._on_models_changed)
+        for signal in (
+            self.dataset.currentIndexChanged,
+            self.tags.textChanged,
+            self.repeats.valueChanged,
+            self.budget.valueChanged,
+        ):
+            signal.connect(self.schedule_refresh)
+        self.refresh()
+
+    # -- choices ---------------------------------------------------------------------------------
+    def _fill(self, prompts: list[str] | None, dataset: str | None) -> None:
+        wanted = [parse_prompt_ref(ref) for ref in prompts or []]
+        defaulted = False
+        for prompt in self.project.prompts.list():
+            versions = sorted(prompt.versions, key=lambda v: v.version, reverse=True)
+            for index, version in enumerate(versions):
+                labels = sorted(k for k, v in prompt.labels.items() if v == version.version)
+                text = f"{prompt.name} @ v{version.version}"
+                if labels:
+                    text += "  [" + ", ".join(labels) + "]"
+                if version.note:
+                    text += f" — {version.note}"
+                item = QListWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, f"{prompt.name}@{version.version}")
+                item.setData(Qt.ItemDataRole.UserRole + 1, version.params.model)
+                item.setToolTip(
+                    f"model {version.params.model}, max_tokens {version.params.max_tokens}"
+                )
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                if wanted:  # NAME (latest), NAME@3 or NAME@label
+                    chosen = any(
+                        name == prompt.name
+                        and (
+                            ref == str(version.version) or ref in labels or (not ref and index == 0)
+                        )
+                        for name, ref in wanted
+                    )
+                else:  # by default the latest version of the first prompt
+                    chosen = not defaulted and index == 0
+                item.setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
+                self.versions.addItem(item)
+            defaulted = defaulted or bool(versions)
+        counts = self.project.datasets.counts()
+        for name, count in counts.items():
+            self.dataset.addItem(f"{name} ({count} example{'s' if count != 1 else ''})", name)
+        if dataset is not None and dataset in counts:
+            self.dataset.setCurrentIndex(self.dataset.findData(dataset))
+        for model in self._catalog.models():
+            label = f"{model.display_name or model.id}  ({model.id})"
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, model.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.models.addItem(item)
+        self._follow_version_models()
+        self._update_tag_hint()
+
+    def _follow_version_models(self) -> None:
+        """Until the user picks models, check the ones the chosen versions were written for."""
+        if self._models_touched:
+            return
+        wanted = {
+            self.versions.item(i).data(Qt.ItemDataRole.UserRole + 1)
+            for i in range(self.versions.count())
+            if self.versions.item(i).checkState() == Qt.CheckState.Checked
+        }
+        self.models.blockSignals(True)
+        present = set()
+        for i in range(self.models.count()):
+            item = self.models.item(i)
+            model_id = item.data(Qt.ItemDataRole.UserRole)
+            present.add(model_id)
+            item.setCheckState(
+                Qt.CheckState.Checked if model_id in wanted else Qt.CheckState.Unchecked
+            )
+        for model_id in sorted(wanted - present):  # a model not in the catalog: still offered
+            item = QListWidgetItem(f"{model_id}  (not in the model list)")
+            item.setData(Qt.ItemDataRole.UserRole, model_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.models.addItem(item)
+        self.models.blockSignals(False)
+
+    def _update_tag_hint(self) -> None:
+        name = self.dataset.currentData()
+        tags: dict[str, None] = {}
+        if name:
+            try:
+                for example in self.project.datasets.get(name).examples:
+                    tags.update(dict.fromkeys(example.tags))
+            except WorkbenchError:
+                pass
+        hint = ", ".join(list(tags)[:8]) if tags else "this dataset has no tags"
+        self.tags.setPlaceholderText(f"all examples (tags: {hint})")
+
+    def _on_versions_changed(self) -> None:
+        self._follow_version_models()
+        self.schedule_refresh()
+
+    def _on_models_changed(self) -> None:
+        self._models_touched = True
+        self.schedule_refresh()
+
+    def options(self) -> RunOptions:
+        budget = self.budget.value()
+        return RunOptions(
+            concurrency=self.concurrency.value(),
+            budget_usd=budget if budget > 0 else None,
+            use_cache=self.use_cache.isChecked(),
+        )
+
+    def request(self) -> PlanRequest | None:
+        dataset = self.dataset.currentData()
+        if not dataset:
+            return None
+        return PlanRequest(
+            prompts=tuple(_checked(self.versions)),
+            dataset=dataset,
+            models=tuple(_checked(self.models)),
+            tags=tuple(split_tags(self.tags.text())),
+            repeats=self.repeats.value(),
+        )
+
+    # -- preflight -------------------------------------------------------------------------------
+    def schedule_refresh(self) -> None:
+        self._generation += 1
+        self.run_button.setEnabled(False)
+        self.preflight.summary.setText("Checking…")
+        self._debounce.start()
+
+    def refresh(self) -> None:
+        """Recompute the plan now (in the background)."""
+        self._debounce.stop()
+        self._generation += 1
+        generation = self._generation
+        self.run_button.setEnabled(False)
+        self._update_tag_hint()
+        request = self.request()
+        if request is None:
+            self._show_blocked("Add a dataset with examples first.")
+            return
+        if not request.prompts:
+            self._show_blocked("Choose at least one prompt version.")
+            return
+        if not request.models:
+            self._show_blocked("Choose at least one model.")
+            return
+        path, writable = self.project.path, not self.project.read_only
+        catalog, prices = self._catalog, self._prices
+
+        def plan() -> RunPlan:
+            # Its own connection: the GUI thread's is never used from a pool thread.
+            project = Project(path, Project.connect_writer(path)) if writable else self.project
+            try:
+                return make_plan(
+                    project,
+                    prompts=list(request.prompts),
+                    dataset=request.dataset,
+                    models=list(request.models),
+                    tags=list(request.tags),
+                    repeats=request.repeats,
+                    catalog=catalog,
+                    prices=prices,
+                )
+            finally:
+                if project is not self.project:
+                    project.close()
+
+        if not writable:  # read-only: no second connection; plans are small enough to wait for
+            self._on_planned(generation, plan())
+            return
+        Operation(self, plan).success(lambda p: self._on_planned(generation, p)).failure(
+            lambda exc: self._on_plan_failed(generation, exc)
+        ).run()
+
+    def _show_blocked(self, message: str) -> None:
+        self.plan, self.problems = None, [message]
+        self.preflight.show_message(message)
+        self._update_run_button()
+
+    def _on_plan_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self._show_blocked(describe_error(exc))
+
+    def _on_planned(self, generation: int, plan: RunPlan) -> None:
+        if generation != self._generation:
+            return  # a newer change is being planned
+        problems = list(plan.problems)
+        budget = self.options().budget_usd
+        estimate = plan.estimated_cost
+        if self.ctx.read_only:
+            problems.insert(0, "The project is open read-only, so it cannot record a run.")
+        if budget is not None and not self.ctx.demo:
+            if estimate is not None and estimate > budget:
+                problems.append(
+                    f"The estimated cost {usd(estimate)} exceeds the budget ${budget:.2f}: raise "
+                    "the budget, or run fewer examples, models or repeats."
+                )
+            elif estimate is None:
+                plan.warnings.append(
+                    "Some prices are unknown, so the budget cannot be checked before the run; "
+                    "it still stops the run once recorded spend reaches it."
+                )
+        self.plan, self.problems = plan, problems
+        self.preflight.show_plan(
+            plan,
+            problems,
+            synthetic=self.ctx.demo,
+            worst_case=worst_case_cost(plan, self._prices, dt.date.today()),
+        )
+        self._update_run_button()
+
+    def _update_run_button(self) -> None:
+        ready = self.plan is not None and not self.problems and bool(self.plan.cells)
+        self.run_button.setEnabled(ready)
+        self.run_button.setDefault(ready)
+        if ready and self.plan is not None:
+            self.run_button.setText(f"Run {len(self.plan.cells):,} calls")
+            self.run_button.setToolTip("Start the run (Ctrl+Enter)")
+        else:
+            self.run_button.setText("Run")
+            self.run_button.setToolTip("Fix the problems listed in the preflight first")
+
+    def _on_run(self) -> None:
+        if self.run_button.isEnabled() and not self._debounce.isActive():
+            self.accept()
+
+
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label

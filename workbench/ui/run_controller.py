@@ -1,0 +1,342 @@
+"""Runs in the GUI: the run engine on a worker QThread with its own asyncio loop.
+
+The engine's listener runs on the worker thread and only appends to a locked buffer; a 50 ms
+timer on the GUI thread drains it and emits Qt signals. So however many streams are in flight,
+the GUI thread handles at most ~20 batches a second, and streamed text for one cell arrives as
+one coalesced delta per batch. Order is kept per cell: started, text…, finished.
+
+The worker opens its own connection to the project (`Project.connect_writer`), so the GUI
+thread's connection is never used from another thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtWidgets import QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.records import CallRecord, Cell
+from workbench.inference.keys import ENV_VAR, MissingApiKey
+from workbench.services.planner import RunPlan
+from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
+from workbench.storage.project import Project
+from workbench.ui.context import ProjectContext
+from workbench.ui.operations import describe_error
+
+FLUSH_MS = 50
+DEMO_CHUNK_DELAY_S = 0.02
+NO_KEY_MESSAGE = (
+    "No Anthropic API key is set, so nothing was sent. Open Settings to save a key in the OS "
+    f"keyring, or set the {ENV_VAR} environment variable and restart; the offline demo "
+    "(workbench --demo) needs no key."
+)
+
+
+def progress_text(progress: Progress) -> str:
+    """One line for a status bar: ``12/24 done · 1 error · 3 in flight · $0.0123 · ETA 8 s``."""
+    parts = [f"{progress.done}/{progress.total} done"]
+    if progress.errors:
+        parts.append(f"{progress.errors} error{'s' if progress.errors != 1 else ''}")
+    if progress.cached:
+        parts.append(f"{progress.cached} cached")
+    if progress.in_flight:
+        parts.append(f"{progress.in_flight} in flight")
+    parts.append(f"${progress.spend_usd:.4f}")
+    eta = progress.eta_s
+    if progress.status == "running" and eta:
+        parts.append(f"ETA {eta:.0f} s" if eta < 120 else f"ETA {eta / 60:.0f} min")
+    elif progress.status != "running":
+        parts.append(progress.status)
+    return " · ".join(parts)
+
+
+class _EventBuffer:
+    """Filled by the engine's listener (worker thread), drained by the GUI timer."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, int, int]] = []
+        self.texts: dict[int, list[str]] = {}
+        self.progress: Progress | None = None
+
+    # RunListener
+    def on_progress(self, progress: Progress) -> None:
+        copy = dataclasses.replace(progress)  # the engine keeps mutating its own
+        with self.lock:
+            self.progress = copy
+
+    def on_cell_started(self, cell: Cell) -> None:
+        with self.lock:
+            self.events.append(("started", cell.id, 0))
+
+    def on_cell_text(self, cell_id: int, delta: str) -> None:
+        with self.lock:
+            self.texts.setdefault(cell_id, []).append(delta)
+
+    def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
+        with self.lock:
+            self.events.append(("finished", cell.id, call_id))
+
+    def take(self) -> tuple[list[tuple[str, int, int]], dict[int, list[str]], Progress | None]:
+        with self.lock:
+            taken = self.events, self.texts, self.progress
+            self.events, self.texts, self.progress = [], {}, None
+        return taken
+
+
+class _RunThread(QThread):
+    """Runs one `start_run` / `resume_run` on its own asyncio loop."""
+
+    def __init__(
+        self,
+        parent: QObject,
+        *,
+        path: Any,
+        demo: bool,
+        base_url: str | None,
+        options: RunOptions,
+        buffer: _EventBuffer,
+        plan: RunPlan | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.path, self.demo, self.base_url = path, demo, base_url
+        self.options, self.buffer, self.plan, self.run_id = options, buffer, plan, run_id
+        self.outcome: RunOutcome | None = None
+        self.failure: BaseException | None = None
+        self._lock = threading.Lock()
+        self._engine: RunEngine | None = None
+        self._cancel_reason: str | None = None
+
+    def cancel(self, reason: str) -> None:
+        """Thread-safe; works before the engine exists too."""
+        with self._lock:
+            self._cancel_reason = reason
+            engine = self._engine
+        if engine is not None:
+            engine.cancel(reason)
+
+    def _engine_ready(self, engine: RunEngine) -> None:
+        with self._lock:
+            self._engine = engine
+            reason = self._cancel_reason
+        if reason is not None:
+            engine.cancel(reason)
+
+    def run(self) -> None:
+        try:
+            self.outcome = asyncio.run(self._main())
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread as an error
+            self.failure = exc
+
+    async def _main(self) -> RunOutcome:
+        from workbench.inference import make_provider
+        from workbench.services.run_service import resume_run, start_run
+
+        # The provider is built here: importing the SDK takes ~2 s and must not block the GUI.
+        if self.demo:
+            provider = make_provider("echo", chunk_delay_s=DEMO_CHUNK_DELAY_S)
+        else:
+            provider = make_provider("anthropic", base_url=self.base_url or None)
+        # A Project over this thread's own connection; the GUI's keeps the lock.
+        project = Project(self.path, Project.connect_writer(self.path))
+        try:
+            common: dict[str, Any] = dict(
+                options=self.options, listener=self.buffer, engine_ready=self._engine_ready
+            )
+            if self.plan is not None:
+                return await start_run(project, self.plan, provider, **common)
+            assert self.run_id is not None
+            return await resume_run(project, self.run_id, provider, **common)
+        finally:
+            await provider.aclose()
+            project.close()
+
+
+class RunController(QObject):
+    """Starts, streams, cancels and resumes runs for the window; one run at a time."""
+
+    run_started = Signal(int)
+    progress = Signal(object)
+    cell_started = Signal(int)
+    cell_text = Signal(int, str)
+    cell_finished = Signal(int, int)
+    run_finished = Signal(object)
+    error = Signal(str)
+
+    def __init__(self, ctx: ProjectContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.run_id: int | None = None
+        self.last_progress: Progress | None = None
+        self.partial_text: dict[int, str] = {}
+        """Text streamed so far by each cell in flight (for a grid opened mid-run)."""
+        self._thread: _RunThread | None = None
+        self._buffer = _EventBuffer()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_MS)
+        self._timer.timeout.connect(self._flush)
+        ctx.changed.connect(self._on_context_changed)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    # -- starting ------------------------------------------------------------------------------
+    def open_run_dialog(
+        self,
+        parent_widget: QWidget | None,
+        prompts: list[str] | None = None,
+        dataset: str | None = None,
+    ) -> Any:
+        """Open the run dialog (non-modal `open()`); Run in it starts the run. Returns it."""
+        from workbench.ui.dialogs.run_dialog import RunDialog
+
+        if not self._can_start():
+            return None
+        dialog = RunDialog(self.ctx, parent_widget, prompts=prompts, dataset=dataset)
+        dialog.accepted.connect(lambda: self._start_from(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _start_from(self, dialog: Any) -> None:
+        plan, options = dialog.plan, dialog.options()
+        if plan is not None:
+            self.start(plan, options)
+
+    def start(self, plan: RunPlan, options: RunOptions | None = None) -> bool:
+        """Start executing `plan` in the background; False (and `error`) if it cannot start."""
+        if not self._can_start():
+            return False
+        if not plan.ok:
+            self.error.emit("The run plan has problems; fix them before running.")
+            return False
+        return self._launch(options, plan=plan)
+
+    def resume(self, run_id: int, options: RunOptions | None = None) -> bool:
+        """Run the cells of `run_id` that are missing, failed or cancelled."""
+        if not self._can_start():
+            return False
+        return self._launch(options, run_id=run_id)
+
+    def _can_start(self) -> bool:
+        project = self.ctx.project
+        if project is None:
+            self.error.emit("Open a project first.")
+            return False
+        if self.running:
+            self.error.emit("A run is already in progress; stop it or wait for it to finish.")
+            return False
+        if project.read_only:
+            self.error.emit(
+                f"{project.path.name} is open read-only, so runs cannot be started or resumed."
+            )
+            return False
+        return True
+
+    def _launch(
+        self, options: RunOptions | None, *, plan: RunPlan | None = None, run_id: int | None = None
+    ) -> bool:
+        project = self.ctx.require()
+        settings = project.settings
+        self._buffer = _EventBuffer()
+        self.run_id, self.last_progress = run_id, None
+        self.partial_text.clear()
+        thread = _RunThread(
+            self,
+            path=project.path,
+            demo=self.ctx.demo,
+            base_url=settings.base_url,
+            options=options or RunOptions(concurrency=settings.default_concurrency),
+            buffer=self._buffer,
+            plan=plan,
+            run_id=run_id,
+        )
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        thread.start()
+        self._timer.start()
+        return True
+
+    # -- control -------------------------------------------------------------------------------
+    def cancel(self, reason: str = "cancelled by the user") -> None:
+        """Stop the run: no new calls, in-flight ones aborted; finished calls are kept."""
+        if self._thread is not None:
+            self._thread.cancel(reason)
+
+    def wait(self, timeout_ms: int = 10_000) -> bool:
+        """Block until the worker ends (for shutdown and tests); True if it did."""
+        if self._thread is None:
+            return True
+        return self._thread.wait(timeout_ms)
+
+    def _on_context_changed(self, kind: str, detail: object) -> None:
+        if kind != "project":
+            return
+        if self.running:
+            self.cancel("the project was closed")
+        project = self.ctx.project
+        if project is not None and not project.read_only and not self.running:
+            # Runs left 'running' by a process that died can only be resumed.
+            try:
+                project.runs.mark_stale_runs_interrupted()
+            except WorkbenchError as exc:
+                self.error.emit(describe_error(exc))
+
+    # -- delivering events on the GUI thread ------------------------------------------------------
+    def _flush(self) -> None:
+        events, texts, progress = self._buffer.take()
+        if progress is not None and self.run_id is None:
+            self.run_id = progress.run_id
+            self.run_started.emit(progress.run_id)
+            self.ctx.notify("runs", progress.run_id)
+        for kind, cell_id, call_id in events:
+            if kind == "started":
+                self.cell_started.emit(cell_id)
+            else:
+                pending = texts.pop(cell_id, None)
+                if pending:
+                    self.cell_text.emit(cell_id, "".join(pending))
+                self.partial_text.pop(cell_id, None)
+                self.cell_finished.emit(cell_id, call_id)
+        for cell_id, pieces in texts.items():
+            delta = "".join(pieces)
+            self.partial_text[cell_id] = self.partial_text.get(cell_id, "") + delta
+            self.cell_text.emit(cell_id, delta)
+        if progress is not None:
+            self.last_progress = progress
+            self.progress.emit(progress)
+
+    def _on_thread_finished(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        thread.wait()
+        self._timer.stop()
+        self._flush()
+        self._thread = None
+        self.partial_text.clear()
+        thread.deleteLater()
+        if thread.failure is not None:
+            failure = thread.failure
+            self.error.emit(
+                NO_KEY_MESSAGE if isinstance(failure, MissingApiKey) else _message(failure)
+            )
+            if self.run_id is not None:
+                self.ctx.notify("runs", self.run_id)
+            return
+        outcome = thread.outcome
+        assert outcome is not None
+        self.run_id = outcome.run_id
+        self.run_finished.emit(outcome)
+        self.ctx.notify("runs", outcome.run_id)
+
+
+def _message(exc: BaseException) -> str:
+    return f"The run stopped: {describe_error(exc)}"

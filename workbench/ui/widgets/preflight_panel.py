@@ -1,0 +1,132 @@
+"""What a run will do before anything is paid: cells, estimated tokens and cost per model,
+problems that block it and warnings that do not."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.services.planner import EXPECTED_OUTPUT_TOKENS, RunPlan
+
+ERROR_COLOUR = QColor("#a2191f")
+WARNING_COLOUR = QColor("#8a5300")
+SHOWN_PROBLEMS = 50
+HEADERS = ["Model", "Cells", "Est. input tok", "Est. output tok", "Max output tok", "Est. cost"]
+
+
+def usd(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def _number(value: int) -> QTableWidgetItem:
+    item = QTableWidgetItem(f"{value:,}")
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class PreflightPanel(QWidget):
+    """Shows a `RunPlan` (or a message while none is ready)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Checking…")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+        font = self.summary.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.summary.setFont(font)
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setAccessibleName("Estimate per model")
+        self.table.setHorizontalHeaderLabels(HEADERS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(HEADERS)):
+            self.table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
+        self.issues = QListWidget()
+        self.issues.setAccessibleName("Problems and warnings")
+        self.issues.setWordWrap(True)
+        self.note = QLabel(
+            f"Estimates assume about {EXPECTED_OUTPUT_TOKENS} output tokens per call (capped by "
+            "max_tokens); the worst case uses max_tokens. Nothing is sent until you press Run."
+        )
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #525252;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(QLabel("Problems and warnings"))
+        layout.addWidget(self.issues, 1)
+        layout.addWidget(self.note)
+
+    def show_message(self, text: str) -> None:
+        self.summary.setText(text)
+        self.table.setRowCount(0)
+        self.issues.clear()
+
+    def show_plan(
+        self,
+        plan: RunPlan,
+        problems: list[str],
+        *,
+        synthetic: bool,
+        worst_case: float | None = None,
+    ) -> None:
+        """Render `plan`; `problems` are the plan's plus any the dialog adds (e.g. budget).
+
+        :param worst_case: the cost if every call used all of max_tokens
+        """
+        cost = plan.estimated_cost
+        cells = len(plan.cells)
+        text = f"{cells:,} call{'s' if cells != 1 else ''} · {len(plan.models)} model(s) · "
+        text += "no cost (offline demo)" if synthetic else f"estimated {usd(cost)}"
+        if not synthetic and worst_case is not None and cells:
+            text += f" (at most {usd(worst_case)})"
+        if problems:
+            text += f" — {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix"
+        self.summary.setText(text)
+        self.summary.setStyleSheet(f"color: {ERROR_COLOUR.name()};" if problems else "")
+
+        self.table.setRowCount(len(plan.estimates))
+        for row, estimate in enumerate(plan.estimates.values()):
+            self.table.setItem(row, 0, QTableWidgetItem(estimate.model))
+            self.table.setItem(row, 1, _number(estimate.cells))
+            self.table.setItem(row, 2, _number(estimate.input_tokens))
+            self.table.setItem(row, 3, _number(estimate.output_tokens))
+            self.table.setItem(row, 4, _number(estimate.max_output_tokens))
+            cost_item = QTableWidgetItem("$0 (synthetic)" if synthetic else usd(estimate.cost_usd))
+            cost_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 5, cost_item)
+
+        self.issues.clear()
+        for problem in problems[:SHOWN_PROBLEMS]:
+            self._add_issue(f"✖ {problem}", ERROR_COLOUR)
+        if len(problems) > SHOWN_PROBLEMS:
+            self._add_issue(f"… and {len(problems) - SHOWN_PROBLEMS} more problems", ERROR_COLOUR)
+        for warning in plan.warnings:
+            self._add_issue(f"⚠ {warning}", WARNING_COLOUR)
+        if not problems and not plan.warnings:
+            self._add_issue("✔ No problems found.", QColor("#0e6027"))
+
+    def _add_issue(self, text: str, colour: QColor) -> None:
+        item = QListWidgetItem(text)
+        item.setForeground(QBrush(colour))
+        item.setToolTip(text)
+        self.issues.addItem(item)
