@@ -241,9 +241,10 @@ def test_rollout_reaches_its_percentage_of_users() -> None:
 
 def test_rollout_is_stable_per_user_and_only_grows_as_the_percentage_rises() -> None:
     users = [f"user-{i}" for i in range(2_000)]
-    at5 = {u for u in users if _flagged(percent=5).is_enabled("feat", user_id=u)}
-    at10 = {u for u in users if _flagged(percent=10).is_enabled("feat", user_id=u)}
-    again = {u for u in users if _flagged(percent=10).is_enabled("feat", user_id=u)}
+    five, ten, ten_again = _flagged(percent=5), _flagged(percent=10), _flagged(percent=10)
+    at5 = {u for u in users if five.is_enabled("feat", user_id=u)}
+    at10 = {u for u in users if ten.is_enabled("feat", user_id=u)}
+    again = {u for u in users if ten_again.is_enabled("feat", user_id=u)}
     assert at10 == again
     assert at5 < at10
     assert rollout_bucket("feat", 42) == rollout_bucket("feat", "42")

@@ -280,11 +280,16 @@ def test_read_only_projects_export(project: Project, tmp_path: Path) -> None:
 
 
 def _assert_runtime_renders_like_the_workbench(project: Project, tmp_path: Path) -> int:
-    """Every version x every example whose variables fit: the same request both ways."""
+    """Every version x every example whose variables fit: the same request both ways.
+
+    Each version must fit at least one example, so no version goes untested.
+    """
     catalog = model_catalog(project)
     datasets = project.datasets.list()
     compared = 0
-    for prompt in project.prompts.list():
+    prompts = project.prompts.list()
+    uncovered = {(p.name, v.version) for p in prompts for v in p.versions}
+    for prompt in prompts:
         for version in prompt.versions:
             project.prompts.set_label(prompt.name, "verify", version.version)
             out = tmp_path / "verify.json"
@@ -304,6 +309,8 @@ def _assert_runtime_renders_like_the_workbench(project: Project, tmp_path: Path)
                 assert rendered.to_anthropic_kwargs() == wire
                 assert rendered.content_hash == version.hash
                 compared += 1
+                uncovered.discard((prompt.name, version.version))
+    assert not uncovered, f"no example fits these versions: {sorted(uncovered)}"
     return compared
 
 
@@ -314,6 +321,8 @@ def test_runtime_renders_every_version_like_the_workbench(project: Project, tmp_
 def test_runtime_renders_the_sample_project_like_the_workbench(tmp_path: Path) -> None:
     bundle = load_bundle(SAMPLE)
     with _make_project(tmp_path / "sample.pwb", bundle) as sample:
+        data = export_production(sample, tmp_path / "sample.json")
+        jsonschema.validate(data, SCHEMA, format_checker=jsonschema.FormatChecker())
         assert _assert_runtime_renders_like_the_workbench(sample, tmp_path) > 0
 
 

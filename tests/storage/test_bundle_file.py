@@ -363,9 +363,17 @@ def test_missing_field_points_at_the_enclosing_entry() -> None:
         ("name: a\ndescription: " + "[" * 5000 + "]" * 5000 + "\n", None, None, "nested"),
     ],
 )
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])
 def test_bad_bundles_name_the_line_and_field(
-    text: str, line: int | None, field: str | None, words: str
+    text: str,
+    line: int | None,
+    field: str | None,
+    words: str,
+    libyaml: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if not libyaml:
+        monkeypatch.setattr(bundle_file, "_HAVE_LIBYAML", False)
     error = _error(text)
     assert (error.line, error.field) == (line, field)
     assert words in str(error)

@@ -111,9 +111,8 @@ def loads_bundle(text: str, source: str = "<bundle>") -> Bundle:
     if len(text) > MAX_BUNDLE_BYTES:
         _too_big(source)
     text = text.removeprefix("\ufeff")
-    loader = _new_loader(text)
+    loader, root, data = _parse(text, source)
     try:
-        root, data = _parse(loader, text, source)
         _check_format_version(loader, root, data, source)
         try:
             return Bundle.model_validate(data)
@@ -123,7 +122,7 @@ def loads_bundle(text: str, source: str = "<bundle>") -> Bundle:
         loader.dispose()
 
 
-def _too_big(source: str) -> None:
+def _too_big(source: str) -> NoReturn:
     raise BadInput(
         f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MB.",
         source=source,
@@ -131,9 +130,10 @@ def _too_big(source: str) -> None:
     )
 
 
-def _parse(loader: Any, text: str, source: str) -> tuple[MappingNode, dict[str, Any]]:
+def _parse(text: str, source: str) -> tuple[Any, MappingNode, dict[str, Any]]:
     """Compose the node tree (for line numbers), vet it, then build plain Python data."""
     try:
+        loader = _new_loader(text)
         root = loader.get_single_node()
         if root is None:
             raise BadInput(
@@ -164,7 +164,7 @@ def _parse(loader: Any, text: str, source: str) -> tuple[MappingNode, dict[str, 
             line=root.start_mark.line + 1,
             hint="A bundle starts with `workbench: 1` and `name: ...`.",
         )
-    return root, data
+    return loader, root, data
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> BadInput:
@@ -176,7 +176,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> BadInput:
         hint = "A bundle is one YAML document; remove the `---` line."
     elif exc.context and exc.context_mark and exc.problem:
         problem += f" ({exc.context} on line {exc.context_mark.line + 1})"
-    if "\t" in problem or "tab" in problem:
+    if "\\t" in problem or "tab" in problem:  # the Python and libyaml parsers word it apart
         hint = "Indent with spaces, not tabs."
     elif "constructor for the tag" in problem:
         hint = "Tags such as !!python/... are not allowed in bundles."
@@ -296,7 +296,7 @@ def _check_format_version(
         message = f"this bundle uses format version {version}; this Workbench reads version 1"
         hint = "Upgrade Prompt Workbench to open it."
     else:
-        message = f"unsupported bundle format version {version!r}; expected `workbench: 1`"
+        message = f"unsupported bundle format version {_show(version)}; expected `workbench: 1`"
         hint = "Set `workbench: 1` on the first line."
     raise_problems([Problem(line, ("workbench",), message, hint)], source)
 

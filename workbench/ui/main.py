@@ -87,7 +87,7 @@ def run_app(
             except WorkbenchError as exc:
                 window.show_error(exc.user_message)
             else:
-                window.open_path(path, remember=False)
+                window.open_path(path, remember=False, demo=True)
         elif project:
             window.open_path(Path(project), read_only=read_only)
         code = int(app.exec())  # type: ignore[attr-defined]
@@ -134,7 +134,7 @@ def _selftest() -> str:
         window = MainWindow(ctx, remember_layout=False)
         try:
             window.show()
-            if not window.open_path(path, remember=False, background=False):
+            if not window.open_path(path, remember=False, background=False, demo=True):
                 raise WorkbenchError(f"could not open the sample project {path}")
             project = ctx.require()
             if not QFontMetrics(window.font()).inFont("W"):

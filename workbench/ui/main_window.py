@@ -15,7 +15,6 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -26,10 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import WorkbenchError
-from workbench.storage.project import Project, ProjectLocked
 from workbench.ui.context import ProjectContext
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.run_controller import RunController
 from workbench.ui.run_status import RunStatus
@@ -42,20 +39,10 @@ from workbench.ui.window_menus import build_menus
 
 APP_TITLE = "Prompt Workbench"
 DEMO_BANNER = "offline demo — synthetic responses"
-PROJECT_FILTER = "Prompt Workbench projects (*.pwb);;Text bundles (*.yaml *.yml);;All files (*)"
 EDITOR_TAB, DATASET_TAB, GRID_TAB = 0, 1, 2
 
 
-def _open_project(path: Path, read_only: bool) -> Project:
-    """Open (worker thread): validate, lock, migrate, and mark runs a dead process left running."""
-    project = Project.open(path, read_only=read_only)
-    runs = getattr(project, "runs", None)
-    if runs is not None and not project.read_only:
-        runs.mark_stale_runs_interrupted()  # we hold the write lock, so nothing else is running
-    return project
-
-
-class MainWindow(QMainWindow):
+class MainWindow(ProjectFileActions, QMainWindow):
     """The application window for one `ProjectContext`.
 
     :param settings: where layout and recent files are remembered (default: the app's QSettings)
@@ -75,8 +62,10 @@ class MainWindow(QMainWindow):
         self.recent = RecentProjects(self.settings)
         self.remember_layout = remember_layout
         self._temp_dirs: list[tempfile.TemporaryDirectory[str]] = []
+        self._bundle_origin: dict[Path, str] = {}
         self.settings_dialog: QWidget | None = None
         self.shortcuts_dialog: QWidget | None = None
+        self.message_box: QMessageBox | None = None
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
         self.controller = RunController(ctx, self)
@@ -173,6 +162,7 @@ class MainWindow(QMainWindow):
         self.controller.run_started.connect(self._on_run_started)
         self.controller.progress.connect(self.run_status.update_progress)
         self.controller.run_finished.connect(self._on_run_finished)
+        self.controller.error.connect(self._on_run_error)
         self.run_status.cancel_requested.connect(self.stop_run)
 
     # -- layout memory -----------------------------------------------------------------------
@@ -205,189 +195,21 @@ class MainWindow(QMainWindow):
 
     # -- projects ----------------------------------------------------------------------------
 
-    def _can_replace_project(self) -> bool:
-        if self.controller.running:
-            self.show_error("A run is in progress. Stop it (Esc) before closing this project.")
-            return False
-        return self.editor.maybe_discard_changes()
+    def _message_box(
+        self, icon: QMessageBox.Icon, text: str, buttons: QMessageBox.StandardButton
+    ) -> QMessageBox:
+        box = QMessageBox(icon, APP_TITLE, text, buttons, self)
+        box.finished.connect(box.deleteLater)
+        self.message_box = box
+        return box
 
-    def open_path(
-        self,
-        path: Path | str,
-        *,
-        read_only: bool = False,
-        remember: bool = True,
-        background: bool = True,
-    ) -> bool:
-        """Open a project file (or a bundle, loaded into a temporary project).
-
-        In the background by default; False when the user kept the current project, or (when
-        `background` is False) when opening failed.
-        """
-        path = Path(path)
-        if not self._can_replace_project():
-            return False
-        if path.suffix.lower() in (".yaml", ".yml"):
-            try:
-                path = self._project_from_bundle(path)
-            except WorkbenchError as exc:
-                self.show_error(exc.user_message)
-                return False
-            remember = False
-        self.statusBar().showMessage(f"Opening {path}…")
-        if not background:
-            try:
-                project = _open_project(path, read_only)
-            except Exception as exc:
-                self._on_open_failed(path, exc)
-                return False
-            self._on_opened(project, remember)
-            return True
-        Operation(self, lambda: _open_project(path, read_only)).success(
-            lambda project: self._on_opened(project, remember)
-        ).failure(lambda exc: self._on_open_failed(path, exc)).run()
-        return True
-
-    def _project_from_bundle(self, bundle: Path) -> Path:
-        from workbench.services.project_catalog import seed_defaults
-        from workbench.services.projects import create_project
-
-        folder = tempfile.TemporaryDirectory(prefix="workbench-")
-        self._temp_dirs.append(folder)
-        path = Path(folder.name) / f"{bundle.stem}.pwb"
-        create_project(path, bundle=bundle)
-        with Project.open(path) as project:
-            seed_defaults(project)
-        self.statusBar().showMessage(
-            f"{bundle.name} is loaded into a temporary project; use File ▸ Save As to keep it."
-        )
-        return path
-
-    def _on_opened(self, project: Project, remember: bool) -> None:
-        self.ctx.set_project(project)
-        if remember:
-            self.recent.add(project.path)
-        note = f" — {project.read_only_reason}" if project.read_only else ""
-        self.statusBar().showMessage(f"Opened {project.path}{note}", 8000)
-        prompts = project.prompts.names()
-        if prompts:
-            self.show_prompt(prompts[0])
-        runs = getattr(project, "runs", None)
-        latest = runs.latest_run_id() if runs is not None else None
-        if latest is not None:
-            self.grid.show_run(latest)
-
-    def _on_open_failed(self, path: Path, exc: BaseException) -> None:
-        self.statusBar().clearMessage()
-        if isinstance(exc, ProjectLocked):
-            answer = QMessageBox.question(
-                self,
-                APP_TITLE,
-                f"{exc.user_message}\n\nOpen it read-only instead?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes,
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                self.open_path(path, read_only=True)
-            return
-        self.show_error(describe_error(exc))
-
-    def show_error(self, text: str) -> None:
-        """One sentence in a message box (and the status bar)."""
+    def show_error(self, text: str) -> QMessageBox:
+        """One sentence in a message box that does not block (and in the status bar)."""
         self.statusBar().showMessage(text, 10000)
-        QMessageBox.warning(self, APP_TITLE, text)
+        box = self._message_box(QMessageBox.Icon.Warning, text, QMessageBox.StandardButton.Ok)
+        box.open()
+        return box
 
-    def new_project(self) -> bool:
-        """File ▸ New: choose a file name, create it with the default prices and models."""
-        if not self._can_replace_project():
-            return False
-        name, _ = QFileDialog.getSaveFileName(
-            self, "New project", str(self._last_folder() / "untitled.pwb"), PROJECT_FILTER
-        )
-        if not name:
-            return False
-        path = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
-        from workbench.services.project_catalog import seed_defaults
-
-        try:
-            project = Project.create(path, path.stem)
-            seed_defaults(project)
-        except WorkbenchError as exc:
-            self.show_error(exc.user_message)
-            return False
-        self._on_opened(project, remember=True)
-        return True
-
-    def open_dialog(self) -> bool:
-        """File ▸ Open…"""
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Open project", str(self._last_folder()), PROJECT_FILTER
-        )
-        return bool(name) and self.open_path(Path(name))
-
-    def save_copy(self, dest: Path) -> Path:
-        """Write a consistent copy of the open project to `dest` (synchronously)."""
-        return self.ctx.require().backup_to(dest)
-
-    def save_as(self) -> bool:
-        """File ▸ Save As: copy with SQLite's backup API (in the background), then open the copy."""
-        project = self.ctx.project
-        if project is None or not self._can_replace_project():
-            return False
-        name, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save project as",
-            str(project.path.with_name(project.path.stem + "-copy.pwb")),
-            PROJECT_FILTER,
-        )
-        if not name:
-            return False
-        dest = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
-        self.statusBar().showMessage(f"Saving a copy to {dest}…")
-        self.actions_by_name["save_as"].setEnabled(False)
-
-        def done(path: Path) -> None:
-            self.actions_by_name["save_as"].setEnabled(True)
-            self.ctx.set_project(None)  # release this file's lock; the copy becomes the project
-            self.open_path(path)
-
-        def failed(exc: BaseException) -> None:
-            self.actions_by_name["save_as"].setEnabled(True)
-            self.show_error(describe_error(exc))
-
-        Operation(self, lambda: project.backup_to(dest)).success(done).failure(failed).run()
-        return True
-
-    def export_bundle(self) -> bool:
-        """Export ▸ the project as a git-friendly text bundle (YAML)."""
-        project = self.ctx.project
-        if project is None:
-            return False
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export bundle", str(project.path.with_suffix(".yaml")), "Text bundles (*.yaml)"
-        )
-        if not name:
-            return False
-        from workbench.services.projects import export_bundle_text
-        from workbench.storage.files import write_text_atomic
-
-        try:
-            write_text_atomic(Path(name), export_bundle_text(project))
-        except (WorkbenchError, OSError) as exc:
-            self.show_error(describe_error(exc))
-            return False
-        self.statusBar().showMessage(f"Exported the bundle to {name}", 8000)
-        return True
-
-    def close_project(self) -> bool:
-        if self.ctx.project is None or not self._can_replace_project():
-            return False
-        self.ctx.set_project(None)
-        return True
-
-    def _last_folder(self) -> Path:
-        recent = self.recent.paths()
-        return recent[0].parent if recent else Path.home()
 
     # -- routing user requests ---------------------------------------------------------------
 
@@ -459,10 +281,14 @@ class MainWindow(QMainWindow):
         self.show_run(run_id)
         self._update_actions()
 
+    def _on_run_error(self, text: str) -> None:
+        self.run_status.set_idle("No run in progress")
+        self._update_actions()
+        self.show_error(text)
+
     def _on_run_finished(self, outcome: Any) -> None:
         self.run_status.finished(outcome)
         self.statusBar().showMessage(f"Run #{outcome.run_id} {outcome.status}.", 8000)
-        self.ctx.notify("runs", outcome.run_id)
         self._update_actions()
 
     # -- state -------------------------------------------------------------------------------

@@ -1,0 +1,310 @@
+"""The side-by-side grid of a run: rows are examples (by cell position), columns are
+(prompt version, model[, repeat]) pairs; each cell shows output, streaming text or an error.
+
+Virtualised: the view asks only for visible cells, display strings are built once per change
+and cached, and a streamed delta emits `dataChanged` for its one cell. Output is plain text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+PREVIEW_LINES = 3
+PREVIEW_CHARS = 160
+TOOLTIP_CHARS = 4000
+SYNTHETIC_MARK = "synthetic"
+
+CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+CELL_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
+OUTPUT_ROLE = Qt.ItemDataRole.UserRole + 4
+
+BACKGROUNDS = {
+    "error": QBrush(QColor("#ffd7d9")),
+    "streaming": QBrush(QColor("#fff8e1")),
+    "pending": QBrush(QColor("#f4f4f4")),
+    "cancelled": QBrush(QColor("#f4f4f4")),
+}
+TOP_LEFT = int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+MUTED = QBrush(QColor("#6f6f6f"))
+ERROR_TEXT = QBrush(QColor("#750e13"))
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    version_id: int
+    prompt_name: str
+    version: int
+    model: str
+    repeat: int
+
+    def title(self, with_repeat: bool) -> str:
+        text = f"{self.prompt_name}@v{self.version}\n{self.model}"
+        return text + (f" · #{self.repeat + 1}" if with_repeat else "")
+
+
+@dataclass
+class GridRow:
+    position: int
+    example_id: int | None
+    vars: dict[str, str]
+
+    def label(self) -> str:
+        first = next(iter(self.vars.values()), "")
+        first = " ".join(first.split())
+        return f"{self.position + 1}  {first[:24]}{'…' if len(first) > 24 else ''}"
+
+
+@dataclass
+class GridCell:
+    """One cell's state: from the database, or live while streaming."""
+
+    cell_id: int
+    status: str  # pending | streaming | done | error | cancelled
+    call_id: int | None = None
+    output: str = ""
+    stream: str = ""
+    latency_ms: float | None = None
+    output_tokens: int | None = None
+    input_tokens: int | None = None
+    cost_usd: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    cached_from: int | None = None
+    synthetic: bool = False
+    _display: str | None = field(default=None, repr=False)
+
+    def update_from_call(self, row: dict[str, Any]) -> None:
+        """Take the summary columns of a logged call (a `run_grid` row or `get_call`)."""
+        self.call_id = row.get("call_id", row.get("id"))
+        self.output = row.get("output") or ""
+        self.latency_ms = row.get("latency_ms")
+        self.input_tokens = row.get("input_tokens")
+        self.output_tokens = row.get("output_tokens")
+        self.cost_usd = row.get("cost_usd")
+        self.error_type = row.get("error_type")
+        self.error_message = row.get("error_message")
+        self.cached_from = row.get("cached_from")
+        self.synthetic = bool(row.get("synthetic"))
+        self.status = "error" if self.error_type else "done"
+        self.stream = ""
+        self._display = None
+
+    @property
+    def text(self) -> str:
+        """The full text this cell shows: output, streamed text so far or the error."""
+        if self.status == "streaming":
+            return self.stream
+        if self.status == "error":
+            return self.error_message or self.error_type or "error"
+        return self.output
+
+    def stats(self) -> str:
+        parts = []
+        if self.latency_ms is not None:
+            parts.append(f"{self.latency_ms / 1000:.1f} s")
+        if self.output_tokens is not None:
+            parts.append(f"{self.output_tokens} tok")
+        if self.cached_from is not None:
+            parts.append("cached")
+        else:
+            parts.append("cost unknown" if self.cost_usd is None else f"${self.cost_usd:.4f}")
+        if self.synthetic:
+            parts.append(SYNTHETIC_MARK)
+        return " · ".join(parts)
+
+    def display(self) -> str:
+        if self._display is None:
+            self._display = self._build_display()
+        return self._display
+
+    def _build_display(self) -> str:
+        if self.status == "pending":
+            return "waiting…"
+        if self.status == "cancelled":
+            return "cancelled (resume to run it)"
+        if self.status == "streaming":
+            # The tail, so the newest text stays in view while it arrives.
+            lines = self.stream.splitlines()[-PREVIEW_LINES:] or [""]
+            return "\n".join(_clip(line) for line in lines) + "▌\nstreaming…"
+        if self.status == "error":
+            return f"✖ {_clip(' '.join(self.text.split()), PREVIEW_CHARS * 2)}"
+        lines = self.output.splitlines()
+        head = [_clip(line) for line in lines[:PREVIEW_LINES]]
+        if len(lines) > PREVIEW_LINES:
+            head[-1] += " …"
+        return "\n".join(head) + "\n" + self.stats()
+
+
+def _clip(line: str, limit: int = PREVIEW_CHARS) -> str:
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class RunGridModel(QAbstractTableModel):
+    """Cells of one run in a rows × columns table."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.run_id: int | None = None
+        self.rows: list[GridRow] = []
+        self.columns: list[GridColumn] = []
+        self.cells: dict[tuple[int, int], GridCell] = {}
+        self._where: dict[int, tuple[int, int]] = {}
+        self._with_repeat = False
+
+    # -- loading and live updates ---------------------------------------------------------------
+    def load(self, run_id: int | None, grid_rows: list[dict[str, Any]]) -> None:
+        """Replace the contents with `RunsRepo.run_grid(run_id)` rows."""
+        self.beginResetModel()
+        self.run_id = run_id
+        self.rows, self.columns, self.cells, self._where = [], [], {}, {}
+        column_index: dict[tuple[int, str, int], int] = {}
+        row_index: dict[int, int] = {}
+        for r in grid_rows:
+            key = (r["version_id"], r["model"], r["repeat"])
+            if key not in column_index:
+                column_index[key] = len(self.columns)
+                self.columns.append(
+                    GridColumn(
+                        r["version_id"], r["prompt_name"], r["version"], r["model"], r["repeat"]
+                    )
+                )
+            if r["position"] not in row_index:
+                row_index[r["position"]] = len(self.rows)
+                self.rows.append(
+                    GridRow(r["position"], r["example_id"], json.loads(r["example_vars_json"]))
+                )
+            where = (row_index[r["position"]], column_index[key])
+            cell = GridCell(r["cell_id"], r["status"])
+            if r.get("call_id") is not None:
+                cell.update_from_call(r)
+            cell.status = r["status"] if cell.call_id is None else cell.status
+            self.cells[where] = cell
+            self._where[r["cell_id"]] = where
+        self._with_repeat = any(c.repeat > 0 for c in self.columns)
+        self.endResetModel()
+
+    def _changed(self, cell_id: int) -> GridCell | None:
+        where = self._where.get(cell_id)
+        if where is None:
+            return None
+        cell = self.cells[where]
+        cell._display = None
+        index = self.index(*where)
+        self.dataChanged.emit(index, index)
+        return cell
+
+    def cell_started(self, cell_id: int) -> None:
+        where = self._where.get(cell_id)
+        if where is not None:
+            cell = self.cells[where]
+            cell.status, cell.stream = "streaming", ""
+            self._changed(cell_id)
+
+    def append_text(self, cell_id: int, delta: str) -> None:
+        where = self._where.get(cell_id)
+        if where is not None:
+            cell = self.cells[where]
+            cell.status = "streaming"
+            cell.stream += delta
+            self._changed(cell_id)
+
+    def finish_cell(self, cell_id: int, call: dict[str, Any]) -> None:
+        """Show a finished call (a `get_call` row) in its cell."""
+        where = self._where.get(cell_id)
+        if where is not None:
+            self.cells[where].update_from_call(call)
+            self._changed(cell_id)
+
+    def mark_unfinished(self, status: str) -> None:
+        """After a run stops: cells still waiting or streaming become `status`."""
+        for cell_id, where in self._where.items():
+            cell = self.cells[where]
+            if cell.status in ("pending", "streaming"):
+                cell.status = status
+                self._changed(cell_id)
+
+    # -- queries used by the view and the filter -------------------------------------------------
+    def cell_at(self, row: int, column: int) -> GridCell | None:
+        return self.cells.get((row, column))
+
+    def where(self, cell_id: int) -> tuple[int, int] | None:
+        return self._where.get(cell_id)
+
+    def row_has_error(self, row: int) -> bool:
+        return any(
+            (c := self.cells.get((row, col))) is not None and c.status == "error"
+            for col in range(len(self.columns))
+        )
+
+    def column_title(self, column: int) -> str:
+        return self.columns[column].title(self._with_repeat).replace("\n", " · ")
+
+    # -- Qt model API --------------------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        cell = self.cells.get((index.row(), index.column()))
+        if cell is None:
+            return "—" if role == Qt.ItemDataRole.DisplayRole else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell.display()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            text = cell.text
+            clipped = text[:TOOLTIP_CHARS] + ("\n…" if len(text) > TOOLTIP_CHARS else "")
+            stats = cell.stats() if cell.status in ("done", "error") else cell.status
+            return f"{clipped}\n\n{stats}" if clipped else stats
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return TOP_LEFT
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return BACKGROUNDS.get(cell.status)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if cell.status == "error":
+                return ERROR_TEXT
+            return MUTED if cell.status in ("pending", "cancelled") else None
+        if role == CALL_ID_ROLE:
+            return cell.call_id
+        if role == CELL_ID_ROLE:
+            return cell.cell_id
+        if role == STATUS_ROLE:
+            return cell.status
+        if role == OUTPUT_ROLE:
+            return cell.text
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.columns[section].title(self._with_repeat)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                column = self.columns[section]
+                return f"{column.prompt_name} version {column.version} on {column.model}"
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self.rows):
+            row = self.rows[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return row.label()
+            if role == Qt.ItemDataRole.ToolTipRole:
+                values = "\n".join(f"{k}: {v[:200]}" for k, v in row.vars.items())
+                return f"Example #{row.example_id} (row {row.position + 1})\n{values}"
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        return (
+            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            if index.isValid()
+            else Qt.ItemFlag.NoItemFlags
+        )

@@ -1,0 +1,243 @@
+"""File operations of the main window: new, open (in the background), open a bundle, save as,
+export a bundle, close. A mixin so the window keeps one public API (`window.open_path(...)`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from workbench.core.errors import WorkbenchError
+from workbench.storage.project import Project, ProjectLocked
+from workbench.ui.operations import Operation, describe_error
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QStatusBar
+
+    from workbench.ui.context import ProjectContext
+    from workbench.ui.recent import RecentProjects
+    from workbench.ui.run_controller import RunController
+    from workbench.ui.widgets.prompt_editor import PromptEditor
+    from workbench.ui.widgets.run_grid import RunGrid
+
+PROJECT_FILTER = "Prompt Workbench projects (*.pwb);;Text bundles (*.yaml *.yml);;All files (*)"
+
+
+def _open_project(path: Path, read_only: bool) -> Project:
+    """Open on a worker thread: validation (quick_check) can take a while on a big file."""
+    return Project.open(path, read_only=read_only)
+
+
+class ProjectFileActions:
+    """File ▸ New / Open / Open Recent / Save As / Export bundle / Close, for `MainWindow`."""
+
+    ctx: ProjectContext
+    recent: RecentProjects
+    controller: RunController
+    editor: PromptEditor
+    grid: RunGrid
+    actions_by_name: dict[str, QAction]
+    _temp_dirs: list[tempfile.TemporaryDirectory[str]]
+    _bundle_origin: dict[Path, str]
+
+    if TYPE_CHECKING:  # provided by MainWindow; declared for type checkers only (no shadowing)
+
+        def statusBar(self) -> QStatusBar: ...  # noqa: N802
+        def show_error(self, text: str) -> QMessageBox: ...
+        def show_prompt(self, name: str, version: int | None = None) -> None: ...
+        def _message_box(
+            self, icon: QMessageBox.Icon, text: str, buttons: QMessageBox.StandardButton
+        ) -> QMessageBox: ...
+
+    def _can_replace_project(self) -> bool:
+        """No run in progress, and unsaved prompt edits saved or discarded."""
+        if self.controller.running:
+            self.show_error("A run is in progress. Stop it (Esc) before closing this project.")
+            return False
+        return self.editor.maybe_discard_changes()
+
+    def open_path(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        remember: bool = True,
+        background: bool = True,
+        demo: bool = False,
+    ) -> bool:
+        """Open a project file (or a bundle, loaded into a temporary project).
+
+        In the background by default; False when the user kept the current project, or (when
+        `background` is False) when opening failed. `demo` runs it with the offline provider.
+        """
+        path = Path(path)
+        if not self._can_replace_project():
+            return False
+        if path.suffix.lower() in (".yaml", ".yml"):
+            try:
+                path = self._project_from_bundle(path)
+            except WorkbenchError as exc:
+                self.show_error(exc.user_message)
+                return False
+            remember = False
+        self.statusBar().showMessage(f"Opening {path}…")
+        if not background:
+            try:
+                project = _open_project(path, read_only)
+            except Exception as exc:
+                self._on_open_failed(path, exc)
+                return False
+            self._on_opened(project, remember, demo)
+            return True
+        Operation(self, lambda: _open_project(path, read_only)).success(
+            lambda project: self._on_opened(project, remember, demo)
+        ).failure(lambda exc: self._on_open_failed(path, exc)).run()
+        return True
+
+    def _project_from_bundle(self, bundle: Path) -> Path:
+        from workbench.services.project_catalog import seed_defaults
+        from workbench.services.projects import create_project
+
+        folder = tempfile.TemporaryDirectory(prefix="workbench-")
+        self._temp_dirs.append(folder)
+        path = Path(folder.name) / f"{bundle.stem}.pwb"
+        create_project(path, bundle=bundle)
+        with Project.open(path) as project:
+            seed_defaults(project)
+        self._bundle_origin[path] = bundle.name
+        return path
+
+    def _on_opened(self, project: Project, remember: bool, demo: bool = False) -> None:
+        self.ctx.demo = demo  # before set_project, so every screen sees it on "project"
+        self.ctx.set_project(project)
+        if remember:
+            self.recent.add(project.path)
+        note = f" — {project.read_only_reason}" if project.read_only else ""
+        if project.path in self._bundle_origin:
+            note = (
+                f" — a temporary project loaded from {self._bundle_origin[project.path]}; "
+                "use File ▸ Save As to keep it"
+            )
+        self.statusBar().showMessage(f"Opened {project.path}{note}", 8000)
+        prompts = project.prompts.list()
+        if prompts:  # start where a user would: the version in production, else the latest
+            self.show_prompt(prompts[0].name, prompts[0].labels.get("production"))
+        runs = getattr(project, "runs", None)
+        latest = runs.latest_run_id() if runs is not None else None
+        if latest is not None:
+            self.grid.show_run(latest)
+
+    def _on_open_failed(self, path: Path, exc: BaseException) -> None:
+        self.statusBar().clearMessage()
+        if isinstance(exc, ProjectLocked):
+            box = self._message_box(
+                QMessageBox.Icon.Question,
+                f"{exc.user_message}\n\nOpen it read-only instead?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+
+            def answered(_result: int) -> None:
+                if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes:
+                    self.open_path(path, read_only=True)
+
+            box.finished.connect(answered)
+            box.open()
+            return
+        self.show_error(describe_error(exc))
+
+    def new_project(self) -> bool:
+        """File ▸ New: choose a file name, create it with the default prices and models."""
+        if not self._can_replace_project():
+            return False
+        name, _ = QFileDialog.getSaveFileName(
+            self, "New project", str(self._last_folder() / "untitled.pwb"), PROJECT_FILTER
+        )
+        if not name:
+            return False
+        path = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
+        from workbench.services.project_catalog import seed_defaults
+
+        try:
+            project = Project.create(path, path.stem)
+            seed_defaults(project)
+        except WorkbenchError as exc:
+            self.show_error(exc.user_message)
+            return False
+        self._on_opened(project, remember=True)
+        return True
+
+    def open_dialog(self) -> bool:
+        """File ▸ Open…"""
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open project", str(self._last_folder()), PROJECT_FILTER
+        )
+        return bool(name) and self.open_path(Path(name))
+
+    def save_copy(self, dest: Path) -> Path:
+        """Write a consistent copy of the open project to `dest` (synchronously)."""
+        return self.ctx.require().backup_to(dest)
+
+    def save_as(self) -> bool:
+        """File ▸ Save As: copy with SQLite's backup API (in the background), then open the copy."""
+        project = self.ctx.project
+        if project is None or not self._can_replace_project():
+            return False
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save project as",
+            str(project.path.with_name(project.path.stem + "-copy.pwb")),
+            PROJECT_FILTER,
+        )
+        if not name:
+            return False
+        dest = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
+        self.statusBar().showMessage(f"Saving a copy to {dest}…")
+        self.actions_by_name["save_as"].setEnabled(False)
+
+        def done(path: Path) -> None:
+            self.actions_by_name["save_as"].setEnabled(True)
+            self.ctx.set_project(None)  # release this file's lock; the copy becomes the project
+            self.open_path(path, demo=self.ctx.demo)
+
+        def failed(exc: BaseException) -> None:
+            self.actions_by_name["save_as"].setEnabled(True)
+            self.show_error(describe_error(exc))
+
+        Operation(self, lambda: project.backup_to(dest)).success(done).failure(failed).run()
+        return True
+
+    def export_bundle(self) -> bool:
+        """Export ▸ the project as a git-friendly text bundle (YAML)."""
+        project = self.ctx.project
+        if project is None:
+            return False
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export bundle", str(project.path.with_suffix(".yaml")), "Text bundles (*.yaml)"
+        )
+        if not name:
+            return False
+        from workbench.services.projects import export_bundle_text
+        from workbench.storage.files import write_text_atomic
+
+        try:
+            write_text_atomic(Path(name), export_bundle_text(project))
+        except (WorkbenchError, OSError) as exc:
+            self.show_error(describe_error(exc))
+            return False
+        self.statusBar().showMessage(f"Exported the bundle to {name}", 8000)
+        return True
+
+    def close_project(self) -> bool:
+        if self.ctx.project is None or not self._can_replace_project():
+            return False
+        self.ctx.set_project(None)
+        return True
+
+    def _last_folder(self) -> Path:
+        recent = self.recent.paths()
+        return recent[0].parent if recent else Path.home()
+

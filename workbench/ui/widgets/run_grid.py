@@ -1,0 +1,361 @@
+"""The run grid screen: a header bar (status, Stop, Resume), filters, the side-by-side table of
+outputs, and a word diff of two selected cells.
+
+It observes a `RunController` (`attach`) for live runs and the project context for changes;
+selecting a cell announces its call with `call_selected(call_id)` (0 when the cell has no
+finished call yet). Outputs are plain text; synthetic runs say so in the header and in each cell.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.errors import WorkbenchError
+from workbench.services.runner import Progress, RunOutcome
+from workbench.ui.context import ProjectContext
+from workbench.ui.models.run_grid_model import (
+    CALL_ID_ROLE,
+    CELL_ID_ROLE,
+    PREVIEW_LINES,
+    RunGridModel,
+)
+from workbench.ui.models.run_grid_proxy import SORT_KEYS, RunGridProxy
+from workbench.ui.operations import describe_error
+from workbench.ui.run_controller import RunController, progress_text
+from workbench.ui.widgets.output_diff import OutputDiff
+
+SYNTHETIC_BADGE = "offline demo — synthetic responses"
+RESUMABLE = ("interrupted", "cancelled", "failed")
+REFILTER_MS = 300
+
+
+class RunGrid(QWidget):
+    """Shows one run; follows the attached controller's live run."""
+
+    call_selected = Signal(int)
+
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.controller: RunController | None = None
+        self.run: dict | None = None
+        self.model = RunGridModel(self)
+        self.proxy = RunGridProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.status = QLabel("No run selected")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setStyleSheet("font-weight: bold;")
+        self.badge = QLabel(SYNTHETIC_BADGE)
+        self.badge.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 2px 6px;")
+        self.badge.setVisible(False)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the run; finished calls are kept and it can be resumed")
+        self.stop_button.clicked.connect(self._on_stop)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Run only the cells that are missing, failed or cancelled")
+        self.resume_button.clicked.connect(self._on_resume)
+        header = QHBoxLayout()
+        header.addWidget(self.status, 1)
+        header.addWidget(self.badge)
+        header.addWidget(self.stop_button)
+        header.addWidget(self.resume_button)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter rows by text (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.errors_only = QCheckBox("&Errors only")
+        self.differ_left, self.differ_right = QComboBox(), QComboBox()
+        self.differ_left.setAccessibleName("Differs: first column")
+        self.differ_right.setAccessibleName("Differs: second column")
+        self.sort_mode = QComboBox()
+        self.sort_mode.setAccessibleName("Sort by")
+        for key, text in SORT_KEYS.items():
+            self.sort_mode.addItem(text, key)
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Word diff of the two selected cells (Ctrl+Shift+C)")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.compare_selected)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.errors_only)
+        filters.addWidget(QLabel("Differs:"))
+        filters.addWidget(self.differ_left, 1)
+        filters.addWidget(QLabel("vs"))
+        filters.addWidget(self.differ_right, 1)
+        sort_label = QLabel("S&ort by")
+        sort_label.setBuddy(self.sort_mode)
+        filters.addWidget(sort_label)
+        filters.addWidget(self.sort_mode)
+        filters.addWidget(self.compare_button)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName(
+            "Run grid: rows are examples, columns prompt version and model"
+        )
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)  # each preview line elided on its own
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().lineSpacing() * (PREVIEW_LINES + 1) + 12)
+        columns = self.table.horizontalHeader()
+        columns.setDefaultSectionSize(300)
+        columns.setMinimumSectionSize(120)
+        self.diff = OutputDiff()
+        self.diff.setVisible(False)
+        self.diff.closed.connect(lambda: self.diff.setVisible(False))
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.diff)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+
+        QShortcut(
+            QKeySequence.StandardKey.Find,
+            self,
+            activated=self.search.setFocus,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        QShortcut(
+            QKeySequence("Ctrl+Shift+C"),
+            self,
+            activated=self.compare_selected,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        QShortcut(
+            QKeySequence("Escape"),
+            self.diff,
+            activated=self.diff.closed.emit,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        self._refilter = QTimer(self)
+        self._refilter.setSingleShot(True)
+        self._refilter.setInterval(REFILTER_MS)
+        self._refilter.timeout.connect(self.proxy.invalidate)
+        self.search.textChanged.connect(self._apply_filters)
+        self.errors_only.toggled.connect(self._apply_filters)
+        self.differ_left.currentIndexChanged.connect(self._apply_filters)
+        self.differ_right.currentIndexChanged.connect(self._apply_filters)
+        self.sort_mode.currentIndexChanged.connect(self._on_sort_mode)
+        self.table.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        ctx.changed.connect(self._on_context_changed)
+        self._update_header()
+
+    # -- wiring ----------------------------------------------------------------------------------
+    def attach(self, controller: RunController) -> None:
+        """Follow `controller`'s runs: show each new run and stream its cells."""
+        self.controller = controller
+        controller.run_started.connect(self.show_run)
+        controller.cell_started.connect(self.model.cell_started)
+        controller.cell_text.connect(self.model.append_text)
+        controller.cell_finished.connect(self._on_cell_finished)
+        controller.progress.connect(self._on_progress)
+        controller.run_finished.connect(self._on_run_finished)
+        controller.error.connect(lambda _message: self._update_header())
+
+    def _live(self) -> bool:
+        c = self.controller
+        return (
+            c is not None and c.running and c.run_id is not None and c.run_id == self.model.run_id
+        )
+
+    # -- showing a run -------------------------------------------------------------------------
+    def show_run(self, run_id: int | None) -> None:
+        """Load run `run_id` from the project (None clears the grid)."""
+        current = self.table.currentIndex()
+        keep_cell = current.data(CELL_ID_ROLE) if current.isValid() else None
+        project = self.ctx.project
+        self.run = None
+        rows: list[dict] = []
+        if project is not None and run_id is not None:
+            try:
+                self.run = project.runs.get_run(run_id)
+                rows = project.runs.run_grid(run_id)
+            except WorkbenchError as exc:
+                self.status.setText(describe_error(exc))
+                run_id = None
+        self.model.load(run_id if self.run else None, rows)
+        if self._live() and self.controller is not None:
+            for cell_id, text in self.controller.partial_text.items():
+                self.model.append_text(cell_id, text)
+        self._fill_differ_choices()
+        self.proxy.invalidate()
+        if keep_cell is not None:
+            self._select_cell(keep_cell)
+        self._update_header()
+
+    def _fill_differ_choices(self) -> None:
+        for combo in (self.differ_left, self.differ_right):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("—", None)
+            for column in range(self.model.columnCount()):
+                combo.addItem(self.model.column_title(column), column)
+            combo.blockSignals(False)
+        self.proxy.set_filters(
+            errors_only=self.errors_only.isChecked(), differ=None, search=self.search.text()
+        )
+
+    def _select_cell(self, cell_id: int) -> None:
+        where = self.model.where(cell_id)
+        if where is not None:
+            index = self.proxy.mapFromSource(self.model.index(*where))
+            if index.isValid():
+                self.table.setCurrentIndex(index)
+
+    def _update_header(self, progress: Progress | None = None) -> None:
+        run = self.run
+        live = self._live()
+        self.stop_button.setVisible(live)
+        if run is None:
+            self.status.setText(
+                "No run selected" if self.model.run_id is None else self.status.text()
+            )
+            self.badge.setVisible(False)
+            self.resume_button.setVisible(False)
+            return
+        self.badge.setVisible(bool(run.get("synthetic")))
+        can_resume = run["status"] in RESUMABLE and not live
+        self.resume_button.setVisible(can_resume)
+        self.resume_button.setEnabled(
+            can_resume
+            and self.controller is not None
+            and not self.controller.running
+            and not self.ctx.read_only
+        )
+        title = f"Run #{run['id']} · "
+        if live and progress is not None:
+            self.status.setText(title + progress_text(progress))
+            return
+        if live:
+            self.status.setText(title + "running…")
+            return
+        totals = run.get("totals") or {}
+        done = sum(1 for c in self.model.cells.values() if c.status in ("done", "error"))
+        errors = sum(1 for c in self.model.cells.values() if c.status == "error")
+        parts = [run["status"], f"{done}/{len(self.model.cells)} cells"]
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        if "spend_usd" in totals:
+            parts.append(f"${totals['spend_usd']:.4f}")
+        if "elapsed_s" in totals:
+            parts.append(f"{totals['elapsed_s']:.1f} s")
+        if run.get("status_reason"):
+            parts.append(str(run["status_reason"]))
+        self.status.setText(title + " · ".join(parts))
+
+    # -- live updates ----------------------------------------------------------------------------
+    def _on_cell_finished(self, cell_id: int, call_id: int) -> None:
+        project = self.ctx.project
+        if project is None or self.model.where(cell_id) is None:
+            return
+        try:
+            call = project.runs.get_call(call_id)
+        except WorkbenchError:
+            return
+        self.model.finish_cell(cell_id, call)
+        current = self.table.currentIndex()
+        if current.isValid() and current.data(CELL_ID_ROLE) == cell_id:
+            self.call_selected.emit(call_id)  # the inspector follows the cell it is showing
+        if self._filtering() and not self._refilter.isActive():
+            self._refilter.start()
+
+    def _on_progress(self, progress: Progress) -> None:
+        if self.controller is not None and progress.run_id == self.model.run_id:
+            self._update_header(progress)
+
+    def _on_run_finished(self, outcome: RunOutcome) -> None:
+        if outcome.run_id == self.model.run_id:
+            self.show_run(outcome.run_id)
+
+    def _on_context_changed(self, kind: str, detail: object) -> None:
+        if kind == "project":
+            self.show_run(None)
+        elif kind == "runs" and detail == self.model.run_id and not self._live():
+            self.show_run(self.model.run_id)
+
+    def _on_stop(self) -> None:
+        if self.controller is not None:
+            self.controller.cancel()
+
+    def _on_resume(self) -> None:
+        if self.controller is not None and self.model.run_id is not None:
+            self.controller.resume(self.model.run_id)
+            self._update_header()
+
+    # -- filters, sorting, selection ---------------------------------------------------------------
+    def _filtering(self) -> bool:
+        return (
+            self.proxy.errors_only
+            or self.proxy.differ is not None
+            or self.proxy.sort_mode != "example"
+        )
+
+    def _apply_filters(self) -> None:
+        left, right = self.differ_left.currentData(), self.differ_right.currentData()
+        differ = (left, right) if left is not None and right is not None and left != right else None
+        self.proxy.set_filters(
+            errors_only=self.errors_only.isChecked(), differ=differ, search=self.search.text()
+        )
+
+    def _on_sort_mode(self) -> None:
+        self.proxy.sort_mode = self.sort_mode.currentData()
+        column = self.table.horizontalHeader().sortIndicatorSection()
+        if self.proxy.sort_mode == "example":
+            self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+            self.proxy.sort(-1)
+        else:
+            self.table.sortByColumn(
+                max(0, column), self.table.horizontalHeader().sortIndicatorOrder()
+            )
+        self.proxy.invalidate()
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        call_id = current.data(CALL_ID_ROLE) if current.isValid() else None
+        self.call_selected.emit(int(call_id or 0))
+
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self.compare_button.setEnabled(len(self.table.selectionModel().selectedIndexes()) == 2)
+
+    def compare_selected(self) -> bool:
+        """Word-diff the two selected cells below the grid; False unless exactly two are selected."""
+        indexes = sorted(
+            self.table.selectionModel().selectedIndexes(), key=lambda i: (i.column(), i.row())
+        )
+        if len(indexes) != 2:
+            return False
+        titles, texts = [], []
+        for index in indexes:
+            source = self.proxy.mapToSource(index)
+            cell = self.model.cell_at(source.row(), source.column())
+            row = self.model.rows[source.row()]
+            titles.append(f"Row {row.position + 1} · {self.model.column_title(source.column())}")
+            texts.append(cell.text if cell is not None else "")
+        self.diff.compare(titles[0], texts[0], titles[1], texts[1])
+        self.diff.setVisible(True)
+        return True
