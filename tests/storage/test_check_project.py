@@ -11,6 +11,7 @@ import pytest
 
 from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.storage import Project, check_project
+from workbench.storage.migrations import schema_version
 
 
 def _sha256(path: Path) -> str:
@@ -49,7 +50,7 @@ def test_a_healthy_project_checks_ok_and_is_untouched(tmp_path: Path) -> None:
     before = _sha256(path)
     report = check_project(path)
     assert report.ok, report.problems
-    assert report.schema_version == 1
+    assert report.schema_version == schema_version()
     assert _sha256(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.pwb"]  # no -wal/-shm left behind
 

@@ -122,7 +122,8 @@ def test_older_schema_read_only_asks_for_an_upgrade(
 ) -> None:
     path = tmp_path / "p.pwb"
     Project.create(path, "Demo").close()
-    monkeypatch.setattr("workbench.storage.project.schema_version", lambda: 2)
+    newer = schema_version() + 1
+    monkeypatch.setattr("workbench.storage.project.schema_version", lambda: newer)
     with pytest.raises(ProjectFileError, match="older schema .*Open it for writing once"):
         Project.open(path, read_only=True)
 

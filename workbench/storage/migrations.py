@@ -243,3 +243,60 @@ _RUN_TABLES = [
 def m002_runs(db: Database) -> None:
     """Runs, their cells, every logged call and each call's attempts (calls are immutable)."""
     _run(db, _RUN_TABLES)
+
+
+_LABEL_TABLES = [
+    # A user-defined list, so the grid's tag picker offers the same words every time.
+    """CREATE TABLE failure_tags (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL)""",
+    # One row per labelled call; calls themselves are immutable, so labels live beside them.
+    """CREATE TABLE call_labels (
+        call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+        verdict TEXT CHECK (verdict IN ('pass', 'fail')),
+        rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+        note TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE call_label_tags (
+        call_id INTEGER NOT NULL REFERENCES call_labels(call_id) ON DELETE CASCADE,
+        tag_id INTEGER NOT NULL REFERENCES failure_tags(id) ON DELETE CASCADE,
+        PRIMARY KEY (call_id, tag_id))""",
+    "CREATE INDEX call_label_tags_tag ON call_label_tags (tag_id)",
+    # The latest scoring of each call against its example's expectations (re-scoring replaces).
+    """CREATE TABLE scores (
+        id INTEGER PRIMARY KEY,
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        example_id INTEGER REFERENCES examples(id) ON DELETE SET NULL,
+        expectation_index INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        weight REAL NOT NULL DEFAULT 1.0,
+        passed INTEGER NOT NULL CHECK (passed IN (0, 1)),
+        score REAL,
+        reason TEXT NOT NULL DEFAULT '',
+        scored_at TEXT NOT NULL,
+        UNIQUE (call_id, expectation_index))""",
+    "CREATE INDEX scores_example ON scores (example_id)",
+    # LLM-judge verdicts, keyed by everything that decides them, so re-scoring never pays twice.
+    """CREATE TABLE judge_results (
+        id INTEGER PRIMARY KEY,
+        key_hash TEXT NOT NULL,
+        call_id INTEGER REFERENCES calls(id),
+        judge_call_id INTEGER REFERENCES calls(id),
+        judge_version_id INTEGER REFERENCES prompt_versions(id),
+        judge_model TEXT NOT NULL,
+        rubric TEXT NOT NULL,
+        score INTEGER CHECK (score BETWEEN 1 AND 5),
+        reason TEXT NOT NULL DEFAULT '',
+        error TEXT,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX judge_results_key ON judge_results (key_hash)",
+    "CREATE INDEX judge_results_call ON judge_results (call_id)",
+]
+
+
+@migration
+def m003_labels_and_scores(db: Database) -> None:
+    """Human labels on calls (verdict, rating, note, failure tags), scores and judge verdicts."""
+    _run(db, _LABEL_TABLES)

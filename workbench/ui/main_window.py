@@ -158,6 +158,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar.run_requested.connect(self.open_run_dialog)
         self.sidebar.new_prompt_requested.connect(self.new_prompt)
         self.sidebar.compare_requested.connect(self._on_compare_requested)
+        self.grid.attach(self.controller)  # the grid streams the controller's runs itself
         self.grid.call_selected.connect(self._on_call_selected)
         self.controller.run_started.connect(self._on_run_started)
         self.controller.progress.connect(self.run_status.update_progress)
@@ -278,7 +279,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     def _on_run_started(self, run_id: int) -> None:
         self.run_status.started(run_id)
-        self.show_run(run_id)
+        self.tabs.setCurrentIndex(GRID_TAB)
         self._update_actions()
 
     def _on_run_error(self, text: str) -> None:

@@ -133,6 +133,9 @@ class _RunThread(QThread):
             self.outcome = asyncio.run(self._main())
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread as an error
             self.failure = exc
+        finally:
+            with self._lock:
+                self._engine = None  # its loop is closed: a late cancel() must not reach it
 
     async def _main(self) -> RunOutcome:
         from workbench.inference import make_provider
@@ -177,6 +180,7 @@ class RunController(QObject):
         self.partial_text: dict[int, str] = {}
         """Text streamed so far by each cell in flight (for a grid opened mid-run)."""
         self._thread: _RunThread | None = None
+        self._active: set[int] = set()
         self._buffer = _EventBuffer()
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
@@ -248,6 +252,7 @@ class RunController(QObject):
         self._buffer = _EventBuffer()
         self.run_id, self.last_progress = run_id, None
         self.partial_text.clear()
+        self._active.clear()
         thread = _RunThread(
             self,
             path=project.path,
@@ -298,8 +303,10 @@ class RunController(QObject):
             self.ctx.notify("runs", progress.run_id)
         for kind, cell_id, call_id in events:
             if kind == "started":
+                self._active.add(cell_id)
                 self.cell_started.emit(cell_id)
             else:
+                self._active.discard(cell_id)
                 pending = texts.pop(cell_id, None)
                 if pending:
                     self.cell_text.emit(cell_id, "".join(pending))
@@ -309,7 +316,12 @@ class RunController(QObject):
             delta = "".join(pieces)
             self.partial_text[cell_id] = self.partial_text.get(cell_id, "") + delta
             self.cell_text.emit(cell_id, delta)
+        if progress is None and events and self.last_progress is not None:
+            progress = dataclasses.replace(self.last_progress)
         if progress is not None:
+            # The engine reports progress when cells finish; the cells started since then are
+            # in flight too, and a status bar should say so while the first answers stream.
+            progress.in_flight = max(progress.in_flight, len(self._active))
             self.last_progress = progress
             self.progress.emit(progress)
 

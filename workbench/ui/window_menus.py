@@ -25,7 +25,9 @@ from workbench import __version__
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
 
-Keys = str | QKeySequence.StandardKey | list[str] | None
+# Plain strings, not QKeySequence.StandardKey: some platforms define no standard Quit or
+# Preferences keys. Qt shows "Ctrl" as "Cmd" on macOS by itself.
+Keys = str | list[str] | None
 
 
 def _action(
@@ -53,14 +55,14 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         window,
         "&New project…",
         window.new_project,
-        QKeySequence.StandardKey.New,
+        "Ctrl+N",
         "Create an empty project file",
     )
     a["open"] = _action(
         window,
         "&Open…",
         window.open_dialog,
-        QKeySequence.StandardKey.Open,
+        "Ctrl+O",
         "Open a project file (.pwb) or a text bundle (.yaml)",
     )
     window.recent_menu = QMenu("Open &Recent", window)
@@ -87,7 +89,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         "Close the project (the window stays open)",
     )
     a["quit"] = _action(
-        window, "&Quit", window.close, QKeySequence.StandardKey.Quit, "Quit Prompt Workbench"
+        window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench"
     )
     file_menu.addActions([a["new"], a["open"]])
     file_menu.addMenu(window.recent_menu)
@@ -109,7 +111,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         window,
         "&Save version",
         editor.save_version,
-        QKeySequence.StandardKey.Save,
+        "Ctrl+S",
         "Save the edits as a new immutable version with a note",
     )
     a["compare"] = _action(
@@ -199,11 +201,9 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         window,
         "&Settings…",
         lambda: open_settings(window),
-        QKeySequence.StandardKey.Preferences,
+        "Ctrl+,",
         "API key, base URL, default concurrency and prices",
     )
-    if a["settings"].shortcut().isEmpty():  # no platform default (e.g. some Linux desktops)
-        a["settings"].setShortcut(QKeySequence("Ctrl+,"))
     settings_menu.addAction(a["settings"])
 
     help_menu = bar.addMenu("&Help")
@@ -211,7 +211,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         window,
         "&Keyboard shortcuts",
         lambda: show_shortcuts(window),
-        QKeySequence.StandardKey.HelpContents,
+        "F1",
         "Every action and its keys",
     )
     a["about"] = _action(

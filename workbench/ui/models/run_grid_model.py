@@ -56,9 +56,8 @@ class GridRow:
     vars: dict[str, str]
 
     def label(self) -> str:
-        first = next(iter(self.vars.values()), "")
-        first = " ".join(first.split())
-        return f"{self.position + 1}  {first[:24]}{'…' if len(first) > 24 else ''}"
+        values = " · ".join(" ".join(v.split()) for v in self.vars.values() if v.strip())
+        return f"{self.position + 1}  {values[:28]}{'…' if len(values) > 28 else ''}"
 
 
 @dataclass
@@ -114,7 +113,7 @@ class GridCell:
         if self.cached_from is not None:
             parts.append("cached")
         else:
-            parts.append("cost unknown" if self.cost_usd is None else f"${self.cost_usd:.4f}")
+            parts.append(usd(self.cost_usd))
         if self.synthetic:
             parts.append(SYNTHETIC_MARK)
         return " · ".join(parts)
@@ -140,6 +139,15 @@ class GridCell:
         if len(lines) > PREVIEW_LINES:
             head[-1] += " …"
         return "\n".join(head) + "\n" + self.stats()
+
+
+def usd(value: float | None) -> str:
+    """Dollars with enough digits that a cheap call does not read as $0.0000."""
+    if value is None:
+        return "cost unknown"
+    if value == 0:
+        return "$0"
+    return f"${value:.6f}" if value < 0.0001 else f"${value:.4f}"
 
 
 def _clip(line: str, limit: int = PREVIEW_CHARS) -> str:

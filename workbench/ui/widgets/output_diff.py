@@ -42,7 +42,7 @@ class OutputDiff(QWidget):
             label.setStyleSheet("font-weight: bold;")
         self.close_button = QPushButton("Close comparison")
         self.close_button.setToolTip("Hide the comparison (Esc)")
-        self.close_button.clicked.connect(self.closed)
+        self.close_button.clicked.connect(lambda: self.closed.emit())
         self.left = _view("Left output; words only here are struck out in red")
         self.right = _view("Right output; words only here are green")
         bar = QHBoxLayout()
