@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSizePolicy,
+    QStyle,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -111,11 +112,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar_dock = QDockWidget("Project", self)
         self.sidebar_dock.setObjectName("sidebarDock")
         self.sidebar_dock.setWidget(self.sidebar)
+        self.sidebar.setMinimumWidth(210)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
         self.inspector = CallInspector(self.ctx)
         self.inspector_dock = QDockWidget("Inspector", self)
         self.inspector_dock.setObjectName("inspectorDock")
         self.inspector_dock.setWidget(self.inspector)
+        self.inspector.setMinimumWidth(260)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
         self.resizeDocks(
             [self.sidebar_dock, self.inspector_dock], [250, 320], Qt.Orientation.Horizontal
@@ -132,8 +135,16 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.project_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bar.addWidget(self.project_button)
         bar.addSeparator()
-        for name in ("run", "stop", "review", "export"):
-            bar.addAction(self.actions_by_name[name])
+        icons = {
+            "run": QStyle.StandardPixmap.SP_MediaPlay,
+            "stop": QStyle.StandardPixmap.SP_MediaStop,
+            "review": QStyle.StandardPixmap.SP_DialogApplyButton,
+            "export": QStyle.StandardPixmap.SP_DialogSaveButton,
+        }
+        for name, icon in icons.items():
+            action = self.actions_by_name[name]
+            action.setIcon(self.style().standardIcon(icon))
+            bar.addAction(action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)

@@ -94,8 +94,12 @@ class Sidebar(QWidget):
         except WorkbenchError as exc:
             error = QTreeWidgetItem([exc.user_message])
             self.tree.addTopLevelItem(error)
+        first_time = not expanded
         for title, item in self.sections.items():
-            item.setExpanded(not expanded or ("section", title) in expanded)
+            item.setExpanded(first_time or ("section", title) in expanded)
+        if first_time:  # show the prompts' versions and labels at once
+            for i in range(self.sections["Prompts"].childCount()):
+                self.sections["Prompts"].child(i).setExpanded(True)
         self._walk(lambda item: item.setExpanded(True) if self._key(item) in expanded else None)
         if selected is not None:
             self.select(*selected)

@@ -127,8 +127,8 @@ class RunGrid(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.diff)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
@@ -357,5 +357,8 @@ class RunGrid(QWidget):
             titles.append(f"Row {row.position + 1} · {self.model.column_title(source.column())}")
             texts.append(cell.text if cell is not None else "")
         self.diff.compare(titles[0], texts[0], titles[1], texts[1])
-        self.diff.setVisible(True)
+        if not self.diff.isVisible():
+            self.diff.setVisible(True)
+            total = sum(self.splitter.sizes())
+            self.splitter.setSizes([total * 3 // 5, total * 2 // 5])
         return True
