@@ -285,6 +285,78 @@ def report(project: Path, run_id: int | None, as_json: bool) -> None:
     click.echo(format_report(rows))
 
 
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Fetch the list from the Models API and cache it in the project.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def models(project: Path, refresh: bool, as_json: bool) -> None:
+    """The models this project knows: ids, limits, parameters they refuse, price."""
+    import asyncio
+    import datetime as dt
+
+    from workbench.services.project_catalog import model_catalog, price_table, refresh_models
+    from workbench.services.projects import open_project
+
+    with open_project(project, read_only=not refresh) as proj:
+        if refresh:
+            from workbench.inference import make_provider
+
+            async def fetch() -> int:
+                provider = make_provider("anthropic")
+                try:
+                    return len(await refresh_models(proj, provider))
+                finally:
+                    await provider.aclose()
+
+            click.echo(f"fetched {asyncio.run(fetch())} model(s) from the Models API", err=True)
+        catalog, prices = model_catalog(proj), price_table(proj)
+        today = dt.date.today()
+        rows = []
+        for m in catalog.models():
+            price = prices.lookup(m.id, today)
+            rows.append(
+                {
+                    "id": m.id,
+                    "display_name": m.display_name,
+                    "tier": m.tier,
+                    "max_input_tokens": m.max_input_tokens,
+                    "max_output_tokens": m.max_output_tokens,
+                    "rejected_params": m.rejected_params,
+                    "input_usd_per_mtok": price.input if price else None,
+                    "output_usd_per_mtok": price.output if price else None,
+                }
+            )
+    if as_json:
+        echo_json(rows)
+        return
+    from workbench.services.formatting import format_table
+
+    def money(value: float | None) -> str:
+        return "unknown" if value is None else f"${value:g}"
+
+    click.echo(
+        format_table(
+            ["model", "tier", "max in", "max out", "$/Mtok in", "$/Mtok out", "refuses"],
+            [
+                [
+                    r["id"],
+                    r["tier"],
+                    str(r["max_input_tokens"] or "?"),
+                    str(r["max_output_tokens"] or "?"),
+                    money(r["input_usd_per_mtok"]),
+                    money(r["output_usd_per_mtok"]),
+                    ", ".join(r["rejected_params"]) or "—",
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line and exit code 2."""
     try:

@@ -15,6 +15,7 @@ import click
 from workbench.core.errors import BadInput
 from workbench.core.records import CallRecord, Cell
 from workbench.services.formatting import format_table, usd
+from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -59,6 +60,20 @@ def _plan_table(plan_dict: dict[str, Any]) -> str:
     return format_table(["model", "cells", "est. input tok", "est. output tok", "est. cost"], rows)
 
 
+def _show_plan(plan: RunPlan, budget: float | None, as_json: bool) -> None:
+    """Print the preflight table; refuse a plan whose estimate exceeds the budget."""
+    if not as_json:
+        click.echo(_plan_table(plan.to_dict()), err=True)
+        click.echo(f"input tokens estimated by {plan.token_source}", err=True)
+    estimate = plan.estimated_cost
+    if budget is not None and estimate is not None and estimate > budget:
+        raise BadInput(
+            f"the estimated cost {usd(estimate)} exceeds the budget ${budget:.2f}",
+            field="--budget",
+            hint="Raise --budget, or run fewer examples, models or repeats.",
+        )
+
+
 def _install_sigint(engine: RunEngine) -> None:
     # First Ctrl+C cancels gracefully (finished calls are kept, the run is resumable).
     def handler(signum: int, frame: object) -> None:
@@ -86,7 +101,8 @@ def execute_run_command(
     as_json: bool,
 ) -> int:
     from workbench.inference import make_provider
-    from workbench.services.planner import make_plan
+    from workbench.inference.keys import MissingApiKey
+    from workbench.services.planner import count_input_tokens, make_plan
     from workbench.services.project_catalog import model_catalog, price_table
     from workbench.services.projects import open_project
     from workbench.services.run_service import resume_run, start_run
@@ -122,25 +138,29 @@ def execute_run_command(
                 )
             for warning in plan.warnings:
                 click.echo(f"warning: {warning}", err=True)
-            estimate = plan.estimated_cost
-            if not as_json:
-                click.echo(_plan_table(plan.to_dict()), err=True)
-            if budget is not None and estimate is not None and estimate > budget:
-                raise BadInput(
-                    f"the estimated cost {usd(estimate)} exceeds the budget ${budget:.2f}",
-                    field="--budget",
-                    hint="Raise --budget, or run fewer examples, models or repeats.",
-                )
-            if dry_run:
-                if as_json:
-                    click.echo(json.dumps({"plan": plan.to_dict()}, indent=2))
-                return EXIT_OK
-        provider = make_provider(provider_name)
         listener = TerminalProgress(enabled=sys.stderr.isatty() and not as_json)
 
-        async def go() -> RunOutcome:
+        async def go() -> RunOutcome | None:
+            try:
+                provider = make_provider(provider_name)
+            except MissingApiKey:
+                if not dry_run:
+                    raise
+                provider = None  # a dry run without a key estimates with the heuristic
             try:
                 if plan is not None:
+                    if provider is not None and provider_name == "anthropic":
+                        await count_input_tokens(
+                            proj,
+                            plan,
+                            provider,
+                            catalog=model_catalog(proj),
+                            prices=price_table(proj),
+                        )
+                    _show_plan(plan, budget, as_json)
+                    if dry_run:
+                        return None
+                    assert provider is not None
                     return await start_run(
                         proj,
                         plan,
@@ -149,7 +169,7 @@ def execute_run_command(
                         listener=listener,
                         engine_ready=_install_sigint,
                     )
-                assert resume_id is not None
+                assert resume_id is not None and provider is not None
                 return await resume_run(
                     proj,
                     resume_id,
@@ -159,9 +179,15 @@ def execute_run_command(
                     engine_ready=_install_sigint,
                 )
             finally:
-                await provider.aclose()
+                if provider is not None:
+                    await provider.aclose()
 
         outcome = asyncio.run(go())
+    if outcome is None:  # dry run
+        assert plan is not None
+        if as_json:
+            click.echo(json.dumps({"plan": plan.to_dict()}, indent=2))
+        return EXIT_OK
     summary = {
         "run_id": outcome.run_id,
         "status": outcome.status,

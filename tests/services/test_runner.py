@@ -41,7 +41,10 @@ def _project(tmp_path: Path, examples: int = 6) -> Project:
     project.datasets.add_examples(
         "qs",
         [
-            Example(vars={"product": "QuizCraft", "question": f"Question number {i}?"}, tags=["t" if i % 2 else "u"])
+            Example(
+                vars={"product": "QuizCraft", "question": f"Question number {i}?"},
+                tags=["t" if i % 2 else "u"],
+            )
             for i in range(examples)
         ],
     )
@@ -60,7 +63,9 @@ def _plan(project: Project, **kw: object):
 
 
 def _anthropic(server: FakeAnthropicServer):
-    return make_provider("anthropic", api_key=FAKE_KEY, base_url=server.base_url, policy=FAST_RETRIES)
+    return make_provider(
+        "anthropic", api_key=FAKE_KEY, base_url=server.base_url, policy=FAST_RETRIES
+    )
 
 
 def test_plan_expands_cells_and_estimates_cost(tmp_path: Path) -> None:
@@ -117,7 +122,9 @@ def test_identical_requests_are_served_from_the_cache(tmp_path: Path) -> None:
         assert second.progress.cached == 6 and second.progress.spend_usd == 0
         assert server.stats()["messages_requests"] == sent
         fresh = asyncio.run(
-            start_run(project, _plan(project), _anthropic(server), options=RunOptions(use_cache=False))
+            start_run(
+                project, _plan(project), _anthropic(server), options=RunOptions(use_cache=False)
+            )
         )
         assert fresh.progress.cached == 0
         assert server.stats()["messages_requests"] == sent + 6
@@ -134,7 +141,12 @@ def test_faults_end_as_successes_or_error_cells_with_attempts(tmp_path: Path) ->
         )
         plan = _plan(project, models=["claude-haiku-5-5", "claude-sonnet-5-5"])
         outcome = asyncio.run(
-            start_run(project, plan, _anthropic(server), options=RunOptions(concurrency=8, use_cache=False))
+            start_run(
+                project,
+                plan,
+                _anthropic(server),
+                options=RunOptions(concurrency=8, use_cache=False),
+            )
         )
         assert outcome.status == "done"
         rows = project.runs.run_grid(outcome.run_id)
@@ -153,7 +165,11 @@ def test_faults_end_as_successes_or_error_cells_with_attempts(tmp_path: Path) ->
 def test_authentication_failure_pauses_the_run(tmp_path: Path) -> None:
     with _project(tmp_path) as project, FakeAnthropicServer() as server:
         server.script({"fault": "401"})
-        outcome = asyncio.run(start_run(project, _plan(project), _anthropic(server), options=RunOptions(concurrency=1)))
+        outcome = asyncio.run(
+            start_run(
+                project, _plan(project), _anthropic(server), options=RunOptions(concurrency=1)
+            )
+        )
         assert outcome.status == "failed"
         assert "API key" in (outcome.reason or "")
         assert server.stats()["messages_requests"] <= 2
@@ -188,7 +204,14 @@ def test_cancel_then_resume_runs_only_unfinished_cells(tmp_path: Path) -> None:
         assert 0 < len(done) < 30
         assert all(c.status in ("done", "cancelled") for c in cells)
         server.reset_stats()
-        resumed = asyncio.run(resume_run(project, outcome.run_id, _anthropic(server), options=RunOptions(concurrency=8, use_cache=False)))
+        resumed = asyncio.run(
+            resume_run(
+                project,
+                outcome.run_id,
+                _anthropic(server),
+                options=RunOptions(concurrency=8, use_cache=False),
+            )
+        )
         assert resumed.status == "done"
         assert server.stats()["messages_requests"] == 30 - len(done)
         assert all(c.status == "done" for c in project.runs.cells(outcome.run_id))
@@ -197,7 +220,12 @@ def test_cancel_then_resume_runs_only_unfinished_cells(tmp_path: Path) -> None:
 def test_budget_stops_a_running_run(tmp_path: Path) -> None:
     with _project(tmp_path, examples=30) as project, FakeAnthropicServer() as server:
         outcome = asyncio.run(
-            start_run(project, _plan(project), _anthropic(server), options=RunOptions(concurrency=1, budget_usd=0.0005, use_cache=False))
+            start_run(
+                project,
+                _plan(project),
+                _anthropic(server),
+                options=RunOptions(concurrency=1, budget_usd=0.0005, use_cache=False),
+            )
         )
         assert outcome.status == "cancelled"
         assert "budget" in (outcome.reason or "")
@@ -213,10 +241,16 @@ def test_plan_with_problems_is_refused(tmp_path: Path) -> None:
 
 def test_api_key_never_lands_in_any_file(tmp_path: Path) -> None:
     with _project(tmp_path) as project, FakeAnthropicServer() as server:
-        server.script({"fault": "500", "request_number": [1, 2]}, {"fault": "400", "request_number": [5]})
+        server.script(
+            {"fault": "500", "request_number": [1, 2]}, {"fault": "400", "request_number": [5]}
+        )
         asyncio.run(start_run(project, _plan(project), _anthropic(server)))
         server.script({"fault": "401"})
-        asyncio.run(start_run(project, _plan(project), _anthropic(server), options=RunOptions(use_cache=False)))
+        asyncio.run(
+            start_run(
+                project, _plan(project), _anthropic(server), options=RunOptions(use_cache=False)
+            )
+        )
         project.db.execute("PRAGMA wal_checkpoint(FULL)")
     needle = FAKE_KEY.encode()
     touched = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -231,3 +265,51 @@ def test_report_json_groups(tmp_path: Path) -> None:
         groups = run_report(project, outcome.run_id)
         json.dumps(groups)
         assert groups[0]["prompt_name"] == "answer" and groups[0]["version"] == 1
+
+
+def test_count_tokens_replaces_the_heuristic_estimate(tmp_path: Path) -> None:
+    from workbench.services.planner import count_input_tokens
+
+    with _project(tmp_path) as project, FakeAnthropicServer() as server:
+        plan = _plan(project, models=["claude-haiku-5-5", "claude-sonnet-5-5"])
+        heuristic = plan.estimates["claude-haiku-5-5"].input_tokens
+        provider = _anthropic(server)
+
+        async def go() -> bool:
+            try:
+                return await count_input_tokens(
+                    project,
+                    plan,
+                    provider,
+                    catalog=model_catalog(project),
+                    prices=price_table(project),
+                )
+            finally:
+                await provider.aclose()
+
+        assert asyncio.run(go())
+        assert plan.token_source == "count_tokens"
+        assert server.stats()["by_endpoint"].get("POST /v1/messages/count_tokens", 0) == 12
+        assert plan.estimates["claude-haiku-5-5"].input_tokens > 0
+        assert heuristic > 0
+
+
+def test_models_api_list_is_cached_in_the_project(tmp_path: Path) -> None:
+    from workbench.services.project_catalog import refresh_models
+
+    with _project(tmp_path) as project, FakeAnthropicServer() as server:
+        provider = _anthropic(server)
+
+        async def go():
+            try:
+                return await refresh_models(project, provider)
+            finally:
+                await provider.aclose()
+
+        models = asyncio.run(go())
+        ids = {m.id for m in models}
+        assert "claude-haiku-5-5" in ids
+        cached = {m.id: m for m in project.catalog.list_models(sources=["api"])}
+        assert set(cached) == ids
+        # Capabilities come from the curated data even though the API does not list them.
+        assert "temperature" in cached["claude-haiku-5-5"].rejected_params

@@ -43,9 +43,7 @@ def _no_windows_left_open(qapp: QApplication) -> Iterator[None]:
     before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
     yield
     QApplication.processEvents()
-    left = [
-        w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before
-    ]
+    left = [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
     for widget in left:
         widget.close()
     QApplication.processEvents()

@@ -41,9 +41,7 @@ def _open(qtbot: QtBot, window: MainWindow, path: Path, **kwargs: object) -> Pro
 
 
 def _discard_on_close(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard
-    )
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
 
 
 def test_opening_the_sample_shows_it_everywhere(
@@ -93,7 +91,9 @@ def test_sidebar_selection_opens_the_right_tab(
     tree = window.sidebar.tree
     dataset = window.sidebar.find("dataset", "support-questions")
     tree.scrollToItem(dataset)
-    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(dataset).center())
+    qtbot.mouseClick(
+        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(dataset).center()
+    )
     assert window.tabs.currentIndex() == DATASET_TAB
     assert window.dataset_editor.dataset == "support-questions"
     version = window.sidebar.find("version", ("summarize", 1))
@@ -134,7 +134,10 @@ def test_switching_prompts_with_unsaved_edits_can_be_cancelled(
 
 
 def test_save_as_writes_a_copy_and_continues_in_it(
-    qtbot: QtBot, window: MainWindow, sample_project: Path, tmp_path: Path,
+    qtbot: QtBot,
+    window: MainWindow,
+    sample_project: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _open(qtbot, window, sample_project)
@@ -162,7 +165,10 @@ def test_new_project_is_created_with_prices_and_models(
 
 
 def test_export_bundle_writes_yaml_that_loads(
-    qtbot: QtBot, window: MainWindow, sample_project: Path, tmp_path: Path,
+    qtbot: QtBot,
+    window: MainWindow,
+    sample_project: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _open(qtbot, window, sample_project)
@@ -176,7 +182,7 @@ def test_export_bundle_writes_yaml_that_loads(
 def test_opening_a_bundle_loads_a_temporary_project(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workbench.ui.main import sample_bundle_path
+    from workbench.resources import sample_bundle_path
 
     project = _open(qtbot, window, sample_bundle_path())
     assert project.path.suffix == ".pwb" and project.path.parent != sample_bundle_path().parent
@@ -262,8 +268,11 @@ def test_demo_mode_shows_the_synthetic_banner_and_runs_offline(
         assert "[offline demo]" in window.windowTitle()
         assert "offline demo" in window.key_label.text()
         plan = make_plan(
-            project, prompts=["support-answer@2"], dataset="support-questions",
-            catalog=model_catalog(project), prices=price_table(project),
+            project,
+            prompts=["support-answer@2"],
+            dataset="support-questions",
+            catalog=model_catalog(project),
+            prices=price_table(project),
         )
         plan.cells = plan.cells[:4]
         with qtbot.waitSignal(window.controller.run_finished, timeout=20000) as finished:
@@ -275,7 +284,9 @@ def test_demo_mode_shows_the_synthetic_banner_and_runs_offline(
         assert window.run_status.label.text() == f"Run #{outcome.run_id} done"
         assert not window.actions_by_name["stop"].isEnabled()
         run_item = window.sidebar.find("run", outcome.run_id)
-        assert run_item is not None and "done · 4/4" in run_item.text(0) and "demo" in run_item.text(0)
+        assert (
+            run_item is not None and "done · 4/4" in run_item.text(0) and "demo" in run_item.text(0)
+        )
         qtbot.wait(50)
         assert window.grab().save(str(artifacts_dir / "main_window_demo_run.png"))
     finally:
@@ -311,3 +322,58 @@ def test_selftest_runs_headless_and_returns_zero(
     out = capsys.readouterr().out.strip()
     assert out.startswith("selftest ok: 3 echo cell(s) run")
     assert len(out.splitlines()) == 1
+
+
+def test_sidebar_context_menu_opens_the_run_dialog_for_that_prompt(
+    qtbot: QtBot, window: MainWindow, sample_project: Path
+) -> None:
+    from workbench.ui.dialogs.run_dialog import RunDialog
+
+    _open(qtbot, window, sample_project)
+    item = window.sidebar.find("version", ("summarize", 2))
+    menu = window.sidebar.context_menu(item)
+    texts = [a.text() for a in menu.actions()]
+    assert texts == ["Open", "Run v2…"]
+    menu.actions()[1].trigger()
+    dialogs = [d for d in window.findChildren(RunDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].reject()
+    prompt_menu = window.sidebar.context_menu(window.sidebar.find("prompt", "summarize"))
+    assert [a.text() for a in prompt_menu.actions()][-1] == "New prompt…"
+
+
+def test_cancel_in_the_status_bar_stops_the_run_and_resume_finishes_it(
+    qtbot: QtBot, qsettings: QSettings, sample_project: Path
+) -> None:
+    ctx = ProjectContext(demo=True)
+    window = MainWindow(ctx, settings=qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        project = _open(qtbot, window, sample_project, demo=True)
+        plan = make_plan(project, prompts=["summarize@1"], dataset="summaries")
+        with qtbot.waitSignal(window.controller.run_finished, timeout=20000) as finished:
+            assert window.controller.start(plan, RunOptions(concurrency=1))
+            qtbot.waitUntil(lambda: window.run_status.cancel.isEnabled(), timeout=5000)
+            assert window.run_status.bar.isVisible()
+            qtbot.mouseClick(window.run_status.cancel, Qt.MouseButton.LeftButton)
+        outcome = finished.args[0]
+        assert outcome.status == "cancelled"
+        assert window.run_status.label.text().startswith(f"Run #{outcome.run_id} cancelled")
+        assert window.sidebar.select("run", outcome.run_id)
+        assert (
+            window.sidebar.context_menu(window.sidebar.tree.currentItem()).actions()[1].isEnabled()
+        )
+        with qtbot.waitSignal(window.controller.run_finished, timeout=30000) as resumed:
+            window.actions_by_name["resume"].trigger()
+        assert resumed.args[0].status == "done" and resumed.args[0].run_id == outcome.run_id
+        assert "done · 5/5" in window.sidebar.find("run", outcome.run_id).text(0)
+    finally:
+        window.close()
+        ctx.close()
+
+
+def test_the_interface_font_has_every_symbol_the_window_uses(window: MainWindow) -> None:
+    metrics = QFontMetrics(window.font())
+    missing = [ch for ch in "▾▸—…•→−↵·" if not metrics.inFontUcs4(ord(ch))]
+    assert not missing

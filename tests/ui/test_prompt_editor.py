@@ -39,7 +39,7 @@ def _type_at_end(qtbot: QtBot, editor: PromptEditor, text: str) -> None:
 
 def test_editor_shows_the_version_with_its_labels_and_renders_fonts(editor: PromptEditor) -> None:
     assert editor.base_version == 2
-    assert "support-answer — editing from v2 (production)" == editor.heading.text()
+    assert editor.heading.text() == "support-answer — editing from v2 (production)"
     assert editor.title() == "support-answer v2"
     assert not editor.is_dirty
     assert editor.history.topLevelItem(1).text(0) == "v2"
@@ -205,7 +205,9 @@ def test_labels_move_with_a_click_in_the_history(
     assert prompts.get("support-answer").labels["production"] == 3
     assert set(editor.history.topLevelItem(0).text(1).split()) == {"staging", "production"}
     assert [e.version for e in prompts.label_history("support-answer", "production")][-1] == 3
-    remove = next(a for a in editor.history.label_menu(3).actions() if a.text() == "Remove 'staging'")
+    remove = next(
+        a for a in editor.history.label_menu(3).actions() if a.text() == "Remove 'staging'"
+    )
     remove.trigger()
     assert "staging" not in prompts.get("support-answer").labels
 

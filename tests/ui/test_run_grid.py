@@ -115,8 +115,9 @@ def test_demo_run_fills_the_grid_with_marked_synthetic_outputs(
     header = grid.model.headerData(0, Qt.Orientation.Horizontal)
     assert header == f"quiz@v1\n{HAIKU}"
     first = grid.proxy.index(0, 0).data()
-    assert first.startswith("[system] You write short quizzes.")
-    assert first.endswith("synthetic")
+    stats, output = first.split("\n", 1)
+    assert output.startswith("[system] You write short quizzes.")
+    assert stats.endswith(" tok · $0.000012 · synthetic")
     assert grid.badge.isVisible() and grid.badge.text() == SYNTHETIC_BADGE
     assert grid.status.text().startswith(f"Run #{outcome.run_id} · done · 16/16 cells · 0 errors")  # type: ignore[attr-defined]
     assert not grid.resume_button.isVisible()
@@ -140,9 +141,7 @@ def test_streaming_run_against_the_fake_server(
             for c in range(grid.proxy.columnCount())
         ]
         return statuses.count("streaming") >= 2 and any(
-            "▌" in (grid.proxy.index(r, c).data() or "") and len(grid.proxy.index(r, c).data()) > 30
-            for r in range(grid.proxy.rowCount())
-            for c in range(grid.proxy.columnCount())
+            len(cell.stream) > 120 for cell in grid.model.cells.values()
         )
 
     live.qtbot.waitUntil(streaming_with_text, timeout=10_000)
@@ -153,9 +152,9 @@ def test_streaming_run_against_the_fake_server(
     outcome = blocker.args[0]
     assert outcome.status == "done" and outcome.progress.errors == 0
     assert seen  # text arrived in coalesced deltas
-    cell = grid.proxy.index(0, 0).data()
-    assert cell.startswith('Regarding "Write a hard question about"')
-    assert " tok · $" in cell and "synthetic" not in cell
+    stats, output = grid.proxy.index(0, 0).data().split("\n", 1)
+    assert output.startswith('Regarding "Write a hard question about"')
+    assert " tok · $" in stats and "synthetic" not in stats
     assert not grid.badge.isVisible() and not grid.stop_button.isVisible()
     grid.grab().save(str(artifacts_dir / "run_grid_finished.png"))
 
@@ -334,5 +333,5 @@ def test_grid_model_of_200_rows_by_6_columns_updates_one_cell_per_delta(qtbot: Q
     model.append_text(7, "Hello")
     model.append_text(7, " world")
     assert changed == [(1, 0, 1, 0)] * 3
-    assert model.index(1, 0).data().startswith("Hello world▌")
+    assert model.index(1, 0).data() == "streaming… 11 chars\nHello world▌"
     assert time.perf_counter() - started < 2  # generous: a sanity bound, not a benchmark

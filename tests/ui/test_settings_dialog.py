@@ -111,7 +111,9 @@ def test_base_url_and_concurrency_are_saved_in_the_project(
     assert settings.default_concurrency == 3
 
 
-def test_a_base_url_that_is_not_http_is_refused(dialog: SettingsDialog, ctx: ProjectContext) -> None:
+def test_a_base_url_that_is_not_http_is_refused(
+    dialog: SettingsDialog, ctx: ProjectContext
+) -> None:
     dialog.base_url.setText("ftp://example.com")
     assert not dialog.save_project_settings()
     assert "http://" in dialog.project_message.text()

@@ -55,3 +55,11 @@ def resource_path(name: str) -> Path:
             hint="Reinstall Prompt Workbench.",
         )
     return found
+
+
+SAMPLE_BUNDLE = "quizcraft.yaml"
+
+
+def sample_bundle_path() -> Path:
+    """The sample project bundle (projects/quizcraft.yaml, shipped as a package resource)."""
+    return resource_path(SAMPLE_BUNDLE)

@@ -4,11 +4,13 @@ before anything is paid — missing variables, unknown models, estimated tokens 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.core.errors import BadInput
+from workbench.core.hashing import canonical_json
 from workbench.core.models import PromptVersion
 from workbench.core.records import CellSpec
 from workbench.core.templates import check
@@ -58,6 +60,7 @@ class RunPlan:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     estimates: dict[str, ModelEstimate] = field(default_factory=dict)
+    token_source: str = "heuristic (characters / 4)"
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,7 @@ class RunPlan:
             "repeats": self.repeats,
             "cells": len(self.cells),
             "estimated_cost_usd": self.estimated_cost,
+            "token_source": self.token_source,
             "estimates": {
                 m: {
                     "cells": e.cells,
@@ -195,3 +199,65 @@ def make_plan(
         )
         est.known_price = est.cost_usd is not None
     return plan
+
+
+async def count_input_tokens(
+    project: Project,
+    plan: RunPlan,
+    provider: Any,
+    *,
+    catalog: ModelCatalog | None = None,
+    prices: PriceTable | None = None,
+    max_requests: int = 200,
+    concurrency: int = 8,
+    today: dt.date | None = None,
+) -> bool:
+    """Replace the heuristic input-token estimates with the provider's own count (count_tokens).
+
+    Distinct requests are counted once each; beyond `max_requests`, an evenly spread sample is
+    counted and scaled. Returns False (estimates unchanged) when the provider cannot count.
+    """
+    contents = {v.row_id: v.version.content() for v in plan.versions}
+    distinct: dict[tuple[int, str, str], Any] = {}
+    for cell in plan.cells:
+        key = (cell.version_id, cell.model, canonical_vars(cell.example_vars))
+        if key not in distinct:
+            content = contents[cell.version_id]
+            accepted = catalog.accepted_params(cell.model, content.params) if catalog else None
+            distinct[key] = render_request(
+                content, cell.example_vars, model=cell.model, accepted=accepted
+            ).request
+    keys = list(distinct)
+    step = max(1, len(keys) // max_requests)
+    sample = keys[::step][:max_requests]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def count(key: tuple[int, str, str]) -> int | None:
+        async with gate:
+            result = await provider.count_tokens(distinct[key])
+            return int(result) if result is not None else None
+
+    counted = await asyncio.gather(*(count(k) for k in sample))
+    if not counted or any(c is None for c in counted):
+        return False
+    per_model: dict[str, list[int]] = {}
+    for key, tokens in zip(sample, counted, strict=True):
+        per_model.setdefault(key[1], []).append(int(tokens or 0))
+    for model, est in plan.estimates.items():
+        values = per_model.get(model)
+        if values:
+            est.input_tokens = round(sum(values) / len(values) * est.cells)
+            est.cost_usd = (
+                prices.estimate_cost(
+                    model, est.input_tokens, est.output_tokens, today or dt.date.today()
+                )
+                if prices is not None
+                else None
+            )
+            est.known_price = est.cost_usd is not None
+    plan.token_source = "count_tokens" if step == 1 else "count_tokens (sampled)"
+    return True
+
+
+def canonical_vars(values: dict[str, str]) -> str:
+    return canonical_json(values)

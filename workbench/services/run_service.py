@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from workbench.core.errors import BadInput
 from workbench.inference.base import Provider
 from workbench.services.planner import RunPlan
@@ -32,15 +34,15 @@ async def start_run(
     *,
     options: RunOptions | None = None,
     listener: RunListener | None = None,
-    engine_ready: object = None,
+    engine_ready: Callable[[RunEngine], None] | None = None,
 ) -> RunOutcome:
     """Create the run row and its cells, then execute them all."""
     if not plan.ok:
         raise BadInput("the run plan has problems: " + "; ".join(plan.problems[:3]))
     project.require_writable("start a run")
     engine = _engine(project, provider, options or RunOptions(), listener)
-    if callable(engine_ready):
-        engine_ready(engine)
+    if engine_ready is not None:
+        engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
         run_id = await engine.db(
             lambda repo: repo.create_run(
@@ -64,7 +66,7 @@ async def resume_run(
     *,
     options: RunOptions | None = None,
     listener: RunListener | None = None,
-    engine_ready: object = None,
+    engine_ready: Callable[[RunEngine], None] | None = None,
 ) -> RunOutcome:
     """Run only the cells of `run_id` that are missing, failed or cancelled."""
     project.require_writable("resume a run")
@@ -72,8 +74,8 @@ async def resume_run(
     if run["status"] == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
     engine = _engine(project, provider, options or RunOptions(), listener)
-    if callable(engine_ready):
-        engine_ready(engine)
+    if engine_ready is not None:
+        engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
         cells = await engine.db(RunsRepo.reset_cells_for_resume, run_id)
         contents = await engine.db(RunsRepo.version_contents, run_id)

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 from workbench.core.models import PromptContent
 from workbench.core.records import AttemptRecord, CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
+from workbench.services.loop_lag import LoopLagGuard
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import render_request
@@ -43,6 +44,9 @@ class RunOptions:
     budget_usd: float | None = None
     use_cache: bool = True
     timeout_s: float = 600.0
+    loop_lag_guard_ms: float | None = 4.0
+    """Hold back new calls while the event loop runs this late (None = never), so a saturated
+    loop does not inflate recorded latency."""
 
 
 @dataclass
@@ -203,6 +207,9 @@ class RunEngine:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Group commit: records that finish while a write is in progress go in the next batch.
+        self._write_batch: list[tuple[CallRecord, asyncio.Future[int]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._stop_reason: str | None = None
         self._stop_status = "cancelled"
         self._throttles: dict[str, ModelThrottle] = {}
@@ -264,16 +271,25 @@ class RunEngine:
             finally:
                 limit.release()
 
-        for cell in cells:
-            await limit.acquire()
-            if self._stop_reason is not None:
-                limit.release()
-                break
-            task = asyncio.create_task(run_one(cell))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        guard = LoopLagGuard(self.options.loop_lag_guard_ms)
+        guard.start()
+        try:
+            for cell in cells:
+                await limit.acquire()
+                await guard.wait_until_responsive(len(self._tasks))
+                if self._stop_reason is not None:
+                    limit.release()
+                    break
+                task = asyncio.create_task(run_one(cell))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+        finally:
+            guard.stop()
+        # Calls finished just before a cancel are still queued for the writer: keep them.
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
 
         progress.elapsed_s = time.monotonic() - started
         if self._stop_reason is not None:
@@ -360,7 +376,7 @@ class RunEngine:
                     "failed",
                 )
         # Shielded: once a call has been paid for, cancellation must not lose its record.
-        call_id = await asyncio.shield(self.db(RunsRepo.record_call, record))
+        call_id = await asyncio.shield(self._persist(record))
         progress.done += 1
         progress.errors += 0 if record.ok else 1
         progress.cached += 1 if record.cached_from is not None else 0
@@ -373,6 +389,32 @@ class RunEngine:
         budget = self.options.budget_usd
         if budget is not None and progress.spend_usd >= budget:
             self._stop(f"the budget of ${budget:.2f} was reached", "cancelled")
+
+    def _persist(self, record: CallRecord) -> asyncio.Future[int]:
+        """Queue `record` for the writer; the future resolves to its call id once committed."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._write_batch.append((record, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return future
+
+    async def _flush(self) -> None:
+        # One transaction per batch: under load many calls share a commit, when idle each call
+        # is committed on its own as soon as it finishes.
+        while self._write_batch:
+            batch, self._write_batch = self._write_batch, []
+            try:
+                ids = await self.db(RunsRepo.record_calls, [record for record, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, future), call_id in zip(batch, ids, strict=True):
+                if not future.done():
+                    future.set_result(call_id)
 
     def _cost(self, model: str, result: CallResult) -> float | None:
         if self.prices is None:

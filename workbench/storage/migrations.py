@@ -300,3 +300,28 @@ _LABEL_TABLES = [
 def m003_labels_and_scores(db: Database) -> None:
     """Human labels on calls (verdict, rating, note, failure tags), scores and judge verdicts."""
     _run(db, _LABEL_TABLES)
+
+
+_FEEDBACK_TABLES = [
+    # The caller's own id of an imported call (the `call_id` of a log line): a re-import skips
+    # ids seen before, and a feedback line that arrives later finds its call through it.
+    """CREATE TABLE call_external_ids (
+        call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+        external_id TEXT NOT NULL UNIQUE)""",
+    # Thumbs up (1) / down (-1) that arrived after the call was stored (calls are immutable);
+    # the latest row wins over calls.feedback. UNIQUE makes re-importing a feedback line a no-op.
+    """CREATE TABLE call_feedback (
+        id INTEGER PRIMARY KEY,
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        feedback INTEGER NOT NULL CHECK (feedback IN (-1, 1)),
+        at REAL,
+        run_id INTEGER REFERENCES runs(id),
+        UNIQUE (call_id, at, feedback))""",
+    "CREATE INDEX call_feedback_call ON call_feedback (call_id, id)",
+]
+
+
+@migration
+def m004_call_feedback(db: Database) -> None:
+    """External ids of imported calls and feedback that arrives after a call was logged."""
+    _run(db, _FEEDBACK_TABLES)

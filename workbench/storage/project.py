@@ -51,6 +51,10 @@ class LockHolder:
         return f"{pid} on {self.host}" if self.host else pid
 
 
+class OlderSchema(ProjectFileError):
+    """A read-only open of a project whose schema needs an upgrade (which writes)."""
+
+
 class ProjectLocked(ProjectFileError):
     """The project is already open for writing elsewhere; `.holder` says by whom."""
 
@@ -187,7 +191,7 @@ def _read_only_reason(path: Path, version: int, requested: bool) -> str | None:
         )
     if version < known and requested:
         # Upgrading writes, so an old schema cannot be read through today's queries.
-        raise ProjectFileError(
+        raise OlderSchema(
             f"{path} uses an older schema ({version}; this build uses {known}).",
             hint="Open it for writing once to upgrade it.",
         )

@@ -20,33 +20,13 @@ ORG_DOMAIN = "promptworkbench.local"
 SAMPLE_NAME = "quizcraft"
 
 
-def sample_bundle_path() -> Path:
-    """The bundled sample project (projects/quizcraft.yaml), in a checkout or an installation."""
-    try:
-        from workbench.resources import sample_bundle_path as packaged  # type: ignore[attr-defined]
-    except ImportError:
-        packaged = None
-    if packaged is not None:
-        return Path(packaged())
-    candidate = Path(__file__).resolve().parents[2] / "projects" / f"{SAMPLE_NAME}.yaml"
-    if candidate.is_file():
-        return candidate
-    raise NotFound(
-        f"The sample project {SAMPLE_NAME}.yaml is missing from this installation.",
-        hint="Reinstall Prompt Workbench.",
-    )
-
-
 def create_sample_project(folder: Path) -> Path:
     """A fresh project from the sample bundle in `folder` (with the default prices and models)."""
-    from workbench.services.project_catalog import seed_defaults
+    from workbench.resources import sample_bundle_path
     from workbench.services.projects import create_project
-    from workbench.storage.project import Project
 
     path = Path(folder) / f"{SAMPLE_NAME}.pwb"
-    create_project(path, bundle=sample_bundle_path())
-    with Project.open(path) as project:
-        seed_defaults(project)
+    create_project(path, bundle=sample_bundle_path())  # seeds the default prices and models
     return path
 
 
@@ -100,7 +80,7 @@ def run_selftest() -> int:
 
     Prints one line; 0 when everything worked, 1 (and the reason) otherwise.
     """
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # headless by definition, display or not
     try:
         summary = _selftest()
     except Exception as exc:  # the one line the installer's smoke test reads

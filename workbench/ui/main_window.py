@@ -211,6 +211,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self, icon: QMessageBox.Icon, text: str, buttons: QMessageBox.StandardButton
     ) -> QMessageBox:
         box = QMessageBox(icon, APP_TITLE, text, buttons, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote file names and user text
         box.finished.connect(box.deleteLater)
         self.message_box = box
         return box
@@ -221,7 +222,6 @@ class MainWindow(ProjectFileActions, QMainWindow):
         box = self._message_box(QMessageBox.Icon.Warning, text, QMessageBox.StandardButton.Ok)
         box.open()
         return box
-
 
     # -- routing user requests ---------------------------------------------------------------
 

@@ -99,15 +99,12 @@ class ProjectFileActions:
         return True
 
     def _project_from_bundle(self, bundle: Path) -> Path:
-        from workbench.services.project_catalog import seed_defaults
         from workbench.services.projects import create_project
 
         folder = tempfile.TemporaryDirectory(prefix="workbench-")
         self._temp_dirs.append(folder)
         path = Path(folder.name) / f"{bundle.stem}.pwb"
-        create_project(path, bundle=bundle)
-        with Project.open(path) as project:
-            seed_defaults(project)
+        create_project(path, bundle=bundle)  # seeds the default prices and models too
         self._bundle_origin[path] = bundle.name
         return path
 
@@ -240,4 +237,3 @@ class ProjectFileActions:
     def _last_folder(self) -> Path:
         recent = self.recent.paths()
         return recent[0].parent if recent else Path.home()
-

@@ -15,26 +15,28 @@ from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, 
 
 from workbench.core.errors import WorkbenchError
 from workbench.ui.context import ProjectContext
+from workbench.ui.widgets.version_history import plain_tooltip
 
 ROLE = Qt.ItemDataRole.UserRole
 RESUMABLE = ("interrupted", "cancelled", "failed")
 SECTIONS = ("Prompts", "Datasets", "Runs")
 
 
-def short_time(value: str | None) -> str:
-    """An ISO timestamp as local "YYYY-MM-DD HH:MM" ("" when absent or unreadable)."""
+def short_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An ISO timestamp in local time ("" when absent, as written when unreadable)."""
     if not value:
         return ""
     try:
-        return dt.datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
+        return dt.datetime.fromisoformat(value).astimezone().strftime(fmt)
     except ValueError:
         return value
 
 
 def run_text(run: dict[str, Any]) -> str:
-    """One line for a run: "#3 done · 12/12 · 2026-01-05 10:00" (+ "· demo" when synthetic)."""
+    """One short line for a run: "#3 done · 12/12 · 01-05 10:00" (+ " · demo" when synthetic)."""
     done, cells = run.get("done") or 0, run.get("cells") or 0
-    text = f"#{run['id']} {run['status']} · {done}/{cells} · {short_time(run.get('created_at'))}"
+    when = short_time(run.get("created_at"), "%m-%d %H:%M")
+    text = f"#{run['id']} {run['status']} · {done}/{cells} · {when}"
     return text + (" · demo" if run.get("synthetic") else "")
 
 
@@ -110,16 +112,18 @@ class Sidebar(QWidget):
             latest = prompt.latest()
             item = QTreeWidgetItem([prompt.name])
             item.setData(0, ROLE, ("prompt", prompt.name))
-            item.setToolTip(0, prompt.description or f"{len(prompt.versions)} version(s)")
+            item.setToolTip(
+                0, plain_tooltip(prompt.description or f"{len(prompt.versions)} version(s)")
+            )
             parent.addChild(item)
             for version in sorted(prompt.versions, key=lambda v: v.version, reverse=True):
                 labels = [k for k, v in prompt.labels.items() if v == version.version]
                 text = f"v{version.version}" + (f"  {'  '.join(labels)}" if labels else "")
                 child = QTreeWidgetItem([text])
                 child.setData(0, ROLE, ("version", (prompt.name, version.version)))
-                child.setToolTip(0, version.note or "(no note)")
-                if latest and version.version == latest.version:
-                    child.setToolTip(0, f"latest — {version.note or '(no note)'}")
+                note = version.note or "(no note)"
+                latest_mark = "latest — " if latest and version.version == latest.version else ""
+                child.setToolTip(0, plain_tooltip(latest_mark + note))
                 item.addChild(child)
         parent.setText(0, f"Prompts ({parent.childCount()})")
 
@@ -142,7 +146,13 @@ class Sidebar(QWidget):
             item.setData(0, ROLE, ("run", int(run["id"])))
             item.setData(0, ROLE + 1, run["status"])
             reason = run.get("status_reason")
-            item.setToolTip(0, f"{run['status']}: {reason}" if reason else run["status"])
+            tip = f"Run #{run['id']}, started {short_time(run.get('created_at'))}: {run['status']}"
+            tip += f" ({reason})" if reason else ""
+            if run.get("errors"):
+                tip += f"; {run['errors']} error(s)"
+            if run.get("synthetic"):
+                tip += "; offline demo — synthetic responses"
+            item.setToolTip(0, plain_tooltip(tip))
             parent.addChild(item)
         parent.setText(0, f"Runs ({parent.childCount()})")
 

@@ -88,9 +88,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         "Ctrl+W",
         "Close the project (the window stays open)",
     )
-    a["quit"] = _action(
-        window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench"
-    )
+    a["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench")
     file_menu.addActions([a["new"], a["open"]])
     file_menu.addMenu(window.recent_menu)
     file_menu.addActions([a["save_as"], a["export"]])

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from workbench.core.models import PriceRow
+from workbench.ui.widgets.version_history import plain_tooltip
 
 # Editable USD-per-million-token fields, in display order, with their column titles.
 PRICE_FIELDS = (
@@ -62,5 +63,5 @@ class PriceTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, float):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and field == "source":
-            return value
+            return plain_tooltip(str(value))
         return None

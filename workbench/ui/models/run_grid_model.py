@@ -15,8 +15,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-PREVIEW_LINES = 3
-PREVIEW_CHARS = 160
+PREVIEW_LINES = 4
+PREVIEW_CHARS = 600
+STREAM_TAIL_CHARS = 160
 TOOLTIP_CHARS = 4000
 SYNTHETIC_MARK = "synthetic"
 
@@ -124,21 +125,19 @@ class GridCell:
         return self._display
 
     def _build_display(self) -> str:
+        # The view wraps and clips to the row height: the first line is always the status
+        # (stats, "streaming…"), then as much text as fits.
         if self.status == "pending":
             return "waiting…"
         if self.status == "cancelled":
             return "cancelled (resume to run it)"
         if self.status == "streaming":
-            # The tail, so the newest text stays in view while it arrives.
-            lines = self.stream.splitlines()[-PREVIEW_LINES:] or [""]
-            return "\n".join(_clip(line) for line in lines) + "▌\nstreaming…"
+            tail = self.stream[-STREAM_TAIL_CHARS:]
+            prefix = "…" if len(self.stream) > STREAM_TAIL_CHARS else ""
+            return f"streaming… {len(self.stream):,} chars\n{prefix}{tail}▌"
         if self.status == "error":
-            return f"✖ {_clip(' '.join(self.text.split()), PREVIEW_CHARS * 2)}"
-        lines = self.output.splitlines()
-        head = [_clip(line) for line in lines[:PREVIEW_LINES]]
-        if len(lines) > PREVIEW_LINES:
-            head[-1] += " …"
-        return "\n".join(head) + "\n" + self.stats()
+            return f"✖ {_clip(' '.join(self.text.split()), PREVIEW_CHARS)}"
+        return f"{self.stats()}\n{_clip(self.output, PREVIEW_CHARS)}"
 
 
 def usd(value: float | None) -> str:

@@ -27,7 +27,7 @@ from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
 
 SYNTHETIC_TEXT = "offline demo — synthetic responses (not from a model)"
-ATTEMPT_HEADERS = ["#", "Status", "Error", "Request id", "Duration", "Retry-after", "Backoff"]
+ATTEMPT_HEADERS = ["#", "Status", "Duration", "Retry-after", "Backoff", "Request id", "Error"]
 
 
 def _ms(value: float | None) -> str:
@@ -231,11 +231,11 @@ class CallInspector(QWidget):
             cells = [
                 str(attempt.get("number", row + 1)),
                 "—" if attempt.get("status") is None else str(attempt["status"]),
-                error or "ok",
-                attempt.get("request_id") or "—",
                 _ms(attempt.get("duration_ms")),
                 _seconds(attempt.get("retry_after_s")),
                 _seconds(attempt.get("backoff_s")),
+                attempt.get("request_id") or "—",
+                error or "ok",
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)

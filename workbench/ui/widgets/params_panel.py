@@ -243,7 +243,9 @@ class ParamsPanel(QWidget):
         if len(refused) == 1:
             self.reasons.setText(next(iter(refused.values())))
         elif refused:
-            self.reasons.setText(f"{model} does not accept {', '.join(refused)}; they are not sent.")
+            self.reasons.setText(
+                f"{model} does not accept {', '.join(refused)}; they are not sent."
+            )
 
     def _on_model(self, _text: str) -> None:
         self._update_capabilities()

@@ -71,7 +71,7 @@ class PreflightPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table, 2)
+        layout.addWidget(self.table, 1)
         layout.addWidget(QLabel("Problems and warnings"))
         layout.addWidget(self.issues, 1)
         layout.addWidget(self.note)
@@ -97,7 +97,7 @@ class PreflightPanel(QWidget):
         cells = len(plan.cells)
         text = f"{cells:,} call{'s' if cells != 1 else ''} · {len(plan.models)} model(s) · "
         text += "no cost (offline demo)" if synthetic else f"estimated {usd(cost)}"
-        if not synthetic and worst_case is not None and cells:
+        if not synthetic and worst_case is not None and cells and worst_case > (cost or 0) * 1.01:
             text += f" (at most {usd(worst_case)})"
         if problems:
             text += f" — {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix"

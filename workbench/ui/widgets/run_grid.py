@@ -37,6 +37,7 @@ from workbench.ui.models.run_grid_model import (
 from workbench.ui.models.run_grid_proxy import SORT_KEYS, RunGridProxy
 from workbench.ui.operations import describe_error
 from workbench.ui.run_controller import RunController, progress_text
+from workbench.ui.widgets.grid_cell_delegate import GridCellDelegate
 from workbench.ui.widgets.output_diff import OutputDiff
 
 SYNTHETIC_BADGE = "offline demo — synthetic responses"
@@ -111,13 +112,14 @@ class RunGrid(QWidget):
         )
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)  # each preview line elided on its own
+        self.table.setWordWrap(True)  # the delegate pre-wraps and elides the last line
+        self.table.setItemDelegate(GridCellDelegate(PREVIEW_LINES, self.table))
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         rows = self.table.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().lineSpacing() * (PREVIEW_LINES + 1) + 12)
+        rows.setDefaultSectionSize(self.fontMetrics().lineSpacing() * PREVIEW_LINES + 10)
         columns = self.table.horizontalHeader()
         columns.setDefaultSectionSize(300)
         columns.setMinimumSectionSize(120)
@@ -205,10 +207,20 @@ class RunGrid(QWidget):
             for cell_id, text in self.controller.partial_text.items():
                 self.model.append_text(cell_id, text)
         self._fill_differ_choices()
+        self._fit_columns()
         self.proxy.invalidate()
         if keep_cell is not None:
             self._select_cell(keep_cell)
         self._update_header()
+
+    def _fit_columns(self) -> None:
+        """Share the visible width between the columns, within readable limits."""
+        count = self.model.columnCount()
+        if count:
+            width = max(220, min(480, (self.table.viewport().width() - 2) // count))
+            header = self.table.horizontalHeader()
+            for column in range(count):
+                header.resizeSection(column, width)
 
     def _fill_differ_choices(self) -> None:
         for combo in (self.differ_left, self.differ_right):

@@ -188,7 +188,9 @@ class VersionDiff(QWidget):
         for row in range(1, self._table.rows()):
             cell = self._table.cellAt(row, column)
             cursor = cell.firstCursorPosition()
-            cursor.setPosition(cell.lastCursorPosition().position(), QTextCursor.MoveMode.KeepAnchor)
+            cursor.setPosition(
+                cell.lastCursorPosition().position(), QTextCursor.MoveMode.KeepAnchor
+            )
             parts.append(cursor.selectedText().replace("\u2029", "\n"))
         return "\n\n".join(parts)
 

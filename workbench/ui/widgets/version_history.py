@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QInputDialog, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
@@ -9,6 +11,11 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QTreeWidget, QTreeWidgetItem,
 from workbench.core.models import Prompt
 
 STANDARD_LABELS = ("production", "staging")
+
+
+def plain_tooltip(text: str) -> str:
+    """User text as a tooltip that Qt shows literally (a bare "<docs>" would be read as HTML)."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>" if text else ""
 
 
 def label_badges(prompt: Prompt, version: int) -> list[str]:
@@ -69,7 +76,7 @@ class VersionHistory(QTreeWidget):
                 ]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, version.version)
-            item.setToolTip(3, version.note)
+            item.setToolTip(3, plain_tooltip(version.note))
             if version.version == base:
                 for column in range(4):
                     item.setFont(column, bold)

@@ -1,0 +1,277 @@
+"""`workbench eval` (the CI gate) and `workbench export` (eval sets and the production config).
+
+Only click and the standard library are imported at module level, so `workbench --help` stays
+fast; each command imports the services it needs when it runs. Exit codes (DESIGN.md §6): 0 the
+bar is met, 1 it is not, 2 bad input — user errors are `WorkbenchError`s that `workbench.cli.main`
+prints as one line.
+
+Register with ``cli.add_command(eval_command)`` and ``cli.add_command(export_command)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_BAR_NOT_MET, EXIT_BAD_INPUT = 0, 1, 2
+EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
+_SHOWN_FAILURES = 20
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _summary_lines(report: Any, bar: float) -> list[str]:
+    from workbench.services.formatting import format_table
+
+    rows = []
+    for g in report.groups:
+        low, high = g.interval
+        rate = "n/a" if g.pass_rate is None else f"{g.pass_rate:.1%}"
+        verdict = "ok" if g.pass_rate is not None and g.pass_rate >= bar - 1e-12 else "BELOW BAR"
+        rows.append(
+            [
+                f"{g.prompt}@v{g.version}",
+                g.model,
+                str(g.cases),
+                str(g.passed),
+                rate,
+                f"{low:.0%}–{high:.0%}",
+                str(g.errors),
+                str(g.skipped),
+                verdict,
+            ]
+        )
+    headers = ["prompt", "model", "cases", "passed", "pass rate", "95% CI", "errors", "skipped", ""]
+    lines = [format_table(headers, rows)]
+    failing = [c for c in report.cases if not c.skipped and not c.passed]
+    for case in failing[:_SHOWN_FAILURES]:
+        why = (
+            f"call failed: {case.error}"
+            if case.error
+            else "; ".join(f.reason for f in case.failures)
+        )
+        lines.append(f"FAIL {case.prompt}@v{case.version} {case.model} {case.name}: {why}")
+    if len(failing) > _SHOWN_FAILURES:
+        lines.append(f"… and {len(failing) - _SHOWN_FAILURES} more failing case(s)")
+    return lines
+
+
+@click.command("eval")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--dataset", required=True, help="Dataset whose examples (with expectations) to run.")
+@click.option(
+    "--prompt",
+    "prompts",
+    multiple=True,
+    required=True,
+    help="NAME[@VER|@LABEL]; repeat to compare versions.",
+)
+@click.option("--models", help="Comma-separated model ids (default: each version's own model).")
+@click.option(
+    "--min-pass-rate",
+    type=click.FloatRange(0, 1),
+    help="The bar each prompt version x model must meet (default: the project's min_pass_rate).",
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full report as JSON here (- for stdout).",
+)
+@click.option(
+    "--provider",
+    type=click.Choice(["anthropic", "echo"]),
+    default="anthropic",
+    show_default=True,
+    help="echo = offline, returns the rendered prompt.",
+)
+@click.option("--judge-model", help="Model for llm-rubric (default: the llm-judge prompt's).")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 256), help="Calls in flight (default: project setting)."
+)
+@click.option("--no-cache", is_flag=True, help="Call the model even for requests answered before.")
+def eval_command(
+    project: Path,
+    dataset: str,
+    prompts: tuple[str, ...],
+    models: str | None,
+    min_pass_rate: float | None,
+    junit: Path | None,
+    json_path: Path | None,
+    provider: str,
+    judge_model: str | None,
+    concurrency: int | None,
+    no_cache: bool,
+) -> None:
+    """Run an eval set and check the bar: exit 0 met, 1 not met, 2 bad input.
+
+    PROJECT may be a .pwb file or a .yaml bundle (evaluated in a temporary project).
+    """
+    code = run_eval_command(
+        project=project,
+        dataset=dataset,
+        prompts=list(prompts),
+        models=_split(models),
+        min_pass_rate=min_pass_rate,
+        junit=junit,
+        json_path=json_path,
+        provider_name=provider,
+        judge_model=judge_model,
+        concurrency=concurrency,
+        use_cache=not no_cache,
+    )
+    sys.exit(code)
+
+
+def run_eval_command(
+    *,
+    project: Path,
+    dataset: str,
+    prompts: list[str],
+    models: list[str],
+    min_pass_rate: float | None,
+    junit: Path | None,
+    json_path: Path | None,
+    provider_name: str,
+    judge_model: str | None,
+    concurrency: int | None,
+    use_cache: bool,
+) -> int:
+    """The body of `workbench eval`; returns the exit code."""
+    from workbench.cli_run import TerminalProgress
+    from workbench.core.errors import WorkbenchError
+    from workbench.inference import make_provider
+    from workbench.services.evals import EvalReport, run_eval
+    from workbench.services.junit import write_junit
+    from workbench.services.projects import open_project
+    from workbench.services.runner import RunOptions
+    from workbench.storage.files import write_text_atomic
+
+    to_stdout = json_path is not None and str(json_path) == "-"
+    with open_project(project) as proj:
+        bar = proj.settings.min_pass_rate if min_pass_rate is None else min_pass_rate
+        options = RunOptions(
+            concurrency=concurrency or proj.settings.default_concurrency, use_cache=use_cache
+        )
+        chosen = make_provider(provider_name)
+        listener = TerminalProgress(enabled=sys.stderr.isatty())
+
+        async def go() -> EvalReport:
+            try:
+                return await run_eval(
+                    proj,
+                    dataset=dataset,
+                    prompts=prompts,
+                    models=models or None,
+                    provider=chosen,
+                    options=options,
+                    listener=listener,
+                    judge_model=judge_model,
+                )
+            finally:
+                await chosen.aclose()
+
+        report = asyncio.run(go())
+    if report.run_status == "failed":
+        raise WorkbenchError(
+            f"the eval run #{report.run_id} stopped: the provider refused the calls",
+            hint="Check ANTHROPIC_API_KEY, then run again.",
+        )
+    met = report.meets(bar) and report.run_status == "done"
+    if junit is not None:
+        write_junit(report, junit)
+    if json_path is not None:
+        text = json.dumps(report.to_dict(bar), indent=2, ensure_ascii=False) + "\n"
+        if to_stdout:
+            click.echo(text, nl=False)
+        else:
+            write_text_atomic(json_path, text)
+    for line in _summary_lines(report, bar):
+        click.echo(line, err=to_stdout)
+    status = "met" if met else "NOT met"
+    if report.run_status != "done":
+        status += f" (the run was {report.run_status})"
+    click.echo(f"eval run #{report.run_id}: bar {bar:.0%} {status}", err=to_stdout)
+    return EXIT_OK if met else EXIT_BAR_NOT_MET
+
+
+@click.command("export")
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="What to write."
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="File to write.",
+)  # fmt: skip
+@click.option("--dataset", help="Dataset to export (promptfoo, jsonl).")
+@click.option(
+    "--prompt", "prompts", multiple=True, help="NAME[@VER|@LABEL] (promptfoo; labels-csv filter)."
+)
+@click.option("--models", help="Comma-separated models (promptfoo; default: each version's).")
+@click.option("--run", "run_id", type=int, help="Only calls of this run (labels-csv).")
+@click.option("--label", help="Which label's versions to export (production; default production).")
+@click.option("--skip-unlabelled", is_flag=True, help="Leave out prompts without the label.")
+@click.option(
+    "--with-loader", is_flag=True, help="Also write the stdlib loader prompt_registry.py."
+)
+def export_command(
+    project: Path,
+    fmt: str,
+    output: Path,
+    dataset: str | None,
+    prompts: tuple[str, ...],
+    models: str | None,
+    run_id: int | None,
+    label: str | None,
+    skip_unlabelled: bool,
+    with_loader: bool,
+) -> None:
+    """Export the production config, an eval set (promptfoo, JSONL) or labelled calls (CSV)."""
+    from workbench.core.errors import BadInput
+    from workbench.services.projects import open_project
+
+    if fmt in ("promptfoo", "jsonl") and not dataset:
+        raise BadInput(f"--format {fmt} needs --dataset NAME", field="--dataset")
+    if fmt == "promptfoo" and not prompts:
+        raise BadInput("--format promptfoo needs --prompt NAME[@VER|@LABEL]", field="--prompt")
+    with open_project(project, read_only=True) as proj:
+        if fmt == "production":
+            from workbench.services.production_export import export_production
+
+            data = export_production(
+                proj,
+                output,
+                label=label or "production",
+                skip_unlabelled=skip_unlabelled,
+                write_loader=with_loader,
+            )
+            what = f"{len(data.get('prompts', {}))} prompt(s)"
+        elif fmt == "promptfoo":
+            from workbench.services.eval_exports import export_promptfoo
+
+            assert dataset is not None
+            config = export_promptfoo(proj, dataset, list(prompts), output, _split(models) or None)
+            what = f"{len(config['tests'])} test(s) x {len(config['providers'])} provider(s)"
+        elif fmt == "jsonl":
+            from workbench.services.eval_exports import export_jsonl
+
+            assert dataset is not None
+            what = f"{export_jsonl(proj, dataset, output)} case(s)"
+        else:
+            from workbench.services.eval_exports import export_labels_csv
+
+            prompt_name = prompts[0].partition("@")[0] if prompts else None
+            count = export_labels_csv(proj, output, run_id=run_id, prompt=prompt_name)
+            what = f"{count} labelled call(s)"
+    click.echo(f"wrote {output} ({what})", err=True)
