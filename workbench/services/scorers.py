@@ -91,9 +91,7 @@ def _result(passed: bool, reason: str, score: float | None = None) -> ScoreResul
 def _text_value(expectation: Expectation, where: str) -> str:
     value = expectation.value
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        raise BadInput(
-            f"{where} needs a text value", field="expect", hint="Set `value:` to the text to find."
-        )
+        raise BadInput(f"{where} needs a text value", hint="Set `value:` to the text to find.")
     return _nfc(str(value))
 
 
@@ -169,7 +167,6 @@ def regex(pattern: str, *, negate: bool = False, where: str = "the expectation")
     except re.error as exc:
         raise BadInput(
             f"{where} has an invalid regular expression {quote(pattern)}: {exc}",
-            field="expect",
             hint="Fix the pattern (Python `re` syntax).",
         ) from None
 
@@ -238,7 +235,6 @@ def _validator(schema: Any, where: str) -> Any:
     if not isinstance(schema, dict | bool):
         raise BadInput(
             f"{where} needs a JSON Schema object as its value",
-            field="expect",
             hint='For example {"type": "object", "required": ["answer"]}.',
         )
     try:
@@ -247,7 +243,6 @@ def _validator(schema: Any, where: str) -> Any:
     except jsonschema.SchemaError as exc:
         raise BadInput(
             f"{where} has an invalid JSON Schema: {exc.message}",
-            field="expect",
             hint="Fix the schema (JSON Schema draft 2020-12 or the one its $schema names).",
         ) from None
     return cls(schema)
@@ -358,7 +353,6 @@ def _number(expectation: Expectation, where: str, *, integer: bool = False) -> f
         kind = "a whole number" if integer else "a number"
         raise BadInput(
             f"{where} needs {kind} (0 or more), not {quote(str(raw))}",
-            field="expect",
             hint="Set `value:` (or `threshold:` for cost and latency).",
         ) from None
     return number
@@ -377,7 +371,7 @@ def build_scorer(
     kind = expectation.type
     if kind == "equals":
         if expectation.value is None:
-            raise BadInput(f"{where} needs a value to compare with", field="expect")
+            raise BadInput(f"{where} needs a value to compare with")
         return equals(expectation.value)
     if kind in ("contains", "icontains", "not-contains", "not-icontains"):
         return contains(
@@ -395,7 +389,7 @@ def build_scorer(
         return contains_json(expectation.value, where=where)
     if kind == "is-valid-json-schema":
         if expectation.value is None:
-            raise BadInput(f"{where} needs a JSON Schema as its value", field="expect")
+            raise BadInput(f"{where} needs a JSON Schema as its value")
         return is_json(expectation.value, where=where)
     if kind in ("min-length", "max-length"):
         return length(int(_number(expectation, where, integer=True)), minimum=kind == "min-length")
@@ -409,7 +403,6 @@ def build_scorer(
         if threshold is not None and not 1 <= threshold <= 5:
             raise BadInput(
                 f"{where} has threshold {threshold:g}; judge scores run from 1 to 5",
-                field="expect",
                 hint="Use a threshold between 1 and 5 (default 4).",
             )
         return llm_rubric(
@@ -417,9 +410,7 @@ def build_scorer(
             judge or _no_judge,
             threshold=DEFAULT_RUBRIC_THRESHOLD if threshold is None else threshold,
         )
-    raise BadInput(
-        f"{where}: unknown expectation type '{kind}'", field="expect"
-    )  # pragma: no cover
+    raise BadInput(f"{where}: unknown expectation type '{kind}'")  # pragma: no cover
 
 
 def check_expectations(expectations: list[Expectation], *, where: str = "") -> None:

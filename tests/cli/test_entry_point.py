@@ -1,0 +1,99 @@
+"""The installed `workbench` entry point works from a fresh virtual environment (a real wheel
+install, not the editable checkout), resources and sample project included."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_wheel_install_in_a_fresh_venv(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    # Copy the checkout without build leftovers so the wheel is built from the sources alone.
+    shutil.copytree(
+        ROOT,
+        src,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", "build", "dist", "*.egg-info", "test-artifacts", "__pycache__", ".*cache*"
+        ),
+    )
+    env_dir = tmp_path / "venv"
+    # System site-packages provide the dependencies (no network in tests); the package itself is
+    # installed from a freshly built wheel.
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    py = env_dir / "bin" / "python"
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheels),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = wheels.glob("prompt_workbench-*.whl")
+    install = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+    exe = env_dir / "bin" / "workbench"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    help_run = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, cwd=outside, timeout=60
+    )
+    assert help_run.returncode == 0 and "Prompt Workbench" in help_run.stdout
+    where = subprocess.run(
+        [str(py), "-c", "import workbench, sys; print(workbench.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=outside,
+        timeout=60,
+    )
+    assert str(env_dir) in where.stdout, "the venv's copy is used, not the checkout"
+    sample = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "from workbench.resources import sample_bundle_path; print(sample_bundle_path())",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=outside,
+        timeout=60,
+    )
+    assert sample.returncode == 0, sample.stderr
+    created = subprocess.run(
+        [str(exe), "new", "demo.pwb", "--from", sample.stdout.strip()],
+        capture_output=True,
+        text=True,
+        cwd=outside,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    info = subprocess.run(
+        [str(exe), "info", "demo.pwb"], capture_output=True, text=True, cwd=outside, timeout=60
+    )
+    assert "support-answer" in info.stdout
