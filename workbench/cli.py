@@ -190,6 +190,11 @@ def _split_csv(value: str | None) -> list[str]:
     help="Calls in flight (default: the project setting).",
 )
 @click.option(
+    "--per-model-concurrency",
+    type=click.IntRange(1, 256),
+    help="Calls in flight per model (default: --concurrency); halves on 429/529, then recovers.",
+)
+@click.option(
     "--budget",
     type=click.FloatRange(min=0),
     help="Refuse a plan estimated above USD, and stop when spend reaches it.",
@@ -231,6 +236,7 @@ def run(
     models: str | None,
     repeats: int,
     concurrency: int | None,
+    per_model_concurrency: int | None,
     budget: float | None,
     no_cache: bool,
     provider: str,
@@ -250,6 +256,7 @@ def run(
         models=_split_csv(models),
         repeats=repeats,
         concurrency=concurrency,
+        per_model_concurrency=per_model_concurrency,
         budget=budget,
         use_cache=not no_cache,
         provider_name=provider,

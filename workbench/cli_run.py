@@ -92,6 +92,7 @@ def execute_run_command(
     models: list[str],
     repeats: int,
     concurrency: int | None,
+    per_model_concurrency: int | None,
     budget: float | None,
     use_cache: bool,
     provider_name: str,
@@ -112,6 +113,7 @@ def execute_run_command(
     with open_project(project, read_only=dry_run) as proj:
         options = RunOptions(
             concurrency=concurrency or proj.settings.default_concurrency,
+            per_model_concurrency=per_model_concurrency,
             budget_usd=budget,
             use_cache=use_cache,
             timeout_s=timeout,

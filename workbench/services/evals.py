@@ -480,11 +480,11 @@ def promote_call(
     the call's output as the reference), and provenance {call_id, prompt, version, model, run_id}.
     """
     call = project.runs.get_call(call_id)
-    cell = (
-        next((r for r in project.runs.run_grid(call["run_id"]) if r["call_id"] == call_id), None)
-        if call["run_id"] is not None
-        else None
-    )
+    # By the call's cell, not the cell's latest call: a resumed run may have retried the cell.
+    cell = None
+    if call["run_id"] is not None and call["cell_id"] is not None:
+        grid = project.runs.run_grid(call["run_id"])
+        cell = next((r for r in grid if r["cell_id"] == call["cell_id"]), None)
     if cell is None:
         raise BadInput(
             f"call #{call_id} has no example variables (it was not made by a run)",
