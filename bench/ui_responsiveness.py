@@ -177,16 +177,20 @@ def fill_calls(project: Project, total: int, rows: int = 200) -> int:
     versions = [project.prompts.version_row_id("quiz", v) for v in (1, 2)]
     examples = project.datasets.get_with_ids("topics")[:rows]
     per_run = len(examples) * len(versions) * len(MODELS)
+    assert per_run
     run_id = 0
     made = 0
     now = time.time()
+    all_specs = [
+        CellSpec(version, example_id, example.vars, model, 0, position)
+        for position, (example_id, example) in enumerate(examples)
+        for version in versions
+        for model in MODELS
+    ]
     while made < total:
-        specs = [
-            CellSpec(version, example_id, example.vars, model, 0, position)
-            for position, (example_id, example) in enumerate(examples)
-            for version in versions
-            for model in MODELS
-        ][: total - made]
+        # A partial run first, so the latest run is a full rows x 6 grid.
+        left = total - made
+        specs = all_specs[: (left % per_run) or per_run]
         run_id = project.runs.create_run(
             provider="anthropic", synthetic=False, plan={}, cells=specs
         )
@@ -219,7 +223,6 @@ def fill_calls(project: Project, total: int, rows: int = 200) -> int:
         project.runs.record_calls(records)
         project.runs.set_status(run_id, "done", totals={"cells": len(cells)})
         made += len(records)
-    assert per_run
     return run_id
 
 

@@ -13,15 +13,14 @@ from typing import Any
 import click
 
 from workbench.core.errors import BadInput
-from workbench.core.records import CallRecord, Cell
 from workbench.services.formatting import format_table, usd
 from workbench.services.planner import RunPlan
-from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
+from workbench.services.runner import NullListener, Progress, RunEngine, RunOptions, RunOutcome
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-class TerminalProgress:
+class TerminalProgress(NullListener):
     """A one-line progress display on a terminal, at most ~10 updates a second."""
 
     def __init__(self, enabled: bool) -> None:
@@ -41,15 +40,6 @@ class TerminalProgress:
             f"{p.in_flight} in flight, ${p.spend_usd:.4f}{eta_text}   "
         )
         click.echo(line, nl=final, err=True)
-
-    def on_cell_started(self, cell: Cell) -> None:
-        pass
-
-    def on_cell_text(self, cell_id: int, delta: str) -> None:
-        pass
-
-    def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
-        pass
 
 
 def _plan_table(plan_dict: dict[str, Any]) -> str:

@@ -292,3 +292,54 @@ def test_monthly_projection_prices_mean_tokens(project: Project) -> None:
     assert batch[model]["cost_per_call_usd"] == pytest.approx(discounted)
     with pytest.raises(BadInput):
         monthly_projection(project, -1)
+
+
+def test_one_call_gives_every_figure_without_warnings() -> None:
+    import warnings
+
+    frame = _frame([_call("solo", 120, ttft_ms=30, cost_usd=0.002, passed=1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (row,) = summarize(frame, ("model",))
+        assert row["p50_latency_ms"] == row["p99_latency_ms"] == 120
+        assert latency_distribution(frame)["solo"].tolist() == [120]
+        assert over_time(frame)["solo"]["p95_latency_ms"].tolist() == [120]
+        assert pareto_frontier([row]) == [row]
+        assert tier_decision([row], 0.5, 1).endswith(
+            "solo with p v1 (pass rate 100 %, p95 0.12 s, $2 per 1 000 calls)"
+        )
+        assert (
+            over_time(_frame([])) == {}
+            and summarize(frame.where(np.zeros(1, bool)), ("model",)) == []
+        )
+
+
+def test_filters_select_by_prompt_source_and_time(project: Project) -> None:
+    from workbench.core.models import Message, Params, PromptContent
+
+    project.prompts.create("ask")
+    project.prompts.save_version(
+        "ask",
+        PromptContent(
+            system="s", messages=[Message(role="user", content="q")], params=Params(model="m")
+        ),
+    )
+    linked = project.prompts.version_row_id("ask", 1)
+    run_id = project.runs.create_run(provider="echo", synthetic=True, plan={}, cells=[])
+    late = _record("m", 3, run_id=run_id, version_id=linked)
+    late.finished_at = DAY2
+    project.runs.record_calls(
+        [
+            _record("m", 1, run_id=run_id, version_id=linked),
+            _record("m", 2, run_id=run_id, source="import", prompt_name="ask", prompt_version=7),
+            late,
+            _record("m", 4, run_id=run_id, source="import", prompt_name="other", prompt_version=1),
+        ]
+    )
+    by_prompt = load_calls(project, prompt_name="ask")
+    assert by_prompt["latency_ms"].tolist() == [1, 2, 3]
+    assert by_prompt["version"].tolist() == [1, 7, 1]
+    assert load_calls(project, source="import")["prompt_name"].tolist() == ["ask", "other"]
+    assert load_calls(project, since=DAY2)["latency_ms"].tolist() == [3]
+    assert load_calls(project, until=DAY2)["latency_ms"].tolist() == [1, 2, 4]
+    assert len(load_calls(project, run_id=run_id + 1)) == 0

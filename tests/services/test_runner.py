@@ -313,3 +313,28 @@ def test_models_api_list_is_cached_in_the_project(tmp_path: Path) -> None:
         assert set(cached) == ids
         # Capabilities come from the curated data even though the API does not list them.
         assert "temperature" in cached["claude-haiku-5-5"].rejected_params
+
+
+def test_listener_hears_streamed_text_and_a_reset_before_a_retry(tmp_path: Path) -> None:
+    from workbench.services.runner import NullListener
+
+    class Recorder(NullListener):
+        def __init__(self) -> None:
+            self.texts: dict[int, str] = {}
+            self.resets: list[int] = []
+
+        def on_cell_text(self, cell_id: int, delta: str) -> None:
+            self.texts[cell_id] = self.texts.get(cell_id, "") + delta
+
+        def on_cell_reset(self, cell_id: int) -> None:
+            self.resets.append(cell_id)
+            self.texts[cell_id] = ""
+
+    with _project(tmp_path, examples=1) as project, FakeAnthropicServer() as server:
+        server.script({"fault": "midstream_error", "request_number": [1], "after_deltas": 2})
+        recorder = Recorder()
+        outcome = asyncio.run(start_run(project, _plan(project), _anthropic(server), listener=recorder))
+        (row,) = project.runs.run_grid(outcome.run_id)
+        assert row["status"] == "done"
+        assert recorder.resets == [row["cell_id"]]
+        assert recorder.texts[row["cell_id"]] == row["output"]

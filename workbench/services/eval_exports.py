@@ -171,13 +171,31 @@ def promptfoo_config(
     return config
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text (the chat JSON of prompts) as readable ``|`` blocks."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # The emitter falls back to a quoted style by itself when a block cannot hold the text.
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def promptfoo_yaml(config: dict[str, Any]) -> str:
     header = (
         "# promptfooconfig.yaml written by Prompt Workbench; run it with `promptfoo eval`.\n"
         "# Needs ANTHROPIC_API_KEY in the environment.\n"
     )
-    body = yaml.safe_dump(
-        config, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    body = yaml.dump(
+        config,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )
     return header + body
 

@@ -83,6 +83,7 @@ class RunListener(Protocol):
     def on_progress(self, progress: Progress) -> None: ...
     def on_cell_started(self, cell: Cell) -> None: ...
     def on_cell_text(self, cell_id: int, delta: str) -> None: ...
+    def on_cell_reset(self, cell_id: int) -> None: ...
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None: ...
 
 
@@ -95,6 +96,9 @@ class NullListener:
 
     def on_cell_text(self, cell_id: int, delta: str) -> None:
         pass
+
+    def on_cell_reset(self, cell_id: int) -> None:
+        """A retry starts: text streamed so far for this cell no longer counts."""
 
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         pass
@@ -353,7 +357,9 @@ class RunEngine:
                 result = await self.provider.call(
                     rendered.request,
                     on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
-                    on_backoff=throttle.backoff,
+                    on_backoff=lambda model, delay, reason: self._on_backoff(
+                        cell, throttle, model, delay, reason
+                    ),
                 )
                 ok = result.ok
             finally:
@@ -389,6 +395,15 @@ class RunEngine:
         budget = self.options.budget_usd
         if budget is not None and progress.spend_usd >= budget:
             self._stop(f"the budget of ${budget:.2f} was reached", "cancelled")
+
+    def _on_backoff(
+        self, cell: Cell, throttle: ModelThrottle, model: str, delay_s: float, reason: str
+    ) -> None:
+        throttle.backoff(model, delay_s, reason)
+        # The next attempt streams from scratch, so what the view showed so far is void.
+        reset = getattr(self.listener, "on_cell_reset", None)  # optional for listeners
+        if reset is not None:
+            reset(cell.id)
 
     def _persist(self, record: CallRecord) -> asyncio.Future[int]:
         """Queue `record` for the writer; the future resolves to its call id once committed."""

@@ -163,7 +163,7 @@ def starts_with(value: str) -> Scorer:
 def regex(pattern: str, *, negate: bool = False, where: str = "the expectation") -> Scorer:
     """The output has a match for `pattern` (``re.search``; or, negated, has none)."""
     try:
-        compiled = re.compile(pattern)
+        compiled = re.compile(_nfc(pattern))
     except re.error as exc:
         raise BadInput(
             f"{where} has an invalid regular expression {quote(pattern)}: {exc}",
@@ -171,7 +171,7 @@ def regex(pattern: str, *, negate: bool = False, where: str = "the expectation")
         ) from None
 
     def score(output: str, call: CallFacts) -> ScoreResult:
-        match = compiled.search(output)
+        match = compiled.search(_nfc(output))
         if negate:
             if match:
                 return _result(False, f"the output matches {quote(pattern)} at {quote(match[0])}")

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.core.errors import BadInput
-from workbench.services.analytics import TOKEN_KINDS, load_calls, summarize
+from workbench.services.analytics import TOKEN_KINDS, CallFrame, load_calls, summarize
 from workbench.services.pricing import PriceTable, Usage, compute_cost
 from workbench.services.project_catalog import price_table
 from workbench.storage.project import Project
@@ -122,14 +122,17 @@ def monthly_projection(
     days: int = DAYS_PER_MONTH,
     at: dt.date | dt.datetime | None = None,
     prices: PriceTable | None = None,
+    frame: CallFrame | None = None,
     **filters: Any,
 ) -> list[dict[str, Any]]:
     """Projected cost of `calls_per_day` calls per (prompt version, model), from measured tokens.
 
-    A call is priced at the mean input, output, cache-write and cache-read tokens of that group's
-    real successful calls (no errors, no response-cache hits; rounded to whole tokens), at the prices in force on `at` (default today),
-    with the Batch API discount when `batch`. Cost is None where the model has no price.
+    A call is priced at the mean input, output, cache-write (5-minute TTL) and cache-read tokens
+    of that group's real successful calls (no errors, no response-cache hits; rounded to whole
+    tokens), at the prices in force on `at` (default today), with the Batch API discount when
+    `batch`. Cost is None where the model has no price.
 
+    :param frame: the calls to measure, when already loaded (else read with `filters`)
     :param filters: which calls to measure, as `storage.call_columns.call_columns` takes them
     """
     if not calls_per_day >= 0:
@@ -139,7 +142,8 @@ def monthly_projection(
     table = prices or price_table(project)
     when = at or dt.datetime.now(dt.UTC)
     out = []
-    for row in summarize(load_calls(project, **filters), ("prompt_name", "version", "model")):
+    calls = frame if frame is not None else load_calls(project, **filters)
+    for row in summarize(calls, ("prompt_name", "version", "model")):
         means = {k: row[f"mean_{k}"] for k in TOKEN_KINDS}
         price = table.lookup(row["model"], when)
         per_call = None

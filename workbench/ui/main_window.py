@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSizePolicy,
     QStyle,
@@ -139,12 +140,26 @@ class MainWindow(ProjectFileActions, QMainWindow):
             "run": QStyle.StandardPixmap.SP_MediaPlay,
             "stop": QStyle.StandardPixmap.SP_MediaStop,
             "review": QStyle.StandardPixmap.SP_DialogApplyButton,
-            "export": QStyle.StandardPixmap.SP_DialogSaveButton,
         }
         for name, icon in icons.items():
             action = self.actions_by_name[name]
             action.setIcon(self.style().standardIcon(icon))
             bar.addAction(action)
+        # Export ▾: the production config (issue 8) and the text bundle, from one button.
+        self.export_button = QToolButton()
+        self.export_button.setText("Export ▾")
+        self.export_button.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
+        )
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.export_button.setToolTip("Export the production config (Ctrl+E) or the text bundle")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(self.export_button)
+        export_menu.addActions(
+            [self.actions_by_name["export_production"], self.actions_by_name["export"]]
+        )
+        self.export_button.setMenu(export_menu)
+        bar.addWidget(self.export_button)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -341,6 +356,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             "save_as": has,
             "close": has,
             "export": has,
+            "export_production": has,
             "new_prompt": writable,
             "save_version": writable,
             "compare": has,
@@ -351,6 +367,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         }
         for name, on in enable.items():
             self.actions_by_name[name].setEnabled(on)
+        self.export_button.setEnabled(has)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self.controller.running:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench import __version__
+from workbench.ui.dialogs.export_dialog import open_export_dialog
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
@@ -78,8 +79,15 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         window,
         "&Export bundle…",
         window.export_bundle,
-        "Ctrl+E",
+        "Ctrl+Shift+B",
         "Export prompts, datasets and settings as a git-friendly YAML bundle",
+    )
+    a["export_production"] = _action(
+        window,
+        "E&xport production config…",
+        lambda: open_export_dialog(window),
+        "Ctrl+E",
+        "Write the prompt registry a production app loads: labelled versions, flags, alerts",
     )
     a["close"] = _action(
         window,
@@ -91,7 +99,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     a["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench")
     file_menu.addActions([a["new"], a["open"]])
     file_menu.addMenu(window.recent_menu)
-    file_menu.addActions([a["save_as"], a["export"]])
+    file_menu.addActions([a["save_as"], a["export_production"], a["export"]])
     file_menu.addSeparator()
     file_menu.addActions([a["close"], a["quit"]])
     window.file_menu = file_menu
