@@ -59,6 +59,7 @@ def build(path: Path, calls: int) -> float:
         cache_read = np.where(rng.random(calls) < 0.5, 1000, 0)
         source = np.where(rng.random(calls) < 0.3, "import", "run")
         feedback = rng.choice([None, None, None, 1, -1], calls)
+        price = np.array([1e-6, 3e-6, 5e-6, 8e-6])[model]  # per input token; output costs 5x
         records = [
             CallRecord(
                 model=MODELS[model[i]],
@@ -71,7 +72,9 @@ def build(path: Path, calls: int) -> float:
                 output_tokens=None if errors[i] else int(tokens_out[i]),
                 cache_creation_tokens=0,
                 cache_read_tokens=int(cache_read[i]),
-                cost_usd=None if errors[i] else float(tokens_in[i] * 3e-6 + tokens_out[i] * 15e-6),
+                cost_usd=None
+                if errors[i]
+                else float(price[i] * (tokens_in[i] + 5 * tokens_out[i])),
                 latency_ms=float(latency[i]),
                 ttft_ms=float(latency[i] * 0.3),
                 error_type="overloaded_error" if errors[i] else None,
@@ -89,9 +92,10 @@ def build(path: Path, calls: int) -> float:
         written = time.perf_counter() - t0
         labels = LabelsRepo(project)
         scored = rng.random(calls) < 0.2
+        passes = rng.random(calls) < 0.74 + 0.06 * model  # bigger tiers pass more often
         labels.replace_scores(
             [
-                (ids[i], None, [ScoreRow(0, "contains", bool(rng.random() < 0.85), None, "")])
+                (ids[i], None, [ScoreRow(0, "contains", bool(passes[i]), None, "")])
                 for i in np.flatnonzero(scored)
             ]
         )

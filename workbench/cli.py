@@ -364,6 +364,13 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
     )
 
 
+# Commands that live in their own modules (each imports only click at the top, for start-up time).
+from workbench.cli_eval import eval_command, export_command  # noqa: E402
+
+cli.add_command(eval_command)
+cli.add_command(export_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line and exit code 2."""
     try:

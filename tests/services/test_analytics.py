@@ -306,7 +306,7 @@ def test_one_call_gives_every_figure_without_warnings() -> None:
         assert over_time(frame)["solo"]["p95_latency_ms"].tolist() == [120]
         assert pareto_frontier([row]) == [row]
         assert tier_decision([row], 0.5, 1).endswith(
-            "solo with p v1 (pass rate 100 %, p95 0.12 s, $2 per 1 000 calls)"
+            ": solo (pass rate 100 %, p95 0.12 s, $2 per 1 000 calls)"
         )
         assert (
             over_time(_frame([])) == {}

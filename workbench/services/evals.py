@@ -337,7 +337,9 @@ async def run_eval(
             hint="Fix the examples or the prompt, then run again.",
         )
     plan.cells = [c for c in plan.cells if c.example_id in with_expect]
-    outcome = await start_run(project, plan, provider, options=options, listener=listener)
+    outcome = await start_run(
+        project, plan, provider, options=options, listener=listener, kind="eval"
+    )
     report = await score_run_async(
         project,
         outcome.run_id,

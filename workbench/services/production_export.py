@@ -21,6 +21,7 @@ from workbench import __version__
 from workbench.core.errors import BadInput
 from workbench.core.models import Prompt, PromptVersion
 from workbench.runtime import FORMAT, FORMAT_VERSION
+from workbench.services.judge import JUDGE_PROMPT
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.project_catalog import model_catalog
 from workbench.storage.files import write_text_atomic
@@ -167,7 +168,9 @@ def build_production_export(
     for prompt in project.prompts.list():
         number = prompt.labels.get(label)
         if number is None:
-            unlabelled.append(prompt.name)
+            # The LLM judge is the workbench's own prompt: shipped only if the user labelled it.
+            if prompt.name != JUDGE_PROMPT:
+                unlabelled.append(prompt.name)
             continue
         version = next(v for v in prompt.versions if v.version == number)
         settings = get_production_settings(project, prompt.name)

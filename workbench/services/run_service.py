@@ -35,8 +35,9 @@ async def start_run(
     options: RunOptions | None = None,
     listener: RunListener | None = None,
     engine_ready: Callable[[RunEngine], None] | None = None,
+    kind: str = "run",
 ) -> RunOutcome:
-    """Create the run row and its cells, then execute them all."""
+    """Create the run row (`kind` "run" or "eval") and its cells, then execute them all."""
     if not plan.ok:
         raise BadInput("the run plan has problems: " + "; ".join(plan.problems[:3]))
     project.require_writable("start a run")
@@ -50,6 +51,7 @@ async def start_run(
                 synthetic=bool(getattr(provider, "synthetic", False)),
                 plan=plan.to_dict(),
                 cells=plan.cells,
+                kind=kind,
             )
         )
         cells = await engine.db(RunsRepo.cells, run_id)

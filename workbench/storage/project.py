@@ -31,6 +31,7 @@ from workbench.storage.check import (
 )
 from workbench.storage.datasets_repo import DatasetsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
+from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
 
@@ -229,6 +230,7 @@ class Project:
         self.datasets = DatasetsRepo(self)
         self.catalog = CatalogRepo(self)
         self.runs = RunsRepo(db)
+        self.labels = LabelsRepo(self)
 
     # -- opening and closing ---------------------------------------------------------------
 
