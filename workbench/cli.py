@@ -115,7 +115,13 @@ def info(project: Path, as_json: bool) -> None:
     runs = data.get("runs", [])
     click.echo(f"Runs: {len(runs)}")
     for r in runs[-5:]:
-        click.echo(f"  #{r['id']} {r['status']} {r['done']}/{r['cells']} cells, {r['created_at']}")
+        if r.get("kind") == "import":
+            click.echo(f"  #{r['id']} imported production logs, {r['created_at']}")
+        else:
+            click.echo(
+                f"  #{r['id']} {r.get('kind', 'run')} {r['status']} "
+                f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
+            )
 
 
 @cli.command()
@@ -366,9 +372,11 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
 from workbench.cli_eval import eval_command, export_command  # noqa: E402
+from workbench.cli_logs import logs  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(export_command)
+cli.add_command(logs)
 
 
 def main(argv: list[str] | None = None) -> None:

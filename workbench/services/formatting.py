@@ -49,6 +49,7 @@ def format_report(groups: list[dict[str, Any]]) -> str:
             str(g["output_tokens"]),
             f"{g['cache_read_tokens']}/{g['cache_creation_tokens']}",
             usd(g["cost_usd"]),
+            "—" if g.get("pass_rate") is None else f"{g['pass_rate']:.0%}",
         ]
         for g in groups
     ]
