@@ -17,7 +17,7 @@ import click
 from workbench import __version__
 from workbench.core.errors import WorkbenchError
 
-EXIT_OK, EXIT_BAR_NOT_MET, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_BAR_NOT_MET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class WorkbenchGroup(click.Group):
@@ -37,6 +37,20 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print one line on stderr and exit."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def write_crash_log(exc: BaseException) -> Path:
+    """Save the traceback of an unexpected error for a bug report; returns the file."""
+    import datetime as dt
+    import traceback
+
+    import platformdirs
+
+    folder = Path(platformdirs.user_log_dir("prompt-workbench", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path
 
 
 def echo_json(data: Any) -> None:
@@ -394,4 +408,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(exc.user_message, exc.exit_code)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except Exception as exc:  # a bug: one line for the user, the traceback in a crash log
+        log = write_crash_log(exc)
+        fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", EXIT_INTERNAL)
     sys.exit(EXIT_OK)

@@ -204,3 +204,32 @@ def test_run_against_fake_server_from_a_bundle_path(tmp_path: Path) -> None:
 def test_unknown_run_id_is_bad_input(demo: Path) -> None:
     result = wb("report", str(demo), "--run", "99")
     assert result.returncode == 2 and "#99" in result.stderr
+
+
+def test_report_and_info_tables_as_text(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(
+        ["run", str(demo), "--prompt", "summarize", "--dataset", "summaries", "--provider", "echo"],
+        capsys,
+    )
+    assert code == 0, err
+    code, out, _ = run_main(["report", str(demo)], capsys)
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header.split()[:3] == ["model", "prompt", "calls"] and header.split()[-1] == "pass"
+    assert rows and "summarize@v3" in rows[0]
+    code, out, _ = run_main(["info", str(demo)], capsys)
+    assert code == 0 and "#1 run done 5/5 cells" in out
+
+
+def test_unexpected_errors_are_one_line_with_a_crash_log(
+    demo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("workbench.services.projects.project_info", boom)
+    code, _, err = run_main(["info", str(demo)], capsys)
+    assert code == 3
+    assert err.count("\n") == 1 and "simulated bug" in err and "Traceback" not in err
+    log = Path(err.rsplit("details in ", 1)[1].strip())
+    assert "RuntimeError: simulated bug" in log.read_text()

@@ -34,6 +34,7 @@ def format_report(groups: list[dict[str, Any]]) -> str:
         "out tok",
         "cache r/w",
         "cost",
+        "pass",
     ]
     rows = [
         [
