@@ -24,11 +24,10 @@ ICON="$ROOT/packaging/icons/$APP.png"
 # SYSTEM_LIBS there). libc6 gets its minimum version from the symbols the bundle uses, below.
 # libstdc++6 (>= 11) provides GLIBCXX_3.4.29; check_cxx_abi fails the build if a newer one is needed.
 DEPENDS_BASE="libstdc++6 (>= 11), libgcc-s1, libegl1, libgl1, libglib2.0-0, libdbus-1-3,
- libfontconfig1, libfreetype6, libpng16-16, libexpat1, libbrotli1, libxkbcommon0,
- libxkbcommon-x11-0, libx11-6, libx11-xcb1, libxau6, libxdmcp6, libxcb1, libxcb-cursor0,
- libxcb-glx0, libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0, libxcb-render0,
- libxcb-render-util0, libxcb-shape0, libxcb-shm0, libxcb-sync1, libxcb-util1, libxcb-xfixes0,
- libxcb-xkb1, libwayland-client0, libwayland-cursor0, libwayland-egl1"
+ libfontconfig1, libfreetype6, libxkbcommon0, libxkbcommon-x11-0, libx11-6, libx11-xcb1, libxcb1,
+ libxcb-cursor0, libxcb-glx0, libxcb-icccm4, libxcb-image0, libxcb-keysyms1, libxcb-randr0,
+ libxcb-render0, libxcb-render-util0, libxcb-shape0, libxcb-shm0, libxcb-sync1, libxcb-util1,
+ libxcb-xfixes0, libxcb-xkb1, libwayland-client0, libwayland-cursor0, libwayland-egl1"
 MAX_GLIBCXX=29
 
 die() { echo "build_linux.sh: $*" >&2; exit 1; }
@@ -80,6 +79,7 @@ make_tarball() {  # make_tarball BUNDLE VERSION
   cp "$ICON" "$stage/$name/$APP.png"
   desktop_entry "workbench" > "$stage/$name/$APP.desktop"
   tar -C "$stage" -czf "$DIST_DIR/$name-linux-x86_64.tar.gz" --owner=0 --group=0 "$name"
+  rm -rf "$stage"  # a second 200 MB copy of the bundle
   echo "    $DIST_DIR/$name-linux-x86_64.tar.gz"
 }
 
@@ -134,6 +134,7 @@ Description: desktop workbench for LLM prompts, model comparisons and evals
 EOF
   dpkg-deb --root-owner-group -Z"$DEB_COMPRESSION" --build "$stage" \
     "$DIST_DIR/${APP}_$2_amd64.deb" >/dev/null
+  rm -rf "$BUILD_DIR/deb"
   echo "    $DIST_DIR/${APP}_$2_amd64.deb"
 }
 

@@ -17,12 +17,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint() -> None:
-    result = _run(sys.executable, "-m", "ruff", "check", "workbench", "tests", "bench")
+    result = _run(sys.executable, "-m", "ruff", "check", "workbench", "tests", "bench", "packaging")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = _run(sys.executable, "-m", "ruff", "format", "--check", "workbench", "tests", "bench")
+    result = _run(sys.executable, "-m", "ruff", "format", "--check", "workbench", "tests", "bench", "packaging")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

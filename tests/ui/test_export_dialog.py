@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QCheckBox, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from workbench.services.production_export import (
@@ -21,8 +21,14 @@ from workbench.services.production_export import (
 )
 from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
-from workbench.ui.dialogs.export_dialog import CHANGES_TAB, PREVIEW_TAB, ExportDialog
-from workbench.ui.dialogs.export_parts import audience, export_diff, same_export_time
+from workbench.ui.dialogs.export_dialog import ExportDialog
+from workbench.ui.dialogs.export_preview import (
+    CHANGES_TAB,
+    PREVIEW_TAB,
+    export_diff,
+    same_export_time,
+)
+from workbench.ui.dialogs.production_form import audience
 from workbench.ui.main_window import MainWindow
 
 
@@ -40,21 +46,28 @@ def dialog(qtbot: QtBot, ctx: ProjectContext, tmp_path: Path) -> ExportDialog:
 
 
 def _select(qtbot: QtBot, dialog: ExportDialog, name: str) -> None:
-    view = dialog.prompt_list
-    row = [p.name for p in dialog.prompts].index(name)
+    view = dialog.panel.prompt_list
+    row = [p.name for p in dialog.panel.prompts].index(name)
     rect = view.visualItemRect(view.item(row))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert dialog.selected_prompt() == name
+    assert dialog.panel.selected_prompt() == name
 
 
 def _type_value(qtbot: QtBot, spin: object, text: str) -> None:
     spin.selectAll()  # type: ignore[attr-defined]
     qtbot.keyClicks(spin.lineEdit(), text)  # type: ignore[attr-defined]
-    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Enter)  # type: ignore[attr-defined]
+    qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Tab)  # type: ignore[attr-defined]
 
 
 def _click(qtbot: QtBot, widget: object) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+
+
+def _toggle(qtbot: QtBot, box: QCheckBox) -> None:
+    """Click the indicator: a check box in a form row is wider than its hit area."""
+    before = box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert box.isChecked() is not before
 
 
 def _export(qtbot: QtBot, dialog: ExportDialog) -> None:
@@ -63,16 +76,18 @@ def _export(qtbot: QtBot, dialog: ExportDialog) -> None:
 
 
 def test_the_preview_shows_the_production_versions(dialog: ExportDialog) -> None:
-    data = json.loads(dialog.preview.toPlainText())
+    data = json.loads(dialog.output.preview.toPlainText())
     assert sorted(data["prompts"]) == ["summarize", "support-answer"]
     assert data["prompts"]["support-answer"]["version"] == 2
     assert data["label"] == "production"
-    items = [dialog.prompt_list.item(i).text() for i in range(dialog.prompt_list.count())]
+    items = [
+        dialog.panel.prompt_list.item(i).text() for i in range(dialog.panel.prompt_list.count())
+    ]
     assert items == ["support-answer  —  v2", "summarize  —  v3"]
     assert dialog.export_button.isEnabled()
-    assert dialog.preview.isReadOnly()
-    assert dialog.tabs.currentIndex() == PREVIEW_TAB
-    assert dialog.tabs.tabText(CHANGES_TAB) == "Changes (no file yet)"
+    assert dialog.output.preview.isReadOnly()
+    assert dialog.output.currentIndex() == PREVIEW_TAB
+    assert dialog.output.tabText(CHANGES_TAB) == "Changes (no file yet)"
     assert "creates" in dialog.message.text()
 
 
@@ -80,13 +95,15 @@ def test_rollout_and_staff_only_edits_are_saved_and_previewed(
     qtbot: QtBot, dialog: ExportDialog, ctx: ProjectContext
 ) -> None:
     _select(qtbot, dialog, "support-answer")
-    form = dialog.form
+    form = dialog.panel.form
     assert form.staff_only.isChecked() and form.rollout.value() == 0
-    _click(qtbot, form.staff_only)
+    _toggle(qtbot, form.staff_only)
     with qtbot.waitSignal(ctx.changed, timeout=2000) as signal:
         _type_value(qtbot, form.rollout, "10")
     assert signal.args == ["settings", "production"]
-    flag = json.loads(dialog.preview.toPlainText())["prompts"]["support-answer"]["feature_flag"]
+    flag = json.loads(dialog.output.preview.toPlainText())["prompts"]["support-answer"][
+        "feature_flag"
+    ]
     assert flag == {"enabled": True, "staff_only": False, "rollout_percent": 10.0}
     stored = get_production_settings(ctx.require(), "support-answer").feature_flag
     assert (stored.staff_only, stored.rollout_percent) == (False, 10.0)
@@ -100,14 +117,14 @@ def test_the_kill_switch_and_alert_thresholds_reach_the_preview(
     qtbot: QtBot, dialog: ExportDialog, ctx: ProjectContext
 ) -> None:
     _select(qtbot, dialog, "summarize")
-    _click(qtbot, dialog.form.kill_switch)
-    _type_value(qtbot, dialog.form.alerts["error_rate"], "5")
-    _type_value(qtbot, dialog.form.alerts["p95_latency_s"], "4.5")
-    entry = json.loads(dialog.preview.toPlainText())["prompts"]["summarize"]
+    _toggle(qtbot, dialog.panel.form.kill_switch)
+    _type_value(qtbot, dialog.panel.form.alerts["error_rate"], "5")
+    _type_value(qtbot, dialog.panel.form.alerts["p95_latency_s"], "4.5")
+    entry = json.loads(dialog.output.preview.toPlainText())["prompts"]["summarize"]
     assert entry["kill_switch"] is True
     assert entry["alerts"]["error_rate"] == 0.05
     assert entry["alerts"]["p95_latency_s"] == 4.5
-    assert dialog.form.audience.text() == "Nobody: the kill switch is on."
+    assert dialog.panel.form.audience.text() == "Nobody: the kill switch is on."
     assert get_production_settings(ctx.require(), "summarize").kill_switch
 
 
@@ -120,10 +137,10 @@ def test_a_prompt_without_the_label_is_an_inline_error_until_skipped(
         "Prompt 'summarize' has no 'staging' label: point it at a version "
         "(Prompt ▸ Move label) or tick “Skip prompts without this label”."
     )
-    assert dialog.prompt_list.item(1).text() == "summarize  —  no 'staging' label"
-    _click(qtbot, dialog.skip_box)
+    assert dialog.panel.prompt_list.item(1).text() == "summarize  —  no 'staging' label"
+    _toggle(qtbot, dialog.skip_box)
     assert dialog.export_button.isEnabled()
-    data = json.loads(dialog.preview.toPlainText())
+    data = json.loads(dialog.output.preview.toPlainText())
     assert data["skipped"] == ["summarize"]
     assert data["prompts"]["support-answer"]["version"] == 3
 
@@ -140,7 +157,7 @@ def test_bad_targets_are_explained_and_block_the_export(
         dialog.target_edit.setText(target)
         assert expected in dialog.message.text()
         assert not dialog.export_button.isEnabled()
-    assert dialog.preview.toPlainText()  # the preview still shows what would be written
+    assert dialog.output.preview.toPlainText()  # the preview still shows what would be written
 
 
 def test_browse_picks_a_yaml_target_and_the_preview_follows(
@@ -150,14 +167,14 @@ def test_browse_picks_a_yaml_target_and_the_preview_follows(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(chosen), ""))
     _click(qtbot, dialog.browse_button)
     assert dialog.target_path() == chosen
-    data = yaml.safe_load(dialog.preview.toPlainText())
+    data = yaml.safe_load(dialog.output.preview.toPlainText())
     assert data["prompts"]["summarize"]["version"] == 3
 
 
 def test_export_writes_the_file_and_the_loader(
     qtbot: QtBot, dialog: ExportDialog, tmp_path: Path
 ) -> None:
-    _click(qtbot, dialog.loader_box)
+    _toggle(qtbot, dialog.loader_box)
     with qtbot.waitSignal(dialog.exported, timeout=5000) as signal:
         _export(qtbot, dialog)
     target = tmp_path / "prompts.json"
@@ -176,18 +193,18 @@ def test_reopening_shows_the_diff_against_the_previous_export(
     _export(qtbot, first)
 
     again = _dialog(qtbot, ctx, target)
-    assert again.tabs.currentIndex() == CHANGES_TAB
-    assert again.tabs.tabText(CHANGES_TAB) == "Changes (none)"  # exported_at is ignored
-    assert "nothing else would change" in again.diff_summary.text()
+    assert again.output.currentIndex() == CHANGES_TAB
+    assert again.output.tabText(CHANGES_TAB) == "Changes (none)"  # exported_at is ignored
+    assert "nothing else would change" in again.output.diff_summary.text()
     _select(qtbot, again, "support-answer")
-    _click(qtbot, again.form.kill_switch)
-    _click(qtbot, again.form.staff_only)
-    _type_value(qtbot, again.form.rollout, "5")
-    assert again.tabs.tabText(CHANGES_TAB) == "Changes (+3 −3)"
-    diff = again.diff_text or ""
-    assert '-    "kill_switch": false,' in diff.splitlines()
-    assert '+    "kill_switch": true,' in diff.splitlines()
-    assert "exported_at" not in diff
+    _toggle(qtbot, again.panel.form.kill_switch)
+    _toggle(qtbot, again.panel.form.staff_only)
+    _type_value(qtbot, again.panel.form.rollout, "5")
+    assert again.output.tabText(CHANGES_TAB) == "Changes (+3 −3)"
+    diff = again.output.diff_text or ""
+    assert '-      "kill_switch": false,' in diff.splitlines()
+    assert '+      "kill_switch": true,' in diff.splitlines()
+    assert not [line for line in diff.splitlines() if "exported_at" in line and line[0] in "+-"]
     assert "replaces" in again.message.text()
     qtbot.wait(50)
     assert again.grab().save(str(artifacts_dir / "export_dialog_diff.png"))
@@ -201,8 +218,8 @@ def test_read_only_projects_export_but_cannot_change_settings(
     ctx.set_project(Project.open(sample_project, read_only=True))
     try:
         dialog = _dialog(qtbot, ctx, tmp_path / "ro.json")
-        assert not dialog.form.isEnabled()
-        assert "Read-only project" in dialog.settings_note.text()
+        assert not dialog.panel.form.isEnabled()
+        assert "Read-only project" in dialog.panel.note.text()
         _export(qtbot, dialog)
         assert (tmp_path / "ro.json").is_file()
     finally:
@@ -219,7 +236,11 @@ def test_screenshot_of_the_dialog_with_a_preview(
     )
     ctx.notify("labels", None)  # re-read, as after any project change
     _select(qtbot, dialog, "support-answer")
-    for widget, text in ((dialog.preview, '{"–}'), (dialog.message, "—"), (dialog.tabs, "−")):
+    for widget, text in (
+        (dialog.output.preview, '{"–}'),
+        (dialog.message, "—"),
+        (dialog.output, "−"),
+    ):
         metrics = QFontMetrics(widget.font())
         assert all(metrics.inFontUcs4(ord(ch)) for ch in text), f"missing glyphs in {text!r}"
     qtbot.wait(50)
@@ -230,9 +251,7 @@ def test_screenshot_of_the_dialog_with_a_preview(
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, qsettings: QSettings, sample_project: Path
-) -> Iterator[MainWindow]:
+def window(qtbot: QtBot, qsettings: QSettings, sample_project: Path) -> Iterator[MainWindow]:
     context = ProjectContext()
     win = MainWindow(context, settings=qsettings)
     qtbot.addWidget(win)
@@ -255,13 +274,11 @@ def test_ctrl_e_opens_the_dialog_and_the_status_bar_names_the_file(
     target = tmp_path / "out.json"
     dialog.target_edit.setText(str(target))
     _export(qtbot, dialog)
-    assert window.statusBar().currentMessage() == (
-        f"Exported the production config to {target}"
-    )
+    assert window.statusBar().currentMessage() == (f"Exported the production config to {target}")
     action.trigger()  # the next export starts from the same file, showing what changed
     again: ExportDialog = window.export_dialog  # type: ignore[attr-defined]
     assert again is not dialog and again.target_path() == target
-    assert again.tabs.currentIndex() == CHANGES_TAB
+    assert again.output.currentIndex() == CHANGES_TAB
     again.reject()
 
 
@@ -276,7 +293,7 @@ def test_the_export_time_is_ignored_in_json_and_yaml() -> None:
     new_yaml = old_yaml.replace("2020", "2030").replace("production", "staging")
     diff = export_diff(old_yaml, new_yaml, "a", "b")
     assert (diff.added, diff.removed) == (1, 1)
-    assert "exported_at" not in diff.text
+    assert " exported_at: '2030-01-01T00:00:00Z'" in diff.text.splitlines()  # context only
 
 
 def test_audience_mirrors_the_runtime_rules() -> None:

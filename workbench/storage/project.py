@@ -30,8 +30,8 @@ from workbench.storage.check import (
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
-from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.labels_repo import LabelsRepo
+from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,12 +24,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,25 +35,21 @@ from workbench.core.models import Prompt
 from workbench.services.production_export import (
     DEFAULT_LABEL,
     LOADER_FILENAME,
-    ProductionSettings,
     build_production_export,
     dumps_production,
     export_production,
     format_for,
-    get_production_settings,
-    set_production_settings,
 )
 from workbench.storage.prompts_repo import check_label_name
 from workbench.ui.context import ProjectContext
-from workbench.ui.dialogs.export_parts import DiffView, ProductionSettingsForm, export_diff
+from workbench.ui.dialogs.export_preview import CHANGES_TAB, ExportPreview
+from workbench.ui.dialogs.production_form import PromptSettingsPanel
 from workbench.ui.operations import Operation, describe_error
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
 
 DEFAULT_FILENAME = "prompts.json"
-MAX_COMPARED_BYTES = 20_000_000  # a bigger file at the target is not an export of ours
-PREVIEW_TAB, CHANGES_TAB = 0, 1
 _NOTIFY_DELAY_MS = 300  # one "settings" broadcast per burst of spin-box ticks
 
 
@@ -73,7 +64,6 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.prompts: list[Prompt] = []
-        self.diff_text: str | None = None  # the last diff shown, None when there is no file
         self._busy = False
         self._notify_timer = QTimer(self, singleShot=True, interval=_NOTIFY_DELAY_MS)
         self._notify_timer.timeout.connect(lambda: self.ctx.notify("settings", "production"))
@@ -86,8 +76,13 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_options(target))
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._build_prompts_panel())
-        splitter.addWidget(self._build_output_tabs())
+        self.output = ExportPreview()
+        self.panel = PromptSettingsPanel()
+        self.panel.saved.connect(self._on_settings_saved)
+        self.panel.selected.connect(self.output.scroll_to)
+        self.panel.failed.connect(lambda text: self._say(text, error=True))
+        splitter.addWidget(self.panel)
+        splitter.addWidget(self.output)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([400, 840])
         splitter.setChildrenCollapsible(False)
@@ -100,6 +95,7 @@ class ExportDialog(QDialog):
         self.export_button = self.buttons.addButton(
             "Export", QDialogButtonBox.ButtonRole.AcceptRole
         )
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setAutoDefault(False)
         self.export_button.setDefault(True)
         self.export_button.setToolTip("Write the file shown in the preview (atomically)")
         self.buttons.accepted.connect(self.export)
@@ -112,7 +108,7 @@ class ExportDialog(QDialog):
         ctx.changed.connect(self._on_project_changed)
         self._reload_prompts()
         if self._target_exists():
-            self.tabs.setCurrentIndex(CHANGES_TAB)  # reopening: show what would change first
+            self.output.setCurrentIndex(CHANGES_TAB)  # reopening: show what would change first
 
     # -- building ------------------------------------------------------------------------------
 
@@ -124,6 +120,7 @@ class ExportDialog(QDialog):
         self.target_edit.textChanged.connect(self.refresh)
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setToolTip("Choose the file to write (.json or .yaml)")
+        self.browse_button.setAutoDefault(False)  # Enter in a field must not open a file dialog
         self.browse_button.clicked.connect(self.browse)
         target_row = QHBoxLayout()
         target_row.addWidget(self.target_edit, 1)
@@ -151,49 +148,6 @@ class ExportDialog(QDialog):
         form.addRow("", self.loader_box)
         return box
 
-    def _build_prompts_panel(self) -> QWidget:
-        panel = QWidget()
-        self.prompt_list = QListWidget()
-        self.prompt_list.setAccessibleName("Prompts")
-        self.prompt_list.currentRowChanged.connect(self._on_prompt_selected)
-        self.form = ProductionSettingsForm()
-        self.form.edited.connect(self._on_settings_edited)
-        self.form_box = QGroupBox("Rollout")
-        form_layout = QVBoxLayout(self.form_box)
-        form_layout.addWidget(self.form)
-        self.settings_note = QLabel("Saved in the project as you change them.")
-        self.settings_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.settings_note.setWordWrap(True)
-        self.settings_note.setStyleSheet("color: #525252;")
-        form_layout.addWidget(self.settings_note)
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Prompts"))
-        layout.addWidget(self.prompt_list, 1)
-        layout.addWidget(self.form_box, 3)
-        return panel
-
-    def _build_output_tabs(self) -> QTabWidget:
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        self.preview = QPlainTextEdit()
-        self.preview.setReadOnly(True)
-        self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.preview.setFont(mono)
-        self.preview.setAccessibleName("Preview of the exported file")
-        self.diff_summary = QLabel()
-        self.diff_summary.setTextFormat(Qt.TextFormat.PlainText)
-        self.diff_summary.setWordWrap(True)
-        self.diff_view = DiffView()
-        changes = QWidget()
-        changes_layout = QVBoxLayout(changes)
-        changes_layout.setContentsMargins(4, 4, 4, 4)
-        changes_layout.addWidget(self.diff_summary)
-        changes_layout.addWidget(self.diff_view, 1)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.preview, "Preview")
-        self.tabs.addTab(changes, "Changes")
-        return self.tabs
-
     # -- state ---------------------------------------------------------------------------------
 
     def target_path(self) -> Path | None:
@@ -202,10 +156,6 @@ class ExportDialog(QDialog):
 
     def label(self) -> str:
         return self.label_combo.currentText().strip()
-
-    def selected_prompt(self) -> str | None:
-        item = self.prompt_list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def _target_exists(self) -> bool:
         path = self.target_path()
@@ -222,68 +172,16 @@ class ExportDialog(QDialog):
             ordered = [DEFAULT_LABEL, "staging"] + sorted(names - {DEFAULT_LABEL, "staging"})
             self.label_combo.addItems(ordered)
             self.label_combo.setCurrentText(label)
-        selected = self.selected_prompt()
-        with QSignalBlocker(self.prompt_list):
-            self.prompt_list.clear()
-            for prompt in self.prompts:
-                item = QListWidgetItem(prompt.name)
-                item.setData(Qt.ItemDataRole.UserRole, prompt.name)
-                self.prompt_list.addItem(item)
-        rows = [p.name for p in self.prompts]
-        self.prompt_list.setCurrentRow(rows.index(selected) if selected in rows else 0)
-        writable = project is not None and not project.read_only
-        self.form.setEnabled(writable and bool(self.prompts))
-        if project is not None and project.read_only:
-            self.settings_note.setText(
-                f"Read-only project, so these cannot be changed ({project.read_only_reason}); "
-                "exporting still works."
-            )
-        self._label_prompt_items()
+        self.panel.set_prompts(project, self.prompts, self.label())
         self.refresh()
-
-    def _label_prompt_items(self) -> None:
-        """Each prompt with the version the chosen label points at, or that it has none."""
-        label = self.label()
-        for row, prompt in enumerate(self.prompts):
-            item = self.prompt_list.item(row)
-            number = prompt.labels.get(label)
-            if number is None:
-                item.setText(f"{prompt.name}  —  no '{label}' label")
-                item.setForeground(QColor("#8d8d8d"))
-            else:
-                item.setText(f"{prompt.name}  —  v{number}")
-                item.setData(Qt.ItemDataRole.ForegroundRole, None)
 
     # -- reacting ------------------------------------------------------------------------------
 
     def _on_label_changed(self, _text: str) -> None:
-        self._label_prompt_items()
+        self.panel.show_label(self.label())
         self.refresh()
 
-    def _on_prompt_selected(self, row: int) -> None:
-        project = self.ctx.project
-        if project is None or not 0 <= row < len(self.prompts):
-            self.form_box.setTitle("Rollout")
-            return
-        name = self.prompts[row].name
-        self.form_box.setTitle(f"Rollout of '{name}'")
-        try:
-            settings = get_production_settings(project, name)
-        except WorkbenchError as exc:
-            self._say(exc.user_message, error=True)
-            settings = ProductionSettings()
-        self.form.set_settings(settings)
-
-    def _on_settings_edited(self, settings: ProductionSettings) -> None:
-        project = self.ctx.project
-        name = self.selected_prompt()
-        if project is None or name is None:
-            return
-        try:
-            set_production_settings(project, name, settings)
-        except WorkbenchError as exc:
-            self._say(exc.user_message, error=True)
-            return
+    def _on_settings_saved(self, _name: str) -> None:
         self._notify_timer.start()
         self.refresh()
 
@@ -364,49 +262,12 @@ class ExportDialog(QDialog):
                 text = self._export_text()
             except WorkbenchError as exc:
                 problem = problem or exc.user_message
-        scroll = self.preview.verticalScrollBar().value()
-        self.preview.setPlainText(text)
-        self.preview.verticalScrollBar().setValue(scroll)  # editing should not jump to the top
-        self._refresh_diff(text)
+        self.output.show_export(text, self.target_path())
         self.export_button.setEnabled(problem is None)
         if problem is not None:
             self._say(problem, error=True)
         else:
             self._say(self._summary(text))
-
-    def _refresh_diff(self, new_text: str) -> None:
-        path = self.target_path()
-        if path is None or not path.is_file() or not new_text:
-            self.diff_text = None
-            self.tabs.setTabText(CHANGES_TAB, "Changes (no file yet)")
-            self.diff_summary.setText("No file at the target yet: Export creates it.")
-            self.diff_view.show_diff("")
-            return
-        try:
-            if path.stat().st_size > MAX_COMPARED_BYTES:
-                raise ValueError("it is too big to be a production export")
-            old_text = path.read_text("utf-8")
-        except (OSError, ValueError) as exc:
-            self.diff_text = None
-            self.tabs.setTabText(CHANGES_TAB, "Changes (?)")
-            why = getattr(exc, "strerror", None) or str(exc)
-            self.diff_summary.setText(f"Cannot compare with {path}: {why}. Export replaces it.")
-            self.diff_view.show_diff("")
-            return
-        diff = export_diff(old_text, new_text, f"{path.name} (on disk)", f"{path.name} (new)")
-        self.diff_text = diff.text
-        if diff.changed:
-            self.tabs.setTabText(CHANGES_TAB, f"Changes (+{diff.added} −{diff.removed})")
-            self.diff_summary.setText(
-                f"Export replaces {path}: {diff.added} line(s) added, {diff.removed} removed "
-                "(the export time is ignored)."
-            )
-        else:
-            self.tabs.setTabText(CHANGES_TAB, "Changes (none)")
-            self.diff_summary.setText(
-                f"Same as {path}, apart from the export time: nothing else would change."
-            )
-        self.diff_view.show_diff(diff.text)
 
     def _summary(self, text: str) -> str:
         shipped = sum(1 for p in self.prompts if self.label() in p.labels)
@@ -451,9 +312,9 @@ class ExportDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for widget in (self.export_button, self.target_edit, self.browse_button):
-            widget.setEnabled(not busy)
-        for widget in (self.label_combo, self.skip_box, self.loader_box, self.prompt_list):
+        widgets: list[QWidget] = [self.export_button, self.target_edit, self.browse_button]
+        widgets += [self.label_combo, self.skip_box, self.loader_box, self.panel]
+        for widget in widgets:
             widget.setEnabled(not busy)
 
     def done(self, result: int) -> None:

@@ -1,35 +1,35 @@
-"""Parts of the production export dialog: the per-prompt settings form and the diff view.
+"""Per-prompt production settings: feature flag, rollout, kill switch, alert thresholds.
 
-The form edits a `ProductionSettings` (feature flag, kill switch, alert thresholds); the diff
-view shows a unified diff between the file already at the target and the text about to replace
-it, ignoring the export time, with added and removed lines coloured.
+`ProductionSettingsForm` edits one `ProductionSettings` (rates are stored as fractions and shown
+as percentages); `PromptSettingsPanel` lists the prompts and saves the selected one's edits.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
-
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QLabel,
-    QPlainTextEdit,
-    QTextEdit,
+    QListWidget,
+    QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.core.errors import WorkbenchError
+from workbench.core.models import Prompt
 from workbench.services.production_export import (
     AlertThresholds,
     FeatureFlag,
     ProductionSettings,
+    get_production_settings,
+    set_production_settings,
 )
+from workbench.storage.project import Project
 
 # (field, label, unit, maximum, decimals, tooltip); rates are fractions stored, percent shown.
 ALERT_FIELDS: list[tuple[str, str, str, float, int, str]] = [
@@ -39,8 +39,6 @@ ALERT_FIELDS: list[tuple[str, str, str, float, int, str]] = [
     ("eval_pass_rate_drop", "Eval pass rate drops by", "%", 100.0, 2, "Page when the eval pass rate falls by this many points"),
     ("thumbs_down_rate", "Thumbs-down rate above", "%", 100.0, 2, "Page when this share of answers get a thumbs-down"),
 ]  # fmt: skip
-MAX_DIFF_COLOURED_LINES = 20_000  # beyond this, colouring costs more than it tells
-_EXPORTED_AT = re.compile(r'^(?:exported_at:|  "exported_at":).*$', re.MULTILINE)
 
 
 def audience(settings: ProductionSettings) -> str:
@@ -76,6 +74,7 @@ class ProductionSettingsForm(QWidget):
         self.rollout.setDecimals(1)
         self.rollout.setSingleStep(1)
         self.rollout.setSuffix(" %")
+        self.rollout.setMinimumWidth(120)
         self.rollout.setAccessibleName("Rollout percent")
         self.rollout.setToolTip("Share of signed-in users who get it (stable per user id)")
         self.kill_switch = QCheckBox("Kill switch: disable this feature for everyone")
@@ -89,6 +88,7 @@ class ProductionSettingsForm(QWidget):
 
         flag_box = QGroupBox("Feature flag")
         flag_form = QFormLayout(flag_box)
+        flag_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         flag_form.addRow(self.enabled)
         flag_form.addRow(self.staff_only)
         flag_form.addRow("Rollout", self.rollout)
@@ -97,6 +97,7 @@ class ProductionSettingsForm(QWidget):
 
         alerts_box = QGroupBox("Alert thresholds")
         alerts_form = QFormLayout(alerts_box)
+        alerts_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.alerts: dict[str, QDoubleSpinBox] = {}
         for field, label, unit, maximum, decimals, tip in ALERT_FIELDS:
             spin = QDoubleSpinBox()
@@ -108,6 +109,7 @@ class ProductionSettingsForm(QWidget):
             else:
                 spin.setSuffix(f" {unit}")
             spin.setToolTip(tip)
+            spin.setMinimumWidth(120)
             spin.setAccessibleName(label)
             self.alerts[field] = spin
             alerts_form.addRow(label, spin)
@@ -116,7 +118,6 @@ class ProductionSettingsForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(flag_box)
         layout.addWidget(alerts_box)
-        layout.addStretch(1)
         for box in (self.enabled, self.staff_only, self.kill_switch):
             box.toggled.connect(self._on_edited)
         for spin in (self.rollout, *self.alerts.values()):
@@ -163,85 +164,95 @@ class ProductionSettingsForm(QWidget):
         self.edited.emit(settings)
 
 
-# --- the diff against the file already at the target -----------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportDiff:
-    """A unified diff of old → new text and how many lines it adds and removes."""
-
-    text: str
-    added: int
-    removed: int
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.removed)
-
-
-def same_export_time(old: str, new: str) -> str:
-    """`old` with its top-level ``exported_at`` line replaced by the one in `new`.
-
-    Only the top level is touched: a prompt's text never starts a line in JSON, and is indented
-    in YAML, so it cannot match.
+class PromptSettingsPanel(QWidget):
+    """The prompts, each with the version the chosen label points at, and the selected one's
+    settings form. Edits are saved in the project at once; `saved(name)` follows each save.
     """
-    found = _EXPORTED_AT.search(new)
-    if found is None:
-        return old
-    return _EXPORTED_AT.sub(lambda _m: found.group(0), old, count=1)
 
-
-def export_diff(old: str, new: str, old_name: str, new_name: str) -> ExportDiff:
-    """The unified diff between the file on disk and the new export, ignoring the export time."""
-    lines = difflib.unified_diff(
-        same_export_time(old, new).splitlines(),
-        new.splitlines(),
-        fromfile=old_name,
-        tofile=new_name,
-        lineterm="",
-    )
-    out = list(lines)
-    body = [line for line in out if not line.startswith(("+++", "---"))]
-    added = sum(1 for line in body if line.startswith("+"))
-    removed = sum(1 for line in body if line.startswith("-"))
-    return ExportDiff("\n".join(out), added, removed)
-
-
-class DiffView(QPlainTextEdit):
-    """Read-only, monospace, plain text; added lines green, removed red, hunks blue."""
+    saved = Signal(str)
+    selected = Signal(str)
+    failed = Signal(str)  # one sentence for the user
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setReadOnly(True)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.setAccessibleName("Changes against the file on disk")
-        self._formats = {
-            "+": _line_format("#0e6027", "#c8f0d2"),
-            "-": _line_format("#a2191f", "#ffd7d9"),
-            "@": _line_format("#0043ce", "#e5f0ff"),
-        }
+        self.project: Project | None = None
+        self.prompts: list[Prompt] = []
+        self.prompt_list = QListWidget()
+        self.prompt_list.setAccessibleName("Prompts")
+        self.prompt_list.currentRowChanged.connect(self._on_prompt_selected)
+        self.form = ProductionSettingsForm()
+        self.form.edited.connect(self._on_edited)
+        self.form_box = QGroupBox("Rollout")
+        form_layout = QVBoxLayout(self.form_box)
+        form_layout.addWidget(self.form)
+        self.note = QLabel("Saved in the project as you change them.")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #525252;")
+        form_layout.addWidget(self.note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Prompts"))
+        layout.addWidget(self.prompt_list, 1)
+        layout.addWidget(self.form_box)
 
-    def show_diff(self, text: str) -> None:
-        """Show `text` (a unified diff) with full-width colour on changed lines."""
-        self.setPlainText(text)
-        selections = []
-        block = self.document().firstBlock()
-        while block.isValid() and len(selections) < MAX_DIFF_COLOURED_LINES:
-            line = block.text()
-            key = "@" if line.startswith("@@") else line[:1]
-            if key in self._formats and not line.startswith(("+++", "---")):
-                selection = QTextEdit.ExtraSelection()
-                selection.format = self._formats[key]  # type: ignore[attr-defined]
-                selection.cursor = QTextCursor(block)  # type: ignore[attr-defined]
-                selections.append(selection)
-            block = block.next()
-        self.setExtraSelections(selections)
+    def selected_prompt(self) -> str | None:
+        item = self.prompt_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
+    def set_prompts(self, project: Project | None, prompts: list[Prompt], label: str) -> None:
+        """List `prompts` (the selection is kept when it still exists)."""
+        selected = self.selected_prompt()
+        self.project, self.prompts = project, prompts
+        with QSignalBlocker(self.prompt_list):
+            self.prompt_list.clear()
+            for prompt in prompts:
+                item = QListWidgetItem(prompt.name)
+                item.setData(Qt.ItemDataRole.UserRole, prompt.name)
+                self.prompt_list.addItem(item)
+        self.show_label(label)
+        names = [p.name for p in prompts]
+        self.prompt_list.setCurrentRow(names.index(selected) if selected in names else 0)
+        self.form.setEnabled(project is not None and not project.read_only and bool(prompts))
+        if project is not None and project.read_only:
+            self.note.setText(
+                f"Read-only project, so these cannot be changed ({project.read_only_reason}); "
+                "exporting still works."
+            )
 
-def _line_format(foreground: str, background: str) -> QTextCharFormat:
-    fmt = QTextCharFormat()
-    fmt.setForeground(QColor(foreground))
-    fmt.setBackground(QColor(background))
-    fmt.setProperty(QTextFormat.Property.FullWidthSelection, True)
-    return fmt
+    def show_label(self, label: str) -> None:
+        """Each prompt with the version `label` points at, or that it has none."""
+        for row, prompt in enumerate(self.prompts):
+            item = self.prompt_list.item(row)
+            number = prompt.labels.get(label)
+            if number is None:
+                item.setText(f"{prompt.name}  —  no '{label}' label")
+                item.setForeground(QColor("#8d8d8d"))
+            else:
+                item.setText(f"{prompt.name}  —  v{number}")
+                item.setData(Qt.ItemDataRole.ForegroundRole, None)
+
+    def _on_prompt_selected(self, row: int) -> None:
+        if self.project is None or not 0 <= row < len(self.prompts):
+            self.form_box.setTitle("Rollout")
+            return
+        name = self.prompts[row].name
+        self.form_box.setTitle(f"Rollout of '{name}'")
+        try:
+            settings = get_production_settings(self.project, name)
+        except WorkbenchError as exc:  # stored settings that no longer validate
+            self.failed.emit(exc.user_message)
+            settings = ProductionSettings()
+        self.form.set_settings(settings)
+        self.selected.emit(name)
+
+    def _on_edited(self, settings: ProductionSettings) -> None:
+        name = self.selected_prompt()
+        if self.project is None or name is None:
+            return
+        try:
+            set_production_settings(self.project, name, settings)
+        except WorkbenchError as exc:
+            self.failed.emit(exc.user_message)
+            return
+        self.saved.emit(name)

@@ -1,0 +1,218 @@
+"""Quality vs cost per (prompt version, model), the Pareto frontier, and the tier answer.
+
+"Cheapest model meeting pass rate ≥ X % and p95 ≤ Y s: …" comes from `services.tier`, with X
+and Y in spin boxes that start at the project's bar (settings min_pass_rate, max_p95_latency_s).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from workbench.services import tier
+from workbench.ui.charts.chart_base import (
+    BAR_COLOUR,
+    HOVER_PX,
+    NO_DATA,
+    ChartBox,
+    fmt_percent,
+    fmt_seconds,
+    fmt_usd,
+    model_colour,
+    reference_line,
+    short_model,
+    version_label,
+)
+
+
+class FrontierChart(ChartBox):
+    """Scatter of pass rate against cost per 1 000 calls, frontier drawn, the answer in words."""
+
+    TITLE = "Quality vs cost"
+    CSV_NAME = "quality-vs-cost"
+    bar_changed = Signal(float, float)  # min pass rate (fraction), max p95 (s)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.min_pass = QSpinBox()
+        self.min_pass.setRange(0, 100)
+        self.min_pass.setSuffix(" %")
+        self.min_pass.setValue(80)
+        self.min_pass.setAccessibleName("Minimum pass rate")
+        self.min_pass.setToolTip("X: the pass rate a tier must reach")
+        self.max_p95 = QDoubleSpinBox()
+        self.max_p95.setRange(0.1, 600.0)
+        self.max_p95.setDecimals(1)
+        self.max_p95.setSingleStep(0.5)
+        self.max_p95.setSuffix(" s")
+        self.max_p95.setValue(10.0)
+        self.max_p95.setAccessibleName("Maximum p95 latency")
+        self.max_p95.setToolTip("Y: the p95 latency a tier must stay within")
+        for text, box in (("pass rate ≥", self.min_pass), ("p95 ≤", self.max_p95)):
+            label = QLabel(text)
+            label.setBuddy(box)
+            self.controls.addWidget(label)
+            self.controls.addWidget(box)
+        self.min_pass.valueChanged.connect(self._on_bar_changed)
+        self.max_p95.valueChanged.connect(self._on_bar_changed)
+        self.axis_label("left", "pass rate (%)")
+        self.axis_label("bottom", "USD per 1 000 calls")
+        self.bar_line = reference_line(self.plot, 80.0, "bar: 80 %", BAR_COLOUR)
+        self.frontier = pg.PlotDataItem(
+            pen=pg.mkPen("#333", width=1.5, style=Qt.PenStyle.DashLine)
+        )
+        self.plot.addItem(self.frontier)
+        self.scatter = pg.ScatterPlotItem(size=13, pxMode=True, useCache=True)
+        self.plot.addItem(self.scatter)
+        self.chosen = pg.ScatterPlotItem(
+            size=26, symbol="o", pen=pg.mkPen("#111", width=2), brush=None
+        )
+        self.plot.addItem(self.chosen)
+        self._labels: list[pg.TextItem] = []
+        self._points: list[dict[str, Any]] = []
+
+    def make_body(self) -> QWidget:
+        plot = super().make_body()
+        self.answer = QLabel()
+        self.answer.setTextFormat(Qt.TextFormat.PlainText)
+        self.answer.setWordWrap(True)
+        self.answer.setAccessibleName("Tier answer")
+        self.answer.setStyleSheet(
+            "background: #eef6ee; border: 1px solid #9ccc9c; padding: 6px; font-weight: bold;"
+        )
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.answer)
+        layout.addWidget(plot, 1)
+        return body
+
+    # -- the bar -----------------------------------------------------------------------------
+
+    def set_bar(self, min_pass_rate: float, max_p95_s: float) -> None:
+        """Set X and Y (e.g. from the project's settings) without losing the user's typing."""
+        self.min_pass.setValue(round(min_pass_rate * 100))
+        self.max_p95.setValue(max_p95_s)
+
+    def bar(self) -> tuple[float, float]:
+        return self.min_pass.value() / 100.0, self.max_p95.value()
+
+    def _on_bar_changed(self) -> None:
+        rate, p95 = self.bar()
+        self.redraw()
+        self.bar_changed.emit(rate, p95)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _label(self, index: int) -> pg.TextItem:
+        while len(self._labels) <= index:
+            item = pg.TextItem(color="#333", anchor=(-0.08, 1.1))
+            self.plot.addItem(item)
+            self._labels.append(item)
+        return self._labels[index]
+
+    def redraw(self) -> None:
+        data = self.data
+        rate, p95 = self.bar()
+        self.bar_line.setValue(rate * 100)
+        self.bar_line.label.setFormat(f"bar: {rate * 100:g} %")
+        groups = data.by_version_model
+        self.answer.setText(tier.tier_decision(groups, rate, p95) if groups else NO_DATA)
+        best = tier.cheapest_meeting(groups, rate, p95) if groups else None
+        points = [
+            g for g in groups if g.get("cost_per_1k_calls_usd") is not None and g.get("pass_rate") is not None
+        ]  # fmt: skip
+        self._points = points
+        xs = np.array([p["cost_per_1k_calls_usd"] for p in points], dtype=float)
+        ys = np.array([p["pass_rate"] * 100 for p in points], dtype=float)
+        brushes, pens = [], []
+        for p in points:
+            colour = model_colour(str(p["model"]), data.all_models)
+            meets = tier.meets_bar(p, rate, p95)
+            brushes.append(pg.mkBrush(colour) if meets else pg.mkBrush("w"))
+            pens.append(pg.mkPen(colour, width=2))
+        self.scatter.setData(x=xs, y=ys, brush=brushes, pen=pens)
+        front = tier.pareto_frontier(points, x="cost_per_1k_calls_usd", y="pass_rate")
+        self.frontier.setData(
+            np.array([p["cost_per_1k_calls_usd"] for p in front], dtype=float),
+            np.array([p["pass_rate"] * 100 for p in front], dtype=float),
+        )
+        if best is not None and best.get("cost_per_1k_calls_usd") is not None:
+            self.chosen.setData(x=[best["cost_per_1k_calls_usd"]], y=[best["pass_rate"] * 100])
+        else:
+            self.chosen.setData(x=[], y=[])
+        for i, p in enumerate(points if len(points) <= 12 else []):
+            label = self._label(i)
+            label.setText(f"{short_model(str(p['model']))} v{p['version']}")
+            label.setPos(float(xs[i]), float(ys[i]))
+            label.setVisible(True)
+        for label in self._labels[len(points) if len(points) <= 12 else 0 :]:
+            label.setVisible(False)
+        right = float(xs.max()) if len(xs) else 1.0
+        self.plot.setXRange(0, right * 1.2 if right > 0 else 1.0, padding=0)
+        low = float(ys.min()) if len(ys) else 0.0
+        self.plot.setYRange(max(0.0, min(low, rate * 100) - 10), 102, padding=0)
+        if not groups:
+            self.set_note("")
+        elif not points:
+            self.set_note(
+                "Nothing to place yet: a point needs both a known cost and a pass rate "
+                "(label outputs or run an eval)."
+            )
+        else:
+            self.set_note(
+                "Filled: meets the bar (pass rate and p95); hollow: misses it. Dashed line: the "
+                "Pareto frontier (nothing is both cheaper and better). Ringed: the answer."
+            )
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        best = min(
+            (
+                (self.near(x, y, p["cost_per_1k_calls_usd"], p["pass_rate"] * 100), p)
+                for p in self._points
+            ),
+            default=None,
+            key=lambda t: t[0],
+        )
+        if best is None or best[0] > HOVER_PX:
+            return None
+        p = best[1]
+        return (
+            f"{p['model']} · {version_label(p.get('prompt_name'), p.get('version'))}\n"
+            f"pass rate {fmt_percent(p['pass_rate'])} ({p.get('judged', 0):,} judged)\n"
+            f"{fmt_usd(p['cost_per_1k_calls_usd'])} per 1 000 calls · "
+            f"p95 {fmt_seconds(_s(p.get('p95_latency_ms')))}"
+        )
+
+    def csv_table(self) -> tuple[list[str], list[list[Any]]]:
+        rate, p95 = self.bar()
+        front = {
+            id(p) for p in tier.pareto_frontier(self._points, x="cost_per_1k_calls_usd", y="pass_rate")
+        }  # fmt: skip
+        header = [
+            "prompt", "version", "model", "cost_per_1k_calls_usd", "pass_rate", "judged",
+            "p95_latency_s", "on_frontier", "meets_bar",
+        ]  # fmt: skip
+        rows = [
+            [
+                p.get("prompt_name"),
+                p.get("version"),
+                p["model"],
+                p["cost_per_1k_calls_usd"],
+                p["pass_rate"],
+                p.get("judged"),
+                _s(p.get("p95_latency_ms")),
+                id(p) in front,
+                tier.meets_bar(p, rate, p95),
+            ]
+            for p in self._points
+        ]
+        return header, rows
+
+
+def _s(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000.0

@@ -1,0 +1,124 @@
+"""Pass rate across prompt versions: one trend line per model, and the project's bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+
+from workbench.ui.charts.chart_base import (
+    BAR_COLOUR,
+    NO_DATA,
+    ChartBox,
+    fmt_percent,
+    model_colour,
+    reference_line,
+    version_label,
+)
+
+
+class PassRateChart(ChartBox):
+    """Pass rate (%) per prompt version, a line per model; lines break between prompts."""
+
+    TITLE = "Pass rate across prompt versions"
+    CSV_NAME = "pass-rate-per-version"
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.axis_label("left", "pass rate (%)")
+        self.bar_line = reference_line(self.plot, 80.0, "bar: 80 %", BAR_COLOUR)
+        self._lines: dict[int, pg.PlotDataItem] = {}  # one per model slot, created once
+        self._points: list[tuple[str, str, float, float, dict[str, Any]]] = []
+
+    def set_bar(self, min_pass_rate: float) -> None:
+        """Move the reference line to the pass-rate bar (a fraction)."""
+        self.bar_line.setValue(min_pass_rate * 100)
+        self.bar_line.label.setFormat(f"bar: {min_pass_rate * 100:g} %")
+
+    def _line(self, slot: int) -> pg.PlotDataItem:
+        if slot not in self._lines:
+            line = pg.PlotDataItem(connect="finite", symbol="o", symbolSize=8)
+            self.plot.addItem(line)
+            self._lines[slot] = line
+        return self._lines[slot]
+
+    def redraw(self) -> None:
+        data = self.data
+        versions = data.versions()
+        # x positions: versions in order, a gap between prompts so no line joins two prompts
+        xs: dict[tuple[str, int], float] = {}
+        ticks, x = [], 0.0
+        for i, (prompt, version) in enumerate(versions):
+            if i and versions[i - 1][0] != prompt:
+                x += 1.0
+            xs[(prompt, version)] = x
+            ticks.append((x, version_label(prompt, version)))
+            x += 1.0
+        self._points = []
+        rated = False
+        for slot, model in enumerate(data.models):
+            px, py = [], []
+            previous: str | None = None
+            for (prompt, version), vx in xs.items():
+                row = next(
+                    (
+                        r
+                        for r in data.by_version_model
+                        if (r.get("prompt_name"), r.get("version"), r.get("model"))
+                        == (prompt, version, model)
+                    ),
+                    None,
+                )
+                rate = row.get("pass_rate") if row else None
+                if previous is not None and previous != prompt:
+                    px.append(np.nan)  # break the line between prompts
+                    py.append(np.nan)
+                previous = prompt
+                px.append(vx)
+                py.append(np.nan if rate is None else rate * 100)
+                if rate is not None and row is not None:
+                    rated = True
+                    self._points.append((model, version_label(prompt, version), vx, rate, row))
+            colour = model_colour(model, data.all_models)
+            line = self._line(slot)
+            line.setData(np.array(px, dtype=float), np.array(py, dtype=float))
+            line.setPen(pg.mkPen(colour, width=2))
+            line.setSymbolBrush(colour)
+            line.setSymbolPen(pg.mkPen("w"))
+            line.setVisible(True)
+        for slot, line in self._lines.items():
+            if slot >= len(data.models):
+                line.setVisible(False)
+        self.plot.getAxis("bottom").setTicks([ticks, []])
+        self.plot.setXRange(-0.5, max(x, 1.0) - 0.5, padding=0)
+        self.plot.setYRange(0, 105, padding=0)
+        if not data.models:
+            self.set_note(NO_DATA)
+        elif not rated:
+            self.set_note(
+                "No pass rate yet: label outputs in the run grid or run an eval to score them."
+            )
+        else:
+            self.set_note("Pass rate of labelled or scored calls; a person's verdict wins.")
+
+    def hover_text(self, x: float, y: float) -> str | None:
+        best = min(
+            ((self.near(x, y, px, rate * 100), m, v, rate, row) for m, v, px, rate, row in self._points),
+            default=None,
+            key=lambda t: t[0],
+        )  # fmt: skip
+        if best is None or best[0] > 14:
+            return None
+        _, model, version, rate, row = best
+        return (
+            f"{model} · {version}\npass rate {fmt_percent(rate)} "
+            f"({row.get('judged', 0):,} judged of {row.get('calls', 0):,} calls)"
+        )
+
+    def csv_table(self) -> tuple[list[str], list[list[Any]]]:
+        header = ["model", "prompt_version", "pass_rate", "judged", "calls"]
+        rows = [
+            [m, v, rate, row.get("judged"), row.get("calls")] for m, v, _x, rate, row in self._points
+        ]
+        return header, rows
