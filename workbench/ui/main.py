@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from workbench.core.errors import NotFound, WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 APP_NAME = "Prompt Workbench"
 ORG_NAME = "Prompt Workbench"
