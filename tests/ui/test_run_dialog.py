@@ -171,7 +171,8 @@ def test_demo_dialog_says_outputs_are_synthetic(qtbot: QtBot, tmp_path: Path) ->
         label.text() == SYNTHETIC_BANNER
         for label in dialog.findChildren(type(dialog.preflight.summary))
     )
-    assert "no cost (offline demo)" in dialog.preflight.summary.text()
+    assert "offline demo: nothing is paid" in dialog.preflight.summary.text()
+    assert dialog.preflight.table.item(0, 5).text().endswith("(synthetic)")
     dialog.close()
     ctx.close()
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ui.charts import ChartsPane
 from workbench.ui.context import ProjectContext
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
@@ -41,7 +42,7 @@ from workbench.ui.window_menus import build_menus
 
 APP_TITLE = "Prompt Workbench"
 DEMO_BANNER = "offline demo — synthetic responses"
-EDITOR_TAB, DATASET_TAB, GRID_TAB = 0, 1, 2
+EDITOR_TAB, DATASET_TAB, GRID_TAB, CHARTS_TAB = 0, 1, 2, 3
 
 
 class MainWindow(ProjectFileActions, QMainWindow):
@@ -66,6 +67,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self._temp_dirs: list[tempfile.TemporaryDirectory[str]] = []
         self._bundle_origin: dict[Path, str] = {}
         self.settings_dialog: QWidget | None = None
+        self.log_import_dialog: QWidget | None = None
         self.shortcuts_dialog: QWidget | None = None
         self.message_box: QMessageBox | None = None
         self.setObjectName("mainWindow")
@@ -88,11 +90,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.editor = PromptEditor(self.ctx)
         self.dataset_editor = DatasetEditor(self.ctx)
         self.grid = RunGrid(self.ctx)
+        self.charts = ChartsPane(self.ctx)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.editor, "Prompt editor")
         self.tabs.addTab(self.dataset_editor, "Dataset")
         self.tabs.addTab(self.grid, "Run grid")
+        self.tabs.addTab(self.charts, "Charts")
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
@@ -357,6 +361,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             "close": has,
             "export": has,
             "export_production": has,
+            "import_logs": writable,
             "new_prompt": writable,
             "save_version": writable,
             "compare": has,

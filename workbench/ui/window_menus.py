@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from workbench import __version__
 from workbench.ui.dialogs.export_dialog import open_export_dialog
+from workbench.ui.dialogs.log_import_dialog import open_log_import_dialog
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
@@ -89,6 +90,13 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         "Ctrl+E",
         "Write the prompt registry a production app loads: labelled versions, flags, alerts",
     )
+    a["import_logs"] = _action(
+        window,
+        "&Import production logs…",
+        lambda: open_log_import_dialog(window),
+        "Ctrl+Shift+L",
+        "Import your app's JSONL call log: chart, review and label production calls",
+    )
     a["close"] = _action(
         window,
         "&Close project",
@@ -99,7 +107,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     a["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench")
     file_menu.addActions([a["new"], a["open"]])
     file_menu.addMenu(window.recent_menu)
-    file_menu.addActions([a["save_as"], a["export_production"], a["export"]])
+    file_menu.addActions([a["save_as"], a["export_production"], a["export"], a["import_logs"]])
     file_menu.addSeparator()
     file_menu.addActions([a["close"], a["quit"]])
     window.file_menu = file_menu
@@ -187,7 +195,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
         view_menu.addAction(toggle)
     view_menu.addSeparator()
-    for index, name in enumerate(("Prompt editor", "Dataset", "Run grid")):
+    for index, name in enumerate(("Prompt editor", "Dataset", "Run grid", "Charts")):
         tab = _action(
             window,
             f"Go to {name}",

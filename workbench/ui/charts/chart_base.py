@@ -59,9 +59,12 @@ def fmt_seconds(value: float | None) -> str:
 
 
 def fmt_usd(value: float | None) -> str:
+    """Dollars to the cent from $1, else to 4 or 6 decimals (a call can cost $0.000232)."""
     if value is None or not math.isfinite(value):
         return "unknown"
-    return f"${value:,.4f}" if abs(value) >= 0.01 or value == 0 else f"${value:.6f}"
+    if abs(value) >= 1 or value == 0:
+        return f"${value:,.2f}"
+    return f"${value:.4f}" if abs(value) >= 0.01 else f"${value:.6f}"
 
 
 def fmt_percent(fraction: float | None) -> str:
@@ -75,15 +78,16 @@ def version_label(prompt: Any, version: Any) -> str:
 
 
 def reference_line(
-    plot: pg.PlotItem, value: float, text: str, colour: str, *, angle: int = 0
+    plot: pg.PlotItem, value: float, text: str, colour: str, *, at: float = 0.98
 ) -> pg.InfiniteLine:
-    """A dashed line with a label, kept out of auto-range so it never zooms the data away."""
+    """A dashed horizontal line with a label at `at` (0 left .. 1 right), above the line."""
+    anchor = (1, 1) if at > 0.5 else (0, 1)
     line = pg.InfiniteLine(
         pos=value,
-        angle=angle,
+        angle=0,
         pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine),
         label=text,
-        labelOpts={"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]},
+        labelOpts={"position": at, "color": colour, "anchors": [anchor, anchor]},
     )
     plot.addItem(line, ignoreBounds=True)
     return line

@@ -29,6 +29,7 @@ SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "judge": ("Judge calls", ("judge",)),
 }
 VIOLIN_BINS = 40
+_SMOOTH = np.array([1.0, 2.0, 3.0, 2.0, 1.0]) / 9.0  # a light blur, so few calls are not spikes
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,11 @@ class Violin:
         s = np.asarray(values_ms, dtype=float) / 1000.0
         p50, p95, p99 = (float(v) for v in np.percentile(s, (50, 95, 99)))
         top = p99 if p99 > s[0] else s[0] + 1e-3
-        counts, edges = np.histogram(s, bins=VIOLIN_BINS, range=(float(s[0]), top))
-        widths = counts / counts.max() if counts.max() > 0 else counts.astype(float)
-        return cls(edges, widths.astype(float), len(s), p50, p95, p99, float(s[-1]))
+        bins = int(np.clip(2 * np.sqrt(len(s)), 8, VIOLIN_BINS))  # fewer calls, wider bins
+        counts, edges = np.histogram(s, bins=bins, range=(float(s[0]), top))
+        smooth = np.convolve(counts.astype(float), _SMOOTH, mode="same")
+        widths = smooth / smooth.max() if smooth.max() > 0 else smooth
+        return cls(edges, widths, len(s), p50, p95, p99, float(s[-1]))
 
 
 @dataclass
@@ -164,7 +167,9 @@ def compute_chart_data(
         # `project` is only read when no price table is given.
         nobody = cast(Project, None)
         for batch in (False, True):
-            rows = tier.monthly_projection(nobody, 1.0, batch=batch, at=at, prices=prices, frame=calls)
+            rows = tier.monthly_projection(
+                nobody, 1.0, batch=batch, at=at, prices=prices, frame=calls
+            )
             if batch:
                 data.projection_batch = rows
             else:

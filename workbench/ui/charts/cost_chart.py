@@ -26,6 +26,7 @@ MEASURES = {
 }
 ALL_VERSIONS = "all versions"
 GROUP_WIDTH = 0.8
+LABELLED_BARS = 24  # value labels on top of the bars up to this many bars
 
 
 class CostChart(ChartBox):
@@ -43,6 +44,7 @@ class CostChart(ChartBox):
         self.measure.currentIndexChanged.connect(lambda _i: self.redraw())
         self.controls.addWidget(self.measure)
         self._bars: dict[int, pg.BarGraphItem] = {}  # one per model slot, created once
+        self._labels: list[pg.TextItem] = []  # a pool of value labels, reused
         # (group label, model, x, width, value) for hover and CSV
         self._cells: list[tuple[str, str, float, float, float | None, dict[str, Any]]] = []
 
@@ -52,6 +54,13 @@ class CostChart(ChartBox):
             self.plot.addItem(bar)
             self._bars[slot] = bar
         return self._bars[slot]
+
+    def _label(self, index: int) -> pg.TextItem:
+        while len(self._labels) <= index:
+            item = pg.TextItem(color="#222", anchor=(0.5, 1))
+            self.plot.addItem(item)
+            self._labels.append(item)
+        return self._labels[index]
 
     def redraw(self) -> None:
         key = self.measure.currentData() or "cost_per_1k_calls_usd"
@@ -84,13 +93,24 @@ class CostChart(ChartBox):
                 heights.append(value if value is not None else 0.0)
             colour = model_colour(model, data.all_models)
             self._bar(slot).setOpts(
-                x=np.array(xs), height=np.array(heights), width=width * 0.92, brush=colour,
+                x=np.array(xs),
+                height=np.array(heights),
+                width=width * 0.92,
+                brush=colour,
                 pen=pg.mkPen(colour.darker(130)),
-            )  # fmt: skip
+            )
             self._bar(slot).setVisible(True)
         for slot, bar in self._bars.items():
             if slot >= len(models):
                 bar.setVisible(False)
+        labelled = self._cells if len(self._cells) <= LABELLED_BARS else []
+        for i, (_g, _m, x, _w, value, _r) in enumerate(labelled):
+            label = self._label(i)
+            label.setText(_short_usd(value))
+            label.setPos(x, value or 0.0)
+            label.setVisible(True)
+        for label in self._labels[len(labelled) :]:
+            label.setVisible(False)
         ticks = [(g, label) for g, (label, _) in enumerate(groups)] if models else []
         self.plot.getAxis("bottom").setTicks([ticks, []])
         top = max((v for *_, v, _r in self._cells if v is not None), default=0.0)
@@ -118,7 +138,14 @@ class CostChart(ChartBox):
         return None
 
     def csv_table(self) -> tuple[list[str], list[list[Any]]]:
-        header = ["group", "model", "calls", "cost_per_call_usd", "cost_per_1k_calls_usd", "cost_usd"]
+        header = [
+            "group",
+            "model",
+            "calls",
+            "cost_per_call_usd",
+            "cost_per_1k_calls_usd",
+            "cost_usd",
+        ]
         rows = [
             [
                 label,
@@ -132,3 +159,9 @@ class CostChart(ChartBox):
         ]
         return header, rows
 
+
+def _short_usd(value: float | None) -> str:
+    """A bar's value label: ``$4.64``, ``$0.25`` or ``?`` when unknown."""
+    if value is None:
+        return "?"
+    return f"${value:,.2f}" if value >= 0.01 or value == 0 else f"${value:.4f}"

@@ -28,6 +28,11 @@ from workbench.ui.charts.chart_base import (
     version_label,
 )
 
+ANSWER_STYLE = "border: 1px solid {}; background: {}; padding: 6px; font-weight: bold;"
+ANSWER_FOUND = ANSWER_STYLE.format("#9ccc9c", "#eef6ee")
+ANSWER_NONE = ANSWER_STYLE.format("#f1c21b", "#fcf4d6")
+ANSWER_EMPTY = ANSWER_STYLE.format("#c6c6c6", "#f4f4f4")
+
 
 class FrontierChart(ChartBox):
     """Scatter of pass rate against cost per 1 000 calls, frontier drawn, the answer in words."""
@@ -62,9 +67,7 @@ class FrontierChart(ChartBox):
         self.axis_label("left", "pass rate (%)")
         self.axis_label("bottom", "USD per 1 000 calls")
         self.bar_line = reference_line(self.plot, 80.0, "bar: 80 %", BAR_COLOUR)
-        self.frontier = pg.PlotDataItem(
-            pen=pg.mkPen("#333", width=1.5, style=Qt.PenStyle.DashLine)
-        )
+        self.frontier = pg.PlotDataItem(pen=pg.mkPen("#333", width=1.5, style=Qt.PenStyle.DashLine))
         self.plot.addItem(self.frontier)
         self.scatter = pg.ScatterPlotItem(size=13, pxMode=True, useCache=True)
         self.plot.addItem(self.scatter)
@@ -81,9 +84,6 @@ class FrontierChart(ChartBox):
         self.answer.setTextFormat(Qt.TextFormat.PlainText)
         self.answer.setWordWrap(True)
         self.answer.setAccessibleName("Tier answer")
-        self.answer.setStyleSheet(
-            "background: #eef6ee; border: 1px solid #9ccc9c; padding: 6px; font-weight: bold;"
-        )
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -123,9 +123,14 @@ class FrontierChart(ChartBox):
         groups = data.by_version_model
         self.answer.setText(tier.tier_decision(groups, rate, p95) if groups else NO_DATA)
         best = tier.cheapest_meeting(groups, rate, p95) if groups else None
+        # green: an answer; amber: no tier meets the bar; grey: nothing to decide on yet
+        look = ANSWER_FOUND if best is not None else ANSWER_NONE if groups else ANSWER_EMPTY
+        self.answer.setStyleSheet(look)
         points = [
-            g for g in groups if g.get("cost_per_1k_calls_usd") is not None and g.get("pass_rate") is not None
-        ]  # fmt: skip
+            g
+            for g in groups
+            if g.get("cost_per_1k_calls_usd") is not None and g.get("pass_rate") is not None
+        ]
         self._points = points
         xs = np.array([p["cost_per_1k_calls_usd"] for p in points], dtype=float)
         ys = np.array([p["pass_rate"] * 100 for p in points], dtype=float)
@@ -191,8 +196,9 @@ class FrontierChart(ChartBox):
     def csv_table(self) -> tuple[list[str], list[list[Any]]]:
         rate, p95 = self.bar()
         front = {
-            id(p) for p in tier.pareto_frontier(self._points, x="cost_per_1k_calls_usd", y="pass_rate")
-        }  # fmt: skip
+            id(p)
+            for p in tier.pareto_frontier(self._points, x="cost_per_1k_calls_usd", y="pass_rate")
+        }
         header = [
             "prompt", "version", "model", "cost_per_1k_calls_usd", "pass_rate", "judged",
             "p95_latency_s", "on_frontier", "meets_bar",

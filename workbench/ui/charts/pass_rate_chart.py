@@ -9,6 +9,7 @@ import pyqtgraph as pg
 
 from workbench.ui.charts.chart_base import (
     BAR_COLOUR,
+    HOVER_PX,
     NO_DATA,
     ChartBox,
     fmt_percent,
@@ -82,7 +83,10 @@ class PassRateChart(ChartBox):
                     self._points.append((model, version_label(prompt, version), vx, rate, row))
             colour = model_colour(model, data.all_models)
             line = self._line(slot)
-            line.setData(np.array(px, dtype=float), np.array(py, dtype=float))
+            xs_, ys_ = np.array(px, dtype=float), np.array(py, dtype=float)
+            if not np.isfinite(ys_).any():  # pyqtgraph warns on a curve of NaN only
+                xs_, ys_ = np.zeros(0), np.zeros(0)
+            line.setData(xs_, ys_)
             line.setPen(pg.mkPen(colour, width=2))
             line.setSymbolBrush(colour)
             line.setSymbolPen(pg.mkPen("w"))
@@ -104,11 +108,14 @@ class PassRateChart(ChartBox):
 
     def hover_text(self, x: float, y: float) -> str | None:
         best = min(
-            ((self.near(x, y, px, rate * 100), m, v, rate, row) for m, v, px, rate, row in self._points),
+            (
+                (self.near(x, y, px, rate * 100), m, v, rate, row)
+                for m, v, px, rate, row in self._points
+            ),
             default=None,
             key=lambda t: t[0],
-        )  # fmt: skip
-        if best is None or best[0] > 14:
+        )
+        if best is None or best[0] > HOVER_PX:
             return None
         _, model, version, rate, row = best
         return (
@@ -119,6 +126,7 @@ class PassRateChart(ChartBox):
     def csv_table(self) -> tuple[list[str], list[list[Any]]]:
         header = ["model", "prompt_version", "pass_rate", "judged", "calls"]
         rows = [
-            [m, v, rate, row.get("judged"), row.get("calls")] for m, v, _x, rate, row in self._points
+            [m, v, rate, row.get("judged"), row.get("calls")]
+            for m, v, _x, rate, row in self._points
         ]
         return header, rows

@@ -96,7 +96,9 @@ class PreflightPanel(QWidget):
         cost = plan.estimated_cost
         cells = len(plan.cells)
         text = f"{cells:,} call{'s' if cells != 1 else ''} · {len(plan.models)} model(s) · "
-        text += "no cost (offline demo)" if synthetic else f"estimated {usd(cost)}"
+        text += f"estimated {usd(cost)}"
+        if synthetic:
+            text += " — offline demo: nothing is paid"
         if not synthetic and worst_case is not None and cells and worst_case > (cost or 0) * 1.01:
             text += f" (at most {usd(worst_case)})"
         if problems:
@@ -111,7 +113,8 @@ class PreflightPanel(QWidget):
             self.table.setItem(row, 2, _number(estimate.input_tokens))
             self.table.setItem(row, 3, _number(estimate.output_tokens))
             self.table.setItem(row, 4, _number(estimate.max_output_tokens))
-            cost_item = QTableWidgetItem("$0 (synthetic)" if synthetic else usd(estimate.cost_usd))
+            cost = usd(estimate.cost_usd)
+            cost_item = QTableWidgetItem(f"{cost} (synthetic)" if synthetic else cost)
             cost_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, 5, cost_item)
 

@@ -302,8 +302,11 @@ class RunGrid(QWidget):
             self._update_header(progress)
 
     def _on_run_finished(self, outcome: RunOutcome) -> None:
-        if outcome.run_id == self.model.run_id:
-            self.show_run(outcome.run_id)
+        # The reload comes with the controller's ("runs", id) notice; this covers a grid that
+        # is not listening to the same context.
+        if outcome.run_id == self.model.run_id and self.run is not None:
+            self.run["status"] = outcome.status
+            self._update_header()
 
     def _on_context_changed(self, kind: str, detail: object) -> None:
         if kind == "project":
