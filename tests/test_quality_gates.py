@@ -22,7 +22,17 @@ def test_ruff_lint() -> None:
 
 
 def test_ruff_format() -> None:
-    result = _run(sys.executable, "-m", "ruff", "format", "--check", "workbench", "tests", "bench", "packaging")
+    result = _run(
+        sys.executable,
+        "-m",
+        "ruff",
+        "format",
+        "--check",
+        "workbench",
+        "tests",
+        "bench",
+        "packaging",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -14,14 +14,11 @@ import pytest
 import yaml
 
 from workbench.core.errors import BadInput, NotFound
-from workbench.core.models import Bundle
+from workbench.core.models import AlertThresholds, Bundle, FeatureFlag, ProductionSettings
 from workbench.inference.anthropic_wire import build_params
 from workbench.runtime import Registry
 from workbench.services.production_export import (
     LOADER_FILENAME,
-    AlertThresholds,
-    FeatureFlag,
-    ProductionSettings,
     build_production_export,
     export_production,
     get_production_settings,

@@ -333,7 +333,9 @@ def test_listener_hears_streamed_text_and_a_reset_before_a_retry(tmp_path: Path)
     with _project(tmp_path, examples=1) as project, FakeAnthropicServer() as server:
         server.script({"fault": "midstream_error", "request_number": [1], "after_deltas": 2})
         recorder = Recorder()
-        outcome = asyncio.run(start_run(project, _plan(project), _anthropic(server), listener=recorder))
+        outcome = asyncio.run(
+            start_run(project, _plan(project), _anthropic(server), listener=recorder)
+        )
         (row,) = project.runs.run_grid(outcome.run_id)
         assert row["status"] == "done"
         assert recorder.resets == [row["cell_id"]]

@@ -229,3 +229,48 @@ def test_versions_keep_their_numbers_notes_and_times(tmp_path: Path) -> None:
             ].version
             == 10
         )
+
+
+def test_production_settings_travel_with_the_bundle_and_follow_a_rename(tmp_path: Path) -> None:
+    from workbench.core.models import FeatureFlag, ProductionSettings
+
+    settings_ = ProductionSettings(
+        feature_flag=FeatureFlag(staff_only=False, rollout_percent=7.5), kill_switch=True
+    )
+    source = Bundle.model_validate(
+        {
+            "name": "flags",
+            "prompts": [
+                {
+                    "name": "answer",
+                    "labels": {"production": 1},
+                    "production": settings_.model_dump(),
+                    "versions": [
+                        {
+                            "version": 1,
+                            "messages": [{"role": "user", "content": "hi"}],
+                            "params": {"model": "m"},
+                        }
+                    ],
+                },
+                {
+                    "name": "plain",
+                    "versions": [
+                        {
+                            "version": 1,
+                            "messages": [{"role": "user", "content": "yo"}],
+                            "params": {"model": "m"},
+                        }
+                    ],
+                },
+            ],
+        }
+    )
+    with Project.create(tmp_path / "p.pwb", "flags") as project:
+        import_bundle(project, source)
+        assert project.prompts.production_settings("answer") == settings_
+        assert project.prompts.production_settings("plain") is None
+        assert export_bundle(project).prompts == source.prompts
+        project.prompts.rename("answer", "reply")
+        assert project.prompts.production_settings("reply") == settings_
+        assert project.prompts.get("reply").production == settings_

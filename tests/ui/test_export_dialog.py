@@ -13,9 +13,9 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QFileDialog
 from pytestqt.qtbot import QtBot
 
+from workbench.core.models import ProductionSettings
 from workbench.services.production_export import (
     LOADER_FILENAME,
-    ProductionSettings,
     get_production_settings,
     set_production_settings,
 )

@@ -146,10 +146,43 @@ class Label(Strict):
     version: int = Field(ge=1)
 
 
+class FeatureFlag(Strict):
+    """Who gets the feature. The default follows the seed: off for everyone except staff."""
+
+    enabled: bool = True
+    """False turns the feature off for everyone, staff included."""
+    staff_only: bool = True
+    """Only staff get it, whatever `rollout_percent` says."""
+    rollout_percent: float = Field(default=0.0, ge=0, le=100)
+    """Share of signed-in users (stable per user id) who get it once `staff_only` is off."""
+
+
+class AlertThresholds(Strict):
+    """When monitoring should page someone (the seed's alert table)."""
+
+    p95_latency_s: float = Field(default=10.0, gt=0)
+    error_rate: float = Field(default=0.02, ge=0, le=1)
+    cost_per_user_per_day_usd: float = Field(default=1.0, ge=0)
+    eval_pass_rate_drop: float = Field(default=0.05, ge=0, le=1)
+    thumbs_down_rate: float = Field(default=0.10, ge=0, le=1)
+
+
+class ProductionSettings(Strict):
+    """Per-prompt production controls: feature flag, kill switch, alert thresholds."""
+
+    feature_flag: FeatureFlag = Field(default_factory=FeatureFlag)
+    kill_switch: bool = False
+    """True disables the feature for everyone at once, whatever the flag says."""
+    alerts: AlertThresholds = Field(default_factory=AlertThresholds)
+
+
 class Prompt(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     labels: dict[str, int] = Field(default_factory=dict)
+    production: ProductionSettings | None = Field(
+        default=None, description="Rollout settings for the production export (None = defaults)."
+    )
     versions: list[PromptVersion] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench import __version__
 from workbench.core.errors import BadInput
-from workbench.core.models import Prompt, PromptVersion
+from workbench.core.models import (
+    ProductionSettings,
+    Prompt,
+    PromptVersion,
+)
 from workbench.runtime import FORMAT, FORMAT_VERSION
 from workbench.services.judge import JUDGE_PROMPT
 from workbench.services.model_catalog import ModelCatalog
@@ -30,7 +33,6 @@ from workbench.storage.prompts_repo import check_label_name
 
 DEFAULT_LABEL = "production"
 LOADER_FILENAME = "prompt_registry.py"
-META_PREFIX = "production:"
 Format = Literal["json", "yaml"]
 _SUFFIXES: dict[str, Format] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 _ODD_BREAKS = frozenset("\r\x85\u2028\u2029")  # a YAML block literal cannot keep these as written
@@ -39,67 +41,14 @@ _ODD_BREAKS = frozenset("\r\x85\u2028\u2029")  # a YAML block literal cannot kee
 # --- rollout settings stored per prompt ------------------------------------------------------
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FeatureFlag(_Strict):
-    """Who gets the feature. The default follows the seed: off for everyone except staff."""
-
-    enabled: bool = True
-    """False turns the feature off for everyone, staff included."""
-    staff_only: bool = True
-    """Only staff get it, whatever `rollout_percent` says."""
-    rollout_percent: float = Field(default=0.0, ge=0, le=100)
-    """Share of signed-in users (stable per user id) who get it once `staff_only` is off."""
-
-
-class AlertThresholds(_Strict):
-    """When monitoring should page someone (the seed's alert table)."""
-
-    p95_latency_s: float = Field(default=10.0, gt=0)
-    error_rate: float = Field(default=0.02, ge=0, le=1)
-    cost_per_user_per_day_usd: float = Field(default=1.0, ge=0)
-    eval_pass_rate_drop: float = Field(default=0.05, ge=0, le=1)
-    thumbs_down_rate: float = Field(default=0.10, ge=0, le=1)
-
-
-class ProductionSettings(_Strict):
-    """Per-prompt production controls, kept in the project under ``production:<prompt>``."""
-
-    feature_flag: FeatureFlag = Field(default_factory=FeatureFlag)
-    kill_switch: bool = False
-    """True disables the feature for everyone at once, whatever the flag says."""
-    alerts: AlertThresholds = Field(default_factory=AlertThresholds)
-
-
-def _meta_key(name: str) -> str:
-    return META_PREFIX + name
-
-
 def get_production_settings(project: Project, name: str) -> ProductionSettings:
     """The stored settings of prompt `name`, or the defaults when none were saved."""
-    project.prompts.row_id(name)  # NotFound naming the known prompts
-    stored = project.catalog.get_meta(_meta_key(name))
-    if stored is None:
-        return ProductionSettings()
-    try:
-        return ProductionSettings.model_validate(stored)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise BadInput(
-            f"the production settings of prompt '{name}' are invalid: {first['msg']}",
-            source=str(project.path),
-            field=f"{_meta_key(name)}.{where}" if where else _meta_key(name),
-            hint="Save them again from the export dialog.",
-        ) from None
+    return project.prompts.production_settings(name) or ProductionSettings()
 
 
 def set_production_settings(project: Project, name: str, settings: ProductionSettings) -> None:
     """Store the settings of prompt `name` in the project."""
-    project.prompts.row_id(name)
-    project.catalog.set_meta(_meta_key(name), settings.model_dump(mode="json"))
+    project.prompts.set_production_settings(name, settings)
 
 
 # --- building the export ---------------------------------------------------------------------

@@ -66,6 +66,8 @@ def import_bundle(project: Project, bundle: Bundle) -> None:
                 project.prompts.insert_version(prompt_id, version, version.hash)
             for label, number in prompt.labels.items():
                 project.prompts.set_label(prompt.name, label, number)
+            if prompt.production is not None:
+                project.prompts.set_production_settings(prompt.name, prompt.production)
         for dataset in bundle.datasets:
             project.datasets.create(dataset.name, dataset.description)
             project.datasets.add_examples(dataset.name, dataset.examples)

@@ -9,16 +9,25 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlite_utils import Database
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.hashing import canonical_json
-from workbench.core.models import NAME_PATTERN, Prompt, PromptContent, PromptVersion
+from workbench.core.models import (
+    NAME_PATTERN,
+    ProductionSettings,
+    Prompt,
+    PromptContent,
+    PromptVersion,
+)
 
 if TYPE_CHECKING:
     from workbench.storage.project import Project
 
 LATEST = "latest"
+# Production settings live in `meta` under this prefix + the prompt name (no schema change).
+PRODUCTION_META_PREFIX = "production:"
 
 
 @dataclass(frozen=True)
@@ -116,15 +125,62 @@ class PromptsRepo:
             params,
         ):
             labels.setdefault(pid, {})[label] = number
+        production = self._production_by_name()
         return [
             Prompt(
                 name=p["name"],
                 description=p["description"],
                 versions=versions.get(p["id"], []),
                 labels=labels.get(p["id"], {}),
+                production=production.get(p["name"]),
             )
             for p in prompts
         ]
+
+    # -- production settings (feature flag, kill switch, alerts) -------------------------------
+
+    def _production_by_name(self) -> dict[str, ProductionSettings]:
+        rows = self._db.execute(
+            "SELECT key, value FROM meta WHERE key LIKE ?",
+            [PRODUCTION_META_PREFIX + "%"],
+        )
+        out: dict[str, ProductionSettings] = {}
+        for key, value in rows:
+            name = key[len(PRODUCTION_META_PREFIX) :]
+            out[name] = self._parse_production(name, json.loads(value))
+        return out
+
+    def _parse_production(self, name: str, raw: Any) -> ProductionSettings:
+        try:
+            return ProductionSettings.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise BadInput(
+                f"the production settings of prompt '{name}' are invalid: {first['msg']}",
+                source=str(self._project.path),
+                field=f"{PRODUCTION_META_PREFIX}{name}" + (f".{where}" if where else ""),
+                hint="Save them again from the export dialog.",
+            ) from None
+
+    def production_settings(self, name: str) -> ProductionSettings | None:
+        """The stored production settings of prompt `name` (None: never saved, use defaults)."""
+        self.row_id(name)  # NotFound naming the known prompts
+        row = self._db.execute(
+            "SELECT value FROM meta WHERE key = ?", [PRODUCTION_META_PREFIX + name]
+        ).fetchone()
+        return None if row is None else self._parse_production(name, json.loads(row[0]))
+
+    def set_production_settings(self, name: str, settings: ProductionSettings) -> None:
+        """Store the production settings of prompt `name`."""
+        self._project.require_writable("change production settings")
+        self.row_id(name)
+        with self._db.atomic():
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [PRODUCTION_META_PREFIX + name, canonical_json(settings.model_dump(mode="json"))],
+            )
 
     def row_id(self, name: str) -> int:
         """The database id of a prompt (raises `NotFound` naming the known prompts)."""
@@ -215,6 +271,11 @@ class PromptsRepo:
             if self._db.execute("SELECT 1 FROM prompts WHERE name = ?", [new_name]).fetchone():
                 raise BadInput(f"A prompt named '{new_name}' already exists.", field="name")
             self._db.execute("UPDATE prompts SET name = ? WHERE id = ?", [new_name, pid])
+            # Production settings are keyed by name: they follow the prompt.
+            self._db.execute(
+                "UPDATE meta SET key = ? WHERE key = ?",
+                [PRODUCTION_META_PREFIX + new_name, PRODUCTION_META_PREFIX + name],
+            )
 
     def delete(self, name: str) -> None:
         """Delete a prompt that has no versions (versions are immutable, so they stay)."""

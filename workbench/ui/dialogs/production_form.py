@@ -21,11 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.models import Prompt
+from workbench.core.models import AlertThresholds, FeatureFlag, ProductionSettings, Prompt
 from workbench.services.production_export import (
-    AlertThresholds,
-    FeatureFlag,
-    ProductionSettings,
     get_production_settings,
     set_production_settings,
 )
