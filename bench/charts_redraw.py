@@ -18,7 +18,6 @@ Usage: ``python bench/charts_redraw.py [--calls 100000] [--redraws 20]``
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import statistics
 import sys
@@ -30,14 +29,6 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def keep_singletons_alive() -> None:
-    """PySide6 6.12.0 on Python 3.11 drops a reference to None/True/False per call returning one;
-    hundreds of redraws would abort CPython. Same work-around as tests/ui/charts_support.py."""
-    if sys.version_info < (3, 12):
-        for singleton in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
 
 
 def timings(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
@@ -60,7 +51,6 @@ def main() -> None:
     parser.add_argument("--redraws", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3, help="repeats of the recompute")
     args = parser.parse_args()
-    keep_singletons_alive()
 
     from charts_compute import build
     from PySide6.QtWidgets import QApplication

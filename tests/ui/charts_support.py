@@ -10,9 +10,7 @@ directly, without a project.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import datetime as dt
-import sys
 
 import numpy as np
 
@@ -39,20 +37,6 @@ PASS = {
 }
 MEDIAN_S = {MODELS[0]: 1.1, MODELS[1]: 2.6, MODELS[2]: 4.2}
 ERROR_RATE = {MODELS[0]: 0.003, MODELS[1]: 0.004, MODELS[2]: 0.006}
-
-
-def keep_singletons_alive() -> None:
-    """Work around PySide6 6.12.0 on Python 3.11: every call of a method returning None, True or
-    False (``setText``, ``setVisible``, ``emit``…) drops one reference to that object, so after
-    some ten thousand calls CPython aborts with "none_dealloc" / "bool_dealloc". PySide6 6.11.3
-    does not (checked), and Python 3.12+ makes the three immortal. Until the project pins
-    PySide6 < 6.12 (or runs on 3.12+), give them a refcount the leak cannot exhaust.
-    """
-    if sys.version_info >= (3, 12):
-        return
-    for singleton in (None, True, False):
-        # ob_refcnt is the first field of every CPython object (non-debug builds).
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
 
 
 def run_echo_sample(project: Project) -> int:

@@ -12,7 +12,6 @@ import pytest
 from charts_support import (
     MODELS,
     add_synthetic_calls,
-    keep_singletons_alive,
     run_echo_sample,
     synthetic_frame,
 )
@@ -32,7 +31,6 @@ from workbench.ui.context import ProjectContext
 from workbench.ui.main_window import CHARTS_TAB, MainWindow
 
 SONNET, HAIKU = MODELS[1], MODELS[0]
-keep_singletons_alive()  # PySide6 6.12.0 on Python 3.11 leaks references; see charts_support
 
 
 @pytest.fixture

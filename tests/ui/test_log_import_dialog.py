@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from charts_support import keep_singletons_alive
 from gui_b_support import assert_fonts_render
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog
@@ -17,8 +16,6 @@ from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.log_import_dialog import LogImportDialog
 from workbench.ui.main_window import MainWindow
-
-keep_singletons_alive()  # PySide6 6.12.0 on Python 3.11 leaks references; see charts_support
 
 
 def _call(i: int, **extra: object) -> dict[str, object]:

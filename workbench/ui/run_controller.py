@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
+import sys
 import threading
 from typing import Any
 
@@ -29,6 +31,10 @@ from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
 
 FLUSH_MS = 50
+# While a run streams, the worker thread keeps the GIL busy; the GUI thread re-enters Python
+# for every model/delegate call during a paint and may wait a whole switch interval each time
+# (5 ms by default). 1 ms keeps those waits short; measured by bench/ui_responsiveness.py.
+RUN_SWITCH_INTERVAL_S = 0.001
 DEMO_CHUNK_DELAY_S = 0.02
 NO_KEY_MESSAGE = (
     "No Anthropic API key is set, so nothing was sent. Open Settings to save a key in the OS "
@@ -142,10 +148,18 @@ class _RunThread(QThread):
         from workbench.services.run_service import resume_run, start_run
 
         # The provider is built here: importing the SDK takes ~2 s and must not block the GUI.
-        if self.demo:
-            provider = make_provider("echo", chunk_delay_s=DEMO_CHUNK_DELAY_S)
-        else:
-            provider = make_provider("anthropic", base_url=self.base_url or None)
+        # Collections are paused meanwhile and everything alive afterwards (Qt wrappers, the
+        # SDK's thousands of type objects) moves to the permanent generation: a full collection
+        # walking them all holds the GIL, freezing the window for 100-200 ms at a time.
+        gc.disable()
+        try:
+            if self.demo:
+                provider = make_provider("echo", chunk_delay_s=DEMO_CHUNK_DELAY_S)
+            else:
+                provider = make_provider("anthropic", base_url=self.base_url or None)
+        finally:
+            gc.freeze()
+            gc.enable()
         # A Project over this thread's own connection; the GUI's keeps the lock.
         project = Project(self.path, Project.connect_writer(self.path))
         try:
@@ -181,6 +195,7 @@ class RunController(QObject):
         """Text streamed so far by each cell in flight (for a grid opened mid-run)."""
         self._thread: _RunThread | None = None
         self._active: set[int] = set()
+        self._switch_interval = sys.getswitchinterval()
         self._buffer = _EventBuffer()
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
@@ -265,6 +280,8 @@ class RunController(QObject):
         )
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, RUN_SWITCH_INTERVAL_S))
         thread.start()
         self._timer.start()
         return True
@@ -330,6 +347,7 @@ class RunController(QObject):
         if thread is None:
             return
         thread.wait()
+        sys.setswitchinterval(self._switch_interval)
         self._timer.stop()
         self._flush()
         self._thread = None
