@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_wheel_install_in_a_fresh_venv(tmp_path: Path) -> None:
+def test_wheel_install_in_a_fresh_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only the venv decides what `workbench` is: no checkout on the path.
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     src = tmp_path / "src"
     # Copy the checkout without build leftovers so the wheel is built from the sources alone.
     shutil.copytree(
@@ -52,7 +54,7 @@ def test_wheel_install_in_a_fresh_venv(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("prompt_workbench-*.whl")
     install = subprocess.run(
-        [str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        [str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -1,0 +1,98 @@
+"""What a reviewer needs to see about one logged call: its input variables, output, model and
+prompt version, whichever way it was logged (a run's cell, or an imported production call that
+keeps its variables at ``request["vars"]``). Qt-free, so it can be read on a worker thread."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.storage.project import Project
+
+
+@dataclass
+class CallCase:
+    """One call as the review queue and the promote dialog show it."""
+
+    call_id: int
+    model: str
+    output: str
+    vars: dict[str, str] = field(default_factory=dict)
+    prompt: str | None = None
+    version: int | None = None
+    run_id: int | None = None
+    dataset: str | None = None
+    source: str = "run"
+    synthetic: bool = False
+    error: str | None = None
+
+    @property
+    def version_text(self) -> str:
+        if self.prompt is None:
+            return "no prompt version"
+        return f"{self.prompt}@v{self.version}" if self.version is not None else self.prompt
+
+    @property
+    def origin_text(self) -> str:
+        """ "run #3" or "production import #5"."""
+        if self.run_id is None:
+            return "no run"
+        kind = "production import" if self.source == "import" else "run"
+        return f"{kind} #{self.run_id}"
+
+    def vars_text(self) -> str:
+        if not self.vars:
+            return "(no input variables were logged)"
+        # Short values on one line ("level: easy"); long or multi-line ones below their name.
+        return "\n".join(
+            f"{name}: {value}" if len(value) <= 60 and "\n" not in value else f"{name}:\n{value}\n"
+            for name, value in self.vars.items()
+        ).strip()
+
+
+class CaseLoader:
+    """Loads `CallCase`s, reading each run's cells once (a review walks many calls of one run)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._cells: dict[int, dict[int, dict[str, Any]]] = {}
+        self._runs: dict[int, dict[str, Any]] = {}
+
+    def _run(self, run_id: int) -> dict[str, Any]:
+        if run_id not in self._runs:
+            self._runs[run_id] = self.project.runs.get_run(run_id)
+        return self._runs[run_id]
+
+    def _cell(self, run_id: int, cell_id: int) -> dict[str, Any] | None:
+        if run_id not in self._cells:
+            rows = self.project.runs.run_grid(run_id)
+            self._cells[run_id] = {r["cell_id"]: r for r in rows}
+        return self._cells[run_id].get(cell_id)
+
+    def load(self, call_id: int) -> CallCase:
+        call = self.project.runs.get_call(call_id)
+        request = call.get("request") or {}
+        case = CallCase(
+            call_id=call_id,
+            model=call["model"],
+            output=call.get("output") or "",
+            prompt=call.get("prompt_name"),
+            version=call.get("prompt_version"),
+            run_id=call.get("run_id"),
+            source=call.get("source") or "run",
+            synthetic=bool(call.get("synthetic")),
+            error=call.get("error_message") or call.get("error_type"),
+        )
+        raw_vars = request.get("vars")
+        if isinstance(raw_vars, dict):
+            case.vars = {str(k): str(v) for k, v in raw_vars.items()}
+        if case.run_id is not None:
+            run = self._run(case.run_id)
+            dataset = (run.get("plan") or {}).get("dataset")
+            case.dataset = str(dataset) if dataset else None
+            cell = self._cell(case.run_id, call["cell_id"]) if call.get("cell_id") else None
+            if cell is not None:
+                case.vars = json.loads(cell["example_vars_json"] or "{}")
+                case.prompt, case.version = cell["prompt_name"], cell["version"]
+        return case
