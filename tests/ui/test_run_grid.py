@@ -335,3 +335,33 @@ def test_grid_model_of_200_rows_by_6_columns_updates_one_cell_per_delta(qtbot: Q
     assert changed == [(1, 0, 1, 0)] * 3
     assert model.index(1, 0).data() == "streaming… 11 chars\nHello world▌"
     assert time.perf_counter() - started < 2  # generous: a sanity bound, not a benchmark
+
+
+def test_a_planned_layout_binds_to_the_run_cells_without_a_reset(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    try:
+        plan = make_plan(
+            project, prompts=["quiz@1", "quiz@2"], dataset="topics", models=[HAIKU, SONNET]
+        )
+        model = RunGridModel()
+        model.load_plan(plan)
+        assert (model.rowCount(), model.columnCount()) == (4, 4)
+        assert model.index(0, 0).data() == "waiting…"
+        run_id = project.runs.create_run(
+            provider="echo", synthetic=True, plan=plan.to_dict(), cells=plan.cells
+        )
+        resets: list[bool] = []
+        model.modelReset.connect(lambda: resets.append(True))
+        rows = project.runs.run_grid(run_id)
+        assert model.bind(run_id, rows)
+        assert not resets and model.run_id == run_id
+        for row in rows:
+            r, c = model.where(row["cell_id"])  # type: ignore[misc]
+            assert model.rows[r].position == row["position"]
+            assert (model.columns[c].version_id, model.columns[c].model) == (
+                row["version_id"],
+                row["model"],
+            )
+        assert not model.bind(run_id, rows)  # already bound
+    finally:
+        project.close()

@@ -18,7 +18,6 @@ from typing import Any, Protocol, TypeVar
 from workbench.core.models import PromptContent
 from workbench.core.records import AttemptRecord, CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
-from workbench.services.loop_lag import LoopLagGuard
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import render_request
@@ -44,9 +43,6 @@ class RunOptions:
     budget_usd: float | None = None
     use_cache: bool = True
     timeout_s: float = 600.0
-    loop_lag_guard_ms: float | None = 4.0
-    """Hold back new calls while the event loop runs this late (None = never), so a saturated
-    loop does not inflate recorded latency."""
 
 
 @dataclass
@@ -275,22 +271,16 @@ class RunEngine:
             finally:
                 limit.release()
 
-        guard = LoopLagGuard(self.options.loop_lag_guard_ms)
-        guard.start()
-        try:
-            for cell in cells:
-                await limit.acquire()
-                await guard.wait_until_responsive(len(self._tasks))
-                if self._stop_reason is not None:
-                    limit.release()
-                    break
-                task = asyncio.create_task(run_one(cell))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-        finally:
-            guard.stop()
+        for cell in cells:
+            await limit.acquire()
+            if self._stop_reason is not None:
+                limit.release()
+                break
+            task = asyncio.create_task(run_one(cell))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         # Calls finished just before a cancel are still queued for the writer: keep them.
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)

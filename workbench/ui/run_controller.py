@@ -178,6 +178,8 @@ class _RunThread(QThread):
 class RunController(QObject):
     """Starts, streams, cancels and resumes runs for the window; one run at a time."""
 
+    run_planned = Signal(object)
+    """A plan is about to run (emitted before the worker starts; the grid lays it out)."""
     run_started = Signal(int)
     progress = Signal(object)
     cell_started = Signal(int)
@@ -236,6 +238,7 @@ class RunController(QObject):
         if not plan.ok:
             self.error.emit("The run plan has problems; fix them before running.")
             return False
+        self.run_planned.emit(plan)
         return self._launch(options, plan=plan)
 
     def resume(self, run_id: int, options: RunOptions | None = None) -> bool:

@@ -8,7 +8,7 @@ and cached, and a streamed delta emits `dataChanged` for its one cell. Output is
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -61,12 +61,15 @@ class GridRow:
         return f"{self.position + 1}  {values[:28]}{'…' if len(values) > 28 else ''}"
 
 
-@dataclass
+@dataclass(slots=True)
 class GridCell:
     """One cell's state: from the database, or live while streaming."""
 
-    cell_id: int
+    cell_id: int  # -1 while the run is only planned
     status: str  # pending | streaming | done | error | cancelled
+    version_id: int = 0
+    model: str = ""
+    repeat: int = 0
     call_id: int | None = None
     output: str = ""
     stream: str = ""
@@ -78,7 +81,7 @@ class GridCell:
     error_message: str | None = None
     cached_from: int | None = None
     synthetic: bool = False
-    _display: str | None = field(default=None, repr=False)
+    _display: str | None = None
 
     def update_from_call(self, row: dict[str, Any]) -> None:
         """Take the summary columns of a logged call (a `run_grid` row or `get_call`)."""
@@ -168,34 +171,88 @@ class RunGridModel(QAbstractTableModel):
     # -- loading and live updates ---------------------------------------------------------------
     def load(self, run_id: int | None, grid_rows: list[dict[str, Any]]) -> None:
         """Replace the contents with `RunsRepo.run_grid(run_id)` rows."""
+        entries = [
+            (
+                (r["version_id"], r["model"], r["repeat"]),
+                (r["prompt_name"], r["version"]),
+                (r["position"], r["example_id"], r["example_vars_json"]),
+                r,
+            )
+            for r in grid_rows
+        ]
+        self._rebuild(run_id, entries)
+
+    def load_plan(self, plan: Any) -> None:
+        """Lay out a planned run (a `RunPlan`) before it has cell ids: every cell "waiting…".
+
+        Showing the grid before the run starts means the run's first moments, when 32 calls
+        start at once and the worker thread is busiest, only have to repaint changed cells.
+        """
+        names = {v.row_id: (v.prompt, v.version.version) for v in plan.versions}
+        ordered = sorted(plan.cells, key=lambda c: c.position)  # stable: plan order within a row
+        entries = [
+            (
+                (c.version_id, c.model, c.repeat),
+                names[c.version_id],
+                (c.position, c.example_id, c.example_vars),
+                None,
+            )
+            for c in ordered
+        ]
+        self._rebuild(None, entries)
+
+    def bind(self, run_id: int, grid_rows: list[dict[str, Any]]) -> bool:
+        """Give a planned layout its run's cell ids without a reset; False if it does not match."""
+        keyed = {
+            (c.version_id, c.model, c.repeat, self.rows[where[0]].position): where
+            for where, c in self.cells.items()
+        }
+        if self.run_id is not None or len(keyed) != len(grid_rows):
+            return False
+        found: dict[int, tuple[int, int]] = {}
+        for r in grid_rows:
+            where = keyed.get((r["version_id"], r["model"], r["repeat"], r["position"]))
+            if where is None:
+                return False
+            found[r["cell_id"]] = where
+        for cell_id, where in found.items():
+            self.cells[where].cell_id = cell_id
+        self._where = found
+        self.run_id = run_id
+        return True
+
+    def _rebuild(self, run_id: int | None, entries: list[tuple[Any, Any, Any, Any]]) -> None:
         self.beginResetModel()
         self.run_id = run_id
         self.rows, self.columns, self.cells, self._where = [], [], {}, {}
         column_index: dict[tuple[int, str, int], int] = {}
         row_index: dict[int, int] = {}
-        for r in grid_rows:
-            key = (r["version_id"], r["model"], r["repeat"])
+        for key, (prompt_name, version), (position, example_id, raw_vars), r in entries:
             if key not in column_index:
                 column_index[key] = len(self.columns)
-                self.columns.append(
-                    GridColumn(
-                        r["version_id"], r["prompt_name"], r["version"], r["model"], r["repeat"]
-                    )
-                )
-            if r["position"] not in row_index:
-                row_index[r["position"]] = len(self.rows)
-                self.rows.append(
-                    GridRow(r["position"], r["example_id"], json.loads(r["example_vars_json"]))
-                )
-            where = (row_index[r["position"]], column_index[key])
-            cell = GridCell(r["cell_id"], r["status"])
-            if r.get("call_id") is not None:
-                cell.update_from_call(r)
-            cell.status = r["status"] if cell.call_id is None else cell.status
+                self.columns.append(GridColumn(key[0], prompt_name, version, key[1], key[2]))
+            if position not in row_index:
+                row_index[position] = len(self.rows)
+                values = json.loads(raw_vars) if isinstance(raw_vars, str) else dict(raw_vars)
+                self.rows.append(GridRow(position, example_id, values))
+            where = (row_index[position], column_index[key])
+            cell = GridCell(-1, "pending", version_id=key[0], model=key[1], repeat=key[2])
+            if r is not None:
+                cell.cell_id, cell.status = r["cell_id"], r["status"]
+                if r.get("call_id") is not None:
+                    cell.update_from_call(r)
+                self._where[r["cell_id"]] = where
             self.cells[where] = cell
-            self._where[r["cell_id"]] = where
         self._with_repeat = any(c.repeat > 0 for c in self.columns)
         self.endResetModel()
+
+    def reset_unfinished(self) -> None:
+        """A resumed run: cells that did not finish well wait again."""
+        for cell_id, (row, column) in self._where.items():
+            cell = self.cells[(row, column)]
+            if cell.status != "done":
+                cell.status, cell.stream = "pending", ""
+                self._changed(cell_id)
 
     def _changed(self, cell_id: int) -> GridCell | None:
         where = self._where.get(cell_id)

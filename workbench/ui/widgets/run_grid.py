@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunOutcome
 from workbench.ui.context import ProjectContext
 from workbench.ui.models.run_grid_model import (
@@ -173,7 +174,8 @@ class RunGrid(QWidget):
     def attach(self, controller: RunController) -> None:
         """Follow `controller`'s runs: show each new run and stream its cells."""
         self.controller = controller
-        controller.run_started.connect(self.show_run)
+        controller.run_planned.connect(self._on_run_planned)
+        controller.run_started.connect(self._on_run_started)
         controller.cell_started.connect(self.model.cell_started)
         controller.cell_text.connect(self.model.append_text)
         controller.cell_finished.connect(self._on_cell_finished)
@@ -212,6 +214,31 @@ class RunGrid(QWidget):
         if keep_cell is not None:
             self._select_cell(keep_cell)
         self._update_header()
+
+    def _on_run_planned(self, plan: RunPlan) -> None:
+        """Lay the new run out now, while the worker is still starting up."""
+        self.run = None
+        self.model.load_plan(plan)
+        self._fill_differ_choices()
+        self._fit_columns()
+        self.proxy.invalidate()
+        self.status.setText("Starting the run…")
+        self.badge.setVisible(self.ctx.demo)
+
+    def _on_run_started(self, run_id: int) -> None:
+        project = self.ctx.project
+        if project is None:
+            return
+        if run_id == self.model.run_id:  # a resume of the run on screen
+            self.run = project.runs.get_run(run_id)
+            self.model.reset_unfinished()
+            self._update_header()
+            return
+        if self.model.run_id is None and self.model.bind(run_id, project.runs.run_grid(run_id)):
+            self.run = project.runs.get_run(run_id)
+            self._update_header()
+            return
+        self.show_run(run_id)
 
     def _fit_columns(self) -> None:
         """Share the visible width between the columns, within readable limits."""
