@@ -21,7 +21,8 @@ from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import ProjectContext
 from workbench.ui.models.run_grid_model import CALL_ID_ROLE, STATUS_ROLE, RunGridModel
 from workbench.ui.run_controller import NO_KEY_MESSAGE, RunController
-from workbench.ui.widgets.run_grid import SYNTHETIC_BADGE, RunGrid
+from workbench.ui.widgets.run_grid import RunGrid
+from workbench.ui.widgets.run_grid_bars import SYNTHETIC_BADGE
 
 FAKE_KEY = "sk-ant-test-FAKE"
 
@@ -337,7 +338,7 @@ def test_grid_model_of_200_rows_by_6_columns_updates_one_cell_per_delta(qtbot: Q
     assert time.perf_counter() - started < 2  # generous: a sanity bound, not a benchmark
 
 
-def test_a_planned_layout_binds_to_the_run_cells_without_a_reset(tmp_path: Path) -> None:
+def test_a_planned_layout_binds_each_cell_as_it_starts(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     try:
         plan = make_plan(
@@ -352,16 +353,24 @@ def test_a_planned_layout_binds_to_the_run_cells_without_a_reset(tmp_path: Path)
         )
         resets: list[bool] = []
         model.modelReset.connect(lambda: resets.append(True))
-        rows = project.runs.run_grid(run_id)
-        assert model.bind(run_id, rows)
-        assert not resets and model.run_id == run_id
-        for row in rows:
-            r, c = model.where(row["cell_id"])  # type: ignore[misc]
-            assert model.rows[r].position == row["position"]
+        for cell in project.runs.cells(run_id):
+            key = (cell.version_id, cell.model, cell.repeat, cell.position)
+            assert model.bind_cell(cell.id, key)
+            r, c = model.where(cell.id)  # type: ignore[misc]
+            assert model.rows[r].position == cell.position
             assert (model.columns[c].version_id, model.columns[c].model) == (
-                row["version_id"],
-                row["model"],
+                cell.version_id,
+                cell.model,
             )
-        assert not model.bind(run_id, rows)  # already bound
+        assert not resets
+        assert not model.bind_cell(999, (1, "no-such-model", 0, 0))
     finally:
         project.close()
+
+
+def test_an_unknown_run_is_reported_in_the_header(demo: Screen) -> None:
+    demo.grid.show_run(4242)
+    assert demo.grid.status.text() == "There is no run #4242 in this project."
+    assert demo.grid.model.rowCount() == 0
+    demo.grid.show_run(None)
+    assert demo.grid.status.text() == "No run selected"

@@ -18,13 +18,11 @@ exactly one such apostrophe again, so export → import round-trips.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
-import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,114 +30,38 @@ from pydantic import ValidationError
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Example
-from workbench.core.templates import NAME as VARIABLE_NAME
+from workbench.services.dataset_formats import (
+    META_COLUMNS,
+    VARS_PREFIX,
+    ParseResult,
+    Source,
+    check_variable,
+    decode,
+    neutralise,
+    read_source,
+    seen_columns,
+    split_tags,
+    unneutralise,
+    validation_message,
+)
+from workbench.services.dataset_jsonl import parse_jsonl
 from workbench.storage.files import write_text_atomic
 
-META_COLUMNS = ("tags", "note", "expect")
-VARS_PREFIX = "vars."
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# One apostrophe too many before a formula-like start: what the exporter adds (and removes).
-_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
-_VARIABLE = re.compile(VARIABLE_NAME)
-_STRUCTURED_KEYS = {"vars", "tags", "note", "expect"}
-
-Source = str | bytes | Path
-
-
-@dataclass
-class ParseResult:
-    """Examples that parsed cleanly and (line, message) for each line that did not."""
-
-    examples: list[Example] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    """The 1-based source line where each example starts (parallel to `examples`)."""
-    columns: list[str] = field(default_factory=list)
-    """Variable names seen, in first-seen order (the editor's columns)."""
-    encoding: str = "utf-8"
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def describe_errors(self, limit: int = 5) -> str:
-        """The first few errors as one sentence, e.g. for a status line."""
-        shown = "; ".join(f"line {line}: {message}" for line, message in self.errors[:limit])
-        more = len(self.errors) - limit
-        return shown + (f"; and {more} more" if more > 0 else "")
-
-
-# -- decoding ---------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Bytes of a text file -> (text, encoding): BOMs first, then UTF-8, then Windows-1252."""
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(encoding), encoding
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # Spreadsheets on Windows save "CSV" in the ANSI code page; latin-1 never fails as a last resort.
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def _read(source: Source) -> tuple[str, str, str]:
-    """(text, encoding, name for messages) from a path, raw bytes or the text itself."""
-    if isinstance(source, Path):
-        try:
-            data = source.read_bytes()
-        except OSError as exc:
-            raise BadInput(f"cannot read the file ({exc.strerror})", source=str(source)) from exc
-        text, encoding = decode(data)
-        return text, encoding, str(source)
-    if isinstance(source, bytes):
-        text, encoding = decode(source)
-        return text, encoding, "<data>"
-    return source.removeprefix("\ufeff"), "utf-8", "<text>"
-
-
-# -- cells ------------------------------------------------------------------------------------
-
-
-def neutralise(cell: str) -> str:
-    """Prefix an apostrophe to a cell a spreadsheet would treat as a formula."""
-    if cell.startswith(_FORMULA_START) or _NEUTRALISED.match(cell):
-        return "'" + cell
-    return cell
-
-
-def unneutralise(cell: str) -> str:
-    """Undo `neutralise` (removes one apostrophe before a formula-like start)."""
-    return cell[1:] if _NEUTRALISED.match(cell) else cell
-
-
-def split_tags(text: str) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]`` (order kept, duplicates dropped)."""
-    return list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
-
-
-def _check_variable(name: str) -> str | None:
-    if _VARIABLE.fullmatch(name):
-        return None
-    return f"'{name}' is not a valid variable name (start with a letter or _, then letters, digits, _ . -)"
-
-
-def _validation_message(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
+__all__ = [
+    "ParseResult",
+    "decode",
+    "export_csv",
+    "neutralise",
+    "parse_csv",
+    "parse_file",
+    "parse_jsonl",
+    "parse_pasted",
+    "parse_table",
+    "split_tags",
+    "table_rows",
+    "to_csv_text",
+    "unneutralise",
+]
 
 
 # -- tables (CSV, TSV, pasted text) -----------------------------------------------------------
@@ -164,7 +86,7 @@ def _header_columns(header: Sequence[str], result: ParseResult, line: int) -> li
             column = _Column(lowered, lowered)
         else:
             name = title[len(VARS_PREFIX) :] if lowered.startswith(VARS_PREFIX) else title
-            problem = _check_variable(name)
+            problem = check_variable(name)
             if problem:
                 result.errors.append((line, f"column {index + 1}: {problem}"))
                 column = _Column("skip", name)
@@ -261,7 +183,7 @@ def parse_table(
         result.errors.append(
             (stop.line, f"cannot read this line as CSV ({stop.message}); later lines were not read")
         )
-    result.columns = _seen_columns(result.examples)
+    result.columns = seen_columns(result.examples)
     return result
 
 
@@ -273,7 +195,7 @@ def _looks_like_header(row: Sequence[str], columns: Sequence[str]) -> bool:
     return (
         bool(titles)
         and all(
-            n in META_COLUMNS or _check_variable(t) is None
+            n in META_COLUMNS or check_variable(t) is None
             for n, t in zip(names, titles, strict=True)
         )
         and any(n in known for n in names)
@@ -294,7 +216,7 @@ def _add_row(result: ParseResult, table: list[_Column], line: int, row: list[str
     try:
         example = _row_example(row, table)
     except ValidationError as exc:
-        result.errors.append((line, _validation_message(exc)))
+        result.errors.append((line, validation_message(exc)))
         return
     except ValueError as exc:
         result.errors.append((line, str(exc)))
@@ -303,21 +225,13 @@ def _add_row(result: ParseResult, table: list[_Column], line: int, row: list[str
     result.lines.append(line)
 
 
-def _seen_columns(examples: Iterable[Example]) -> list[str]:
-    seen: dict[str, None] = {}
-    for example in examples:
-        for name in example.vars:
-            seen.setdefault(name, None)
-    return list(seen)
-
-
 def parse_csv(source: Source, *, delimiter: str | None = None) -> ParseResult:
     """Parse a CSV (or tab-separated) file with a header row.
 
     :param source: a `Path` to read, raw `bytes`, or the text itself as `str`
     :param delimiter: None picks tab when the header line has more tabs than commas
     """
-    text, encoding, _ = _read(source)
+    text, encoding, _ = read_source(source)
     result = parse_table(text, delimiter=delimiter or _sniff_delimiter(text), header=True)
     result.encoding = encoding
     return result
@@ -329,89 +243,6 @@ def parse_pasted(text: str, columns: Sequence[str]) -> ParseResult:
     Without a header the cells fill `columns` left to right (variables, then tags and note).
     """
     return parse_table(text.removeprefix("\ufeff"), delimiter="\t", columns=columns, header=None)
-
-
-# -- JSONL ------------------------------------------------------------------------------------
-
-
-def _text_value(key: str, value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return json.dumps(value)
-    kind = "an object" if isinstance(value, dict) else "a list"
-    raise ValueError(f"variable '{key}' must be text, a number or a boolean, not {kind}")
-
-
-def _tags_value(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return split_tags(value)
-    if isinstance(value, list) and all(isinstance(t, str) for t in value):
-        return list(dict.fromkeys(t.strip() for t in value if t.strip()))
-    raise ValueError("'tags' must be a list of strings (or one comma-separated string)")
-
-
-def _json_example(obj: dict[str, Any]) -> Example:
-    structured = "vars" in obj
-    if structured:
-        unknown = sorted(set(obj) - _STRUCTURED_KEYS)
-        if unknown:
-            raise ValueError(
-                f"unknown key(s) {', '.join(unknown)} next to 'vars' "
-                "(allowed: vars, tags, note, expect)"
-            )
-        raw_vars = obj["vars"]
-        if not isinstance(raw_vars, dict):
-            raise ValueError("'vars' must be an object of variable names to values")
-    else:
-        raw_vars = {k: v for k, v in obj.items() if k not in ("tags", "note")}
-    values: dict[str, str] = {}
-    for key, value in raw_vars.items():
-        problem = _check_variable(key)
-        if problem:
-            raise ValueError(problem)
-        values[key] = _text_value(key, value)
-    note = obj.get("note", "")
-    if not isinstance(note, str):
-        raise ValueError("'note' must be a string")
-    expect = obj.get("expect", []) if structured else []
-    if not isinstance(expect, list):
-        raise ValueError("'expect' must be a list of expectations")
-    return Example(vars=values, tags=_tags_value(obj.get("tags", [])), note=note, expect=expect)
-
-
-def parse_jsonl(source: Source) -> ParseResult:
-    """Parse JSON Lines: one example object per line; blank lines are skipped."""
-    text, encoding, _ = _read(source)
-    result = ParseResult(encoding=encoding)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            result.errors.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        if not isinstance(obj, dict):
-            kind = type(obj).__name__.replace("dict", "object").replace("str", "string")
-            result.errors.append((number, f"expected a JSON object, found a {kind}"))
-            continue
-        try:
-            example = _json_example(obj)
-        except ValidationError as exc:
-            result.errors.append((number, _validation_message(exc)))
-            continue
-        except ValueError as exc:
-            result.errors.append((number, str(exc)))
-            continue
-        result.examples.append(example)
-        result.lines.append(number)
-    result.columns = _seen_columns(result.examples)
-    return result
 
 
 def parse_file(path: Path) -> ParseResult:
@@ -426,7 +257,7 @@ def parse_file(path: Path) -> ParseResult:
 
 def table_rows(examples: Sequence[Example]) -> tuple[list[str], list[list[str]]]:
     """Header and rows for writing examples as a table (cells not yet neutralised)."""
-    names = _seen_columns(examples)
+    names = seen_columns(examples)
     header = [VARS_PREFIX + n if n.lower() in META_COLUMNS else n for n in names]
     header += ["tags", "note"]
     with_expect = any(e.expect for e in examples)

@@ -31,18 +31,20 @@ from workbench.ui.charts import ChartsPane
 from workbench.ui.context import ProjectContext
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
+from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.run_controller import RunController
 from workbench.ui.run_status import RunStatus
 from workbench.ui.sidebar import RESUMABLE, Sidebar
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
+from workbench.ui.widgets.eval_views import EvalsPane
 from workbench.ui.widgets.prompt_editor import PromptEditor
 from workbench.ui.widgets.run_grid import RunGrid
 from workbench.ui.window_menus import build_menus
 
 APP_TITLE = "Prompt Workbench"
 DEMO_BANNER = "offline demo — synthetic responses"
-EDITOR_TAB, DATASET_TAB, GRID_TAB, CHARTS_TAB = 0, 1, 2, 3
+EDITOR_TAB, DATASET_TAB, GRID_TAB, CHARTS_TAB, REVIEW_TAB, EVALS_TAB = 0, 1, 2, 3, 4, 5
 
 
 class MainWindow(ProjectFileActions, QMainWindow):
@@ -91,12 +93,16 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.dataset_editor = DatasetEditor(self.ctx)
         self.grid = RunGrid(self.ctx)
         self.charts = ChartsPane(self.ctx)
+        self.review = ReviewQueue(self.ctx)
+        self.evals = EvalsPane(self.ctx)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.editor, "Prompt editor")
         self.tabs.addTab(self.dataset_editor, "Dataset")
         self.tabs.addTab(self.grid, "Run grid")
         self.tabs.addTab(self.charts, "Charts")
+        self.tabs.addTab(self.review, "Review")
+        self.tabs.addTab(self.evals, "Evals")
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
@@ -257,6 +263,15 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.grid.show_run(run_id)
         self.tabs.setCurrentIndex(GRID_TAB)
 
+    def open_review(self) -> None:
+        """Run ▸ Review outputs: the review queue, scoped to the run on screen (if any)."""
+        if self.ctx.project is None:
+            return
+        if not self.review.reviewing:
+            self.review.set_run(self.grid.model.run_id)
+        self.tabs.setCurrentIndex(REVIEW_TAB)
+        (self.review.card if self.review.reviewing else self.review.start_button).setFocus()
+
     def new_prompt(self) -> None:
         self.tabs.setCurrentIndex(EDITOR_TAB)
         self.editor.new_prompt()
@@ -369,6 +384,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             "run": writable and not running,
             "stop": running,
             "resume": writable and not running,
+            "review": has,
         }
         for name, on in enable.items():
             self.actions_by_name[name].setEnabled(on)

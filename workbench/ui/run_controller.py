@@ -11,31 +11,26 @@ thread's connection is never used from another thread.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import gc
 import sys
-import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.records import CallRecord, Cell
 from workbench.inference.keys import ENV_VAR, MissingApiKey
 from workbench.services.planner import RunPlan
-from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
-from workbench.storage.project import Project
+from workbench.services.runner import Progress, RunOptions
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
+from workbench.ui.run_worker import EventBuffer, RunThread
 
 FLUSH_MS = 50
 # While a run streams, the worker thread keeps the GIL busy; the GUI thread re-enters Python
 # for every model/delegate call during a paint and may wait a whole switch interval each time
 # (5 ms by default). 1 ms keeps those waits short; measured by bench/ui_responsiveness.py.
 RUN_SWITCH_INTERVAL_S = 0.001
-DEMO_CHUNK_DELAY_S = 0.02
 NO_KEY_MESSAGE = (
     "No Anthropic API key is set, so nothing was sent. Open Settings to save a key in the OS "
     f"keyring, or set the {ENV_VAR} environment variable and restart; the offline demo "
@@ -61,120 +56,6 @@ def progress_text(progress: Progress) -> str:
     return " · ".join(parts)
 
 
-class _EventBuffer:
-    """Filled by the engine's listener (worker thread), drained by the GUI timer."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.events: list[tuple[str, int, int]] = []
-        self.texts: dict[int, list[str]] = {}
-        self.progress: Progress | None = None
-
-    # RunListener
-    def on_progress(self, progress: Progress) -> None:
-        copy = dataclasses.replace(progress)  # the engine keeps mutating its own
-        with self.lock:
-            self.progress = copy
-
-    def on_cell_started(self, cell: Cell) -> None:
-        with self.lock:
-            self.events.append(("started", cell.id, 0))
-
-    def on_cell_text(self, cell_id: int, delta: str) -> None:
-        with self.lock:
-            self.texts.setdefault(cell_id, []).append(delta)
-
-    def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
-        with self.lock:
-            self.events.append(("finished", cell.id, call_id))
-
-    def take(self) -> tuple[list[tuple[str, int, int]], dict[int, list[str]], Progress | None]:
-        with self.lock:
-            taken = self.events, self.texts, self.progress
-            self.events, self.texts, self.progress = [], {}, None
-        return taken
-
-
-class _RunThread(QThread):
-    """Runs one `start_run` / `resume_run` on its own asyncio loop."""
-
-    def __init__(
-        self,
-        parent: QObject,
-        *,
-        path: Any,
-        demo: bool,
-        base_url: str | None,
-        options: RunOptions,
-        buffer: _EventBuffer,
-        plan: RunPlan | None = None,
-        run_id: int | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.path, self.demo, self.base_url = path, demo, base_url
-        self.options, self.buffer, self.plan, self.run_id = options, buffer, plan, run_id
-        self.outcome: RunOutcome | None = None
-        self.failure: BaseException | None = None
-        self._lock = threading.Lock()
-        self._engine: RunEngine | None = None
-        self._cancel_reason: str | None = None
-
-    def cancel(self, reason: str) -> None:
-        """Thread-safe; works before the engine exists too."""
-        with self._lock:
-            self._cancel_reason = reason
-            engine = self._engine
-        if engine is not None:
-            engine.cancel(reason)
-
-    def _engine_ready(self, engine: RunEngine) -> None:
-        with self._lock:
-            self._engine = engine
-            reason = self._cancel_reason
-        if reason is not None:
-            engine.cancel(reason)
-
-    def run(self) -> None:
-        try:
-            self.outcome = asyncio.run(self._main())
-        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread as an error
-            self.failure = exc
-        finally:
-            with self._lock:
-                self._engine = None  # its loop is closed: a late cancel() must not reach it
-
-    async def _main(self) -> RunOutcome:
-        from workbench.inference import make_provider
-        from workbench.services.run_service import resume_run, start_run
-
-        # The provider is built here: importing the SDK takes ~2 s and must not block the GUI.
-        # Collections are paused meanwhile and everything alive afterwards (Qt wrappers, the
-        # SDK's thousands of type objects) moves to the permanent generation: a full collection
-        # walking them all holds the GIL, freezing the window for 100-200 ms at a time.
-        gc.disable()
-        try:
-            if self.demo:
-                provider = make_provider("echo", chunk_delay_s=DEMO_CHUNK_DELAY_S)
-            else:
-                provider = make_provider("anthropic", base_url=self.base_url or None)
-        finally:
-            gc.freeze()
-            gc.enable()
-        # A Project over this thread's own connection; the GUI's keeps the lock.
-        project = Project(self.path, Project.connect_writer(self.path))
-        try:
-            common: dict[str, Any] = dict(
-                options=self.options, listener=self.buffer, engine_ready=self._engine_ready
-            )
-            if self.plan is not None:
-                return await start_run(project, self.plan, provider, **common)
-            assert self.run_id is not None
-            return await resume_run(project, self.run_id, provider, **common)
-        finally:
-            await provider.aclose()
-            project.close()
-
-
 class RunController(QObject):
     """Starts, streams, cancels and resumes runs for the window; one run at a time."""
 
@@ -195,10 +76,13 @@ class RunController(QObject):
         self.last_progress: Progress | None = None
         self.partial_text: dict[int, str] = {}
         """Text streamed so far by each cell in flight (for a grid opened mid-run)."""
-        self._thread: _RunThread | None = None
+        self.cell_keys: dict[int, tuple[int, str, int, int]] = {}
+        """(version_id, model, repeat, position) of each cell started in this run."""
+        self._thread: RunThread | None = None
         self._active: set[int] = set()
+        self._announced = False
         self._switch_interval = sys.getswitchinterval()
-        self._buffer = _EventBuffer()
+        self._buffer = EventBuffer()
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self._flush)
@@ -267,11 +151,13 @@ class RunController(QObject):
     ) -> bool:
         project = self.ctx.require()
         settings = project.settings
-        self._buffer = _EventBuffer()
+        self._buffer = EventBuffer()
         self.run_id, self.last_progress = run_id, None
         self.partial_text.clear()
+        self.cell_keys.clear()
         self._active.clear()
-        thread = _RunThread(
+        self._announced = False
+        thread = RunThread(
             self,
             path=project.path,
             demo=self.ctx.demo,
@@ -315,17 +201,26 @@ class RunController(QObject):
                 self.error.emit(describe_error(exc))
 
     # -- delivering events on the GUI thread ------------------------------------------------------
-    def _flush(self) -> None:
+    def _flush(self, *, final: bool = False) -> bool:
+        """Deliver buffered events; True if some were held back for the next tick."""
         events, texts, progress = self._buffer.take()
-        if progress is not None and self.run_id is None:
+        if progress is not None and not self._announced:
+            self._announced = True
             self.run_id = progress.run_id
             self.run_started.emit(progress.run_id)
             self.ctx.notify("runs", progress.run_id)
-        for kind, cell_id, call_id in events:
+            if not final:
+                # Showing the run is the heaviest step; the first cells wait one tick so the
+                # window gets to breathe between the two.
+                self._buffer.put_back(events, texts, progress)
+                return True
+        for kind, cell_id, detail in events:
             if kind == "started":
                 self._active.add(cell_id)
+                self.cell_keys[cell_id] = detail
                 self.cell_started.emit(cell_id)
             else:
+                call_id = detail
                 self._active.discard(cell_id)
                 pending = texts.pop(cell_id, None)
                 if pending:
@@ -344,6 +239,7 @@ class RunController(QObject):
             progress.in_flight = max(progress.in_flight, len(self._active))
             self.last_progress = progress
             self.progress.emit(progress)
+        return False
 
     def _on_thread_finished(self) -> None:
         thread = self._thread
@@ -352,7 +248,7 @@ class RunController(QObject):
         thread.wait()
         sys.setswitchinterval(self._switch_interval)
         self._timer.stop()
-        self._flush()
+        self._flush(final=True)
         self._thread = None
         self.partial_text.clear()
         thread.deleteLater()

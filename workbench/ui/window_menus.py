@@ -175,12 +175,11 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     )
     a["review"] = _action(
         window,
-        "Re&view outputs",
-        lambda: None,
-        None,
-        "Label outputs with the keyboard (arrives with the review screen)",
+        "Re&view outputs…",
+        window.open_review,
+        "Ctrl+Alt+R",
+        "Walk a random sample of unlabelled outputs one at a time and label them",
     )
-    a["review"].setEnabled(False)
     run_menu.addActions([a["run"], a["stop"], a["resume"]])
     run_menu.addSeparator()
     run_menu.addAction(a["review"])
@@ -195,7 +194,9 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         toggle.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
         view_menu.addAction(toggle)
     view_menu.addSeparator()
-    for index, name in enumerate(("Prompt editor", "Dataset", "Run grid", "Charts")):
+    for index, name in enumerate(
+        ("Prompt editor", "Dataset", "Run grid", "Charts", "Review", "Evals")
+    ):
         tab = _action(
             window,
             f"Go to {name}",

@@ -9,7 +9,6 @@ stalls the window; only the newest request's answer is shown.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -32,49 +30,24 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.services.dataset_io import split_tags
-from workbench.services.planner import RunPlan, make_plan, parse_prompt_ref
-from workbench.services.pricing import PriceTable
+from workbench.services.planner import RunPlan, make_plan
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
+from workbench.ui.dialogs.run_choices import (
+    PlanRequest,
+    checked,
+    fill_models,
+    fill_versions,
+    follow_version_models,
+    worst_case_cost,
+)
 from workbench.ui.operations import Operation, describe_error
 from workbench.ui.widgets.preflight_panel import PreflightPanel, usd
 
 DEBOUNCE_MS = 120
 SYNTHETIC_BANNER = "Offline demo — synthetic responses (echo provider): nothing is sent or paid."
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    prompts: tuple[str, ...]
-    dataset: str
-    models: tuple[str, ...]
-    tags: tuple[str, ...]
-    repeats: int
-
-
-def _checked(widget: QListWidget) -> list[str]:
-    return [
-        widget.item(i).data(Qt.ItemDataRole.UserRole)
-        for i in range(widget.count())
-        if widget.item(i).checkState() == Qt.CheckState.Checked
-    ]
-
-
-def worst_case_cost(plan: RunPlan, prices: PriceTable, today: dt.date) -> float | None:
-    """The cost if every call used all of max_tokens (priced per average call, then scaled)."""
-    total = 0.0
-    for est in plan.estimates.values():
-        if not est.cells:
-            continue
-        per_call = prices.estimate_cost(
-            est.model, est.input_tokens // est.cells, est.max_output_tokens // est.cells, today
-        )
-        if per_call is None:
-            return None
-        total += per_call * est.cells
-    return total
 
 
 class RunDialog(QDialog):
@@ -176,6 +149,7 @@ class RunDialog(QDialog):
         self._debounce.timeout.connect(self.refresh)
         self.versions.itemChanged.connect(self._on_versions_changed)
         self.models.itemChanged.connect(self._on_models_changed)
+        self.dataset.currentIndexChanged.connect(self._update_tag_hint)
         for signal in (
             self.dataset.currentIndexChanged,
             self.tags.textChanged,
@@ -187,77 +161,15 @@ class RunDialog(QDialog):
 
     # -- choices ---------------------------------------------------------------------------------
     def _fill(self, prompts: list[str] | None, dataset: str | None) -> None:
-        wanted = [parse_prompt_ref(ref) for ref in prompts or []]
-        defaulted = False
-        for prompt in self.project.prompts.list():
-            versions = sorted(prompt.versions, key=lambda v: v.version, reverse=True)
-            for index, version in enumerate(versions):
-                labels = sorted(k for k, v in prompt.labels.items() if v == version.version)
-                text = f"{prompt.name} @ v{version.version}"
-                if labels:
-                    text += "  [" + ", ".join(labels) + "]"
-                if version.note:
-                    text += f" — {version.note}"
-                item = QListWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, f"{prompt.name}@{version.version}")
-                item.setData(Qt.ItemDataRole.UserRole + 1, version.params.model)
-                item.setToolTip(
-                    f"model {version.params.model}, max_tokens {version.params.max_tokens}"
-                )
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                if wanted:  # NAME (latest), NAME@3 or NAME@label
-                    chosen = any(
-                        name == prompt.name
-                        and (
-                            ref == str(version.version) or ref in labels or (not ref and index == 0)
-                        )
-                        for name, ref in wanted
-                    )
-                else:  # by default the latest version of the first prompt
-                    chosen = not defaulted and index == 0
-                item.setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
-                self.versions.addItem(item)
-            defaulted = defaulted or bool(versions)
+        fill_versions(self.versions, self.project.prompts.list(), prompts)
         counts = self.project.datasets.counts()
         for name, count in counts.items():
             self.dataset.addItem(f"{name} ({count} example{'s' if count != 1 else ''})", name)
         if dataset is not None and dataset in counts:
             self.dataset.setCurrentIndex(self.dataset.findData(dataset))
-        for model in self._catalog.models():
-            label = f"{model.display_name or model.id}  ({model.id})"
-            item = QListWidgetItem(label)
-            item.setData(Qt.ItemDataRole.UserRole, model.id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.models.addItem(item)
-        self._follow_version_models()
+        fill_models(self.models, self._catalog.models())
+        follow_version_models(self.versions, self.models)
         self._update_tag_hint()
-
-    def _follow_version_models(self) -> None:
-        """Until the user picks models, check the ones the chosen versions were written for."""
-        if self._models_touched:
-            return
-        wanted = {
-            self.versions.item(i).data(Qt.ItemDataRole.UserRole + 1)
-            for i in range(self.versions.count())
-            if self.versions.item(i).checkState() == Qt.CheckState.Checked
-        }
-        self.models.blockSignals(True)
-        present = set()
-        for i in range(self.models.count()):
-            item = self.models.item(i)
-            model_id = item.data(Qt.ItemDataRole.UserRole)
-            present.add(model_id)
-            item.setCheckState(
-                Qt.CheckState.Checked if model_id in wanted else Qt.CheckState.Unchecked
-            )
-        for model_id in sorted(wanted - present):  # a model not in the catalog: still offered
-            item = QListWidgetItem(f"{model_id}  (not in the model list)")
-            item.setData(Qt.ItemDataRole.UserRole, model_id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
-            self.models.addItem(item)
-        self.models.blockSignals(False)
 
     def _update_tag_hint(self) -> None:
         name = self.dataset.currentData()
@@ -272,7 +184,8 @@ class RunDialog(QDialog):
         self.tags.setPlaceholderText(f"all examples (tags: {hint})")
 
     def _on_versions_changed(self) -> None:
-        self._follow_version_models()
+        if not self._models_touched:  # until the user picks models, follow the versions
+            follow_version_models(self.versions, self.models)
         self.schedule_refresh()
 
     def _on_models_changed(self) -> None:
@@ -292,9 +205,9 @@ class RunDialog(QDialog):
         if not dataset:
             return None
         return PlanRequest(
-            prompts=tuple(_checked(self.versions)),
+            prompts=tuple(checked(self.versions)),
             dataset=dataset,
-            models=tuple(_checked(self.models)),
+            models=tuple(checked(self.models)),
             tags=tuple(split_tags(self.tags.text())),
             repeats=self.repeats.value(),
         )
@@ -312,7 +225,6 @@ class RunDialog(QDialog):
         self._generation += 1
         generation = self._generation
         self.run_button.setEnabled(False)
-        self._update_tag_hint()
         request = self.request()
         if request is None:
             self._show_blocked("Add a dataset with examples first.")

@@ -8,18 +8,19 @@ and cached, and a streamed delta emits `dataChanged` for its one cell. Output is
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.ui.models.run_grid_cells import (
+    GridCell,
+    GridColumn,
+    GridRow,
+)
+
 AnyIndex = QModelIndex | QPersistentModelIndex
-PREVIEW_LINES = 4
-PREVIEW_CHARS = 600
-STREAM_TAIL_CHARS = 160
 TOOLTIP_CHARS = 4000
-SYNTHETIC_MARK = "synthetic"
 
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 CELL_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -37,125 +38,6 @@ MUTED = QBrush(QColor("#6f6f6f"))
 ERROR_TEXT = QBrush(QColor("#750e13"))
 
 
-@dataclass(frozen=True)
-class GridColumn:
-    version_id: int
-    prompt_name: str
-    version: int
-    model: str
-    repeat: int
-
-    def title(self, with_repeat: bool) -> str:
-        text = f"{self.prompt_name}@v{self.version}\n{self.model}"
-        return text + (f" · #{self.repeat + 1}" if with_repeat else "")
-
-
-@dataclass
-class GridRow:
-    position: int
-    example_id: int | None
-    vars: dict[str, str]
-
-    def label(self) -> str:
-        values = " · ".join(" ".join(v.split()) for v in self.vars.values() if v.strip())
-        return f"{self.position + 1}  {values[:28]}{'…' if len(values) > 28 else ''}"
-
-
-@dataclass(slots=True)
-class GridCell:
-    """One cell's state: from the database, or live while streaming."""
-
-    cell_id: int  # -1 while the run is only planned
-    status: str  # pending | streaming | done | error | cancelled
-    version_id: int = 0
-    model: str = ""
-    repeat: int = 0
-    call_id: int | None = None
-    output: str = ""
-    stream: str = ""
-    latency_ms: float | None = None
-    output_tokens: int | None = None
-    input_tokens: int | None = None
-    cost_usd: float | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    cached_from: int | None = None
-    synthetic: bool = False
-    _display: str | None = None
-
-    def update_from_call(self, row: dict[str, Any]) -> None:
-        """Take the summary columns of a logged call (a `run_grid` row or `get_call`)."""
-        self.call_id = row.get("call_id", row.get("id"))
-        self.output = row.get("output") or ""
-        self.latency_ms = row.get("latency_ms")
-        self.input_tokens = row.get("input_tokens")
-        self.output_tokens = row.get("output_tokens")
-        self.cost_usd = row.get("cost_usd")
-        self.error_type = row.get("error_type")
-        self.error_message = row.get("error_message")
-        self.cached_from = row.get("cached_from")
-        self.synthetic = bool(row.get("synthetic"))
-        self.status = "error" if self.error_type else "done"
-        self.stream = ""
-        self._display = None
-
-    @property
-    def text(self) -> str:
-        """The full text this cell shows: output, streamed text so far or the error."""
-        if self.status == "streaming":
-            return self.stream
-        if self.status == "error":
-            return self.error_message or self.error_type or "error"
-        return self.output
-
-    def stats(self) -> str:
-        parts = []
-        if self.latency_ms is not None:
-            parts.append(f"{self.latency_ms / 1000:.1f} s")
-        if self.output_tokens is not None:
-            parts.append(f"{self.output_tokens} tok")
-        if self.cached_from is not None:
-            parts.append("cached")
-        else:
-            parts.append(usd(self.cost_usd))
-        if self.synthetic:
-            parts.append(SYNTHETIC_MARK)
-        return " · ".join(parts)
-
-    def display(self) -> str:
-        if self._display is None:
-            self._display = self._build_display()
-        return self._display
-
-    def _build_display(self) -> str:
-        # The view wraps and clips to the row height: the first line is always the status
-        # (stats, "streaming…"), then as much text as fits.
-        if self.status == "pending":
-            return "waiting…"
-        if self.status == "cancelled":
-            return "cancelled (resume to run it)"
-        if self.status == "streaming":
-            tail = self.stream[-STREAM_TAIL_CHARS:]
-            prefix = "…" if len(self.stream) > STREAM_TAIL_CHARS else ""
-            return f"streaming… {len(self.stream):,} chars\n{prefix}{tail}▌"
-        if self.status == "error":
-            return f"✖ {_clip(' '.join(self.text.split()), PREVIEW_CHARS)}"
-        return f"{self.stats()}\n{_clip(self.output, PREVIEW_CHARS)}"
-
-
-def usd(value: float | None) -> str:
-    """Dollars with enough digits that a cheap call does not read as $0.0000."""
-    if value is None:
-        return "cost unknown"
-    if value == 0:
-        return "$0"
-    return f"${value:.6f}" if value < 0.0001 else f"${value:.4f}"
-
-
-def _clip(line: str, limit: int = PREVIEW_CHARS) -> str:
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 class RunGridModel(QAbstractTableModel):
     """Cells of one run in a rows × columns table."""
 
@@ -166,6 +48,7 @@ class RunGridModel(QAbstractTableModel):
         self.columns: list[GridColumn] = []
         self.cells: dict[tuple[int, int], GridCell] = {}
         self._where: dict[int, tuple[int, int]] = {}
+        self._keys: dict[tuple[int, str, int, int], tuple[int, int]] | None = None
         self._with_repeat = False
 
     # -- loading and live updates ---------------------------------------------------------------
@@ -186,7 +69,8 @@ class RunGridModel(QAbstractTableModel):
         """Lay out a planned run (a `RunPlan`) before it has cell ids: every cell "waiting…".
 
         Showing the grid before the run starts means the run's first moments, when 32 calls
-        start at once and the worker thread is busiest, only have to repaint changed cells.
+        start at once and the worker thread is busiest, only repaint changed cells; each cell
+        gets its id (`bind_cell`) when it starts, so no query of the whole run is needed then.
         """
         names = {v.row_id: (v.prompt, v.version.version) for v in plan.versions}
         ordered = sorted(plan.cells, key=lambda c: c.position)  # stable: plan order within a row
@@ -201,30 +85,27 @@ class RunGridModel(QAbstractTableModel):
         ]
         self._rebuild(None, entries)
 
-    def bind(self, run_id: int, grid_rows: list[dict[str, Any]]) -> bool:
-        """Give a planned layout its run's cell ids without a reset; False if it does not match."""
-        keyed = {
-            (c.version_id, c.model, c.repeat, self.rows[where[0]].position): where
-            for where, c in self.cells.items()
-        }
-        if self.run_id is not None or len(keyed) != len(grid_rows):
+    def bind_cell(self, cell_id: int, key: tuple[int, str, int, int]) -> bool:
+        """Give a planned cell its id: `key` is (version_id, model, repeat, position)."""
+        if cell_id in self._where:
+            return True
+        if self._keys is None:
+            self._keys = {
+                (c.version_id, c.model, c.repeat, self.rows[where[0]].position): where
+                for where, c in self.cells.items()
+            }
+        where = self._keys.get(key)
+        if where is None:
             return False
-        found: dict[int, tuple[int, int]] = {}
-        for r in grid_rows:
-            where = keyed.get((r["version_id"], r["model"], r["repeat"], r["position"]))
-            if where is None:
-                return False
-            found[r["cell_id"]] = where
-        for cell_id, where in found.items():
-            self.cells[where].cell_id = cell_id
-        self._where = found
-        self.run_id = run_id
+        self.cells[where].cell_id = cell_id
+        self._where[cell_id] = where
         return True
 
     def _rebuild(self, run_id: int | None, entries: list[tuple[Any, Any, Any, Any]]) -> None:
         self.beginResetModel()
         self.run_id = run_id
         self.rows, self.columns, self.cells, self._where = [], [], {}, {}
+        self._keys = None
         column_index: dict[tuple[int, str, int], int] = {}
         row_index: dict[int, int] = {}
         for key, (prompt_name, version), (position, example_id, raw_vars), r in entries:

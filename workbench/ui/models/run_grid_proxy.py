@@ -7,7 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 
-from workbench.ui.models.run_grid_model import GridCell, RunGridModel
+from workbench.ui.models.run_grid_cells import GridCell
+from workbench.ui.models.run_grid_model import RunGridModel
 
 SORT_KEYS = {
     "example": "Example order",

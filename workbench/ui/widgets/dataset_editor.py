@@ -9,15 +9,11 @@ and pasted from a spreadsheet (tab-separated, header optional); files import wit
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -31,26 +27,25 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Example
 from workbench.core.templates import NAME as VARIABLE_NAME
-from workbench.services.dataset_io import ParseResult, export_csv, parse_file, parse_pasted
-from workbench.services.dataset_io import table_rows as example_table
 from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.import_dialog import ImportDialog
 from workbench.ui.models.examples_model import ExamplesModel, Row
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.operations import describe_error
+from workbench.ui.widgets.dataset_actions import install_actions
 from workbench.ui.widgets.dataset_commands import (
     AddRowsCommand,
     DeleteRowsCommand,
     EditExampleCommand,
     _DatasetCommand,
 )
+from workbench.ui.widgets.dataset_transfer import DatasetTransfer
 from workbench.ui.widgets.multiline_delegate import MultilineDelegate
 
-IMPORT_FILTER = "Data files (*.csv *.tsv *.jsonl *.ndjson *.json);;All files (*)"
 ROW_LINES = 2
 
 
-class DatasetEditor(QWidget):
+class DatasetEditor(DatasetTransfer, QWidget):
     """Edit the examples of one dataset; `show_dataset(name)` chooses which."""
 
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
@@ -92,7 +87,7 @@ class DatasetEditor(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
 
-        self._make_actions()
+        install_actions(self)
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
         for action in self.menu_actions():
@@ -113,68 +108,6 @@ class DatasetEditor(QWidget):
         self._update_actions()
 
     # -- actions -----------------------------------------------------------------------------
-    def _action(
-        self, text: str, shortcut: QKeySequence.StandardKey | str, tip: str, slot: Any
-    ) -> QAction:
-        action = QAction(text, self)
-        if isinstance(shortcut, QKeySequence.StandardKey):
-            action.setShortcuts(shortcut)  # every platform binding, e.g. Ctrl+Y and Ctrl+Shift+Z
-        else:
-            action.setShortcut(QKeySequence(shortcut))
-        # Scoped to this screen so the same keys can mean something else elsewhere.
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setStatusTip(tip)
-        action.setToolTip(f"{tip} ({action.shortcut().toString()})")
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _make_actions(self) -> None:
-        self.add_row_action = self._action(
-            "Add row", "Ctrl+Shift+A", "Add an empty example below the current row", self.add_row
-        )
-        self.duplicate_action = self._action(
-            "Duplicate", "Ctrl+Shift+D", "Duplicate the selected examples", self.duplicate_rows
-        )
-        self.delete_action = self._action(
-            "Delete",
-            QKeySequence.StandardKey.Delete,
-            "Delete the selected examples (undoable)",
-            self.delete_rows,
-        )
-        self.copy_action = self._action(
-            "Copy",
-            QKeySequence.StandardKey.Copy,
-            "Copy the selected rows as tab-separated text",
-            self.copy_rows,
-        )
-        self.paste_action = self._action(
-            "Paste",
-            QKeySequence.StandardKey.Paste,
-            "Paste rows copied from a spreadsheet (tab-separated; header row optional)",
-            self.paste,
-        )
-        self.add_column_action = self._action(
-            "Add column…", "Ctrl+Shift+K", "Add a variable column", self.add_column
-        )
-        self.import_action = self._action(
-            "Import…", "Ctrl+Shift+I", "Import examples from a CSV or JSONL file", self.import_file
-        )
-        self.export_action = self._action(
-            "Export CSV…", "Ctrl+Shift+E", "Export the examples as CSV", self.export_file
-        )
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
-        for action, tip in (
-            (self.undo_action, "Undo the last dataset change"),
-            (self.redo_action, "Redo the dataset change"),
-        ):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setStatusTip(tip)
-            self.addAction(action)
-
     def menu_actions(self) -> list[QAction | None]:
         """The screen's actions in menu order (None = separator), for the main window's menu."""
         return [
@@ -357,36 +290,6 @@ class DatasetEditor(QWidget):
                     self.model.index(min(first, len(self.model.rows) - 1), 0)
                 )
 
-    def copy_rows(self) -> None:
-        keys = self.selected_keys()
-        if not keys:
-            return
-        header, rows = example_table([self.model.rows[self.model.row_of(k)].example for k in keys])
-        lines = ["\t".join(_tsv_cell(c) for c in line) for line in [header, *rows]]
-        QApplication.clipboard().setText("\n".join(lines) + "\n")
-        self._report(f"Copied {len(keys)} row(s) with a header row.")
-
-    def paste(self) -> None:
-        text = QApplication.clipboard().text()
-        if self.dataset is None or not text.strip():
-            return
-        single = text.rstrip("\r\n")
-        current = self.table.currentIndex()
-        if current.isValid() and "\t" not in single and "\n" not in single:
-            # One value onto one cell, as in a spreadsheet.
-            self.model.setData(current, single)
-            return
-        columns = [*self.model.variables(), "tags", "note"]
-        result = parse_pasted(text, columns)
-        keys = self.selected_keys()
-        position = self.model.row_of(keys[-1]) + 1 if keys else len(self.model.rows)
-        self._insert(position, result.examples, f"Paste {len(result.examples)} example(s)")
-        if result.errors:
-            self._report(
-                f"Pasted {len(result.examples)} row(s); skipped: {result.describe_errors()}",
-                error=True,
-            )
-
     def add_column(self) -> None:
         if self.dataset is None:
             return
@@ -404,53 +307,7 @@ class DatasetEditor(QWidget):
         self.model.add_variable(name)
         self._report(f"Added column {name}; it is saved once a row has a value in it.")
 
-    # -- files -------------------------------------------------------------------------------
-    def import_file(self) -> None:
-        if self.dataset is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Import examples", "", IMPORT_FILTER)
-        if not path:
-            return
-        self._report(f"Reading {path}…")
-        Operation(self, lambda: parse_file(Path(path))).success(
-            lambda result: self._show_import(result, path)
-        ).failure(lambda exc: self._report(describe_error(exc), error=True)).run()
-
-    def _show_import(self, result: ParseResult, path: str) -> None:
-        if self.dataset is None:
-            return
-        dialog = ImportDialog(result, path, self.dataset, self)
-        dialog.accepted.connect(
-            lambda: self._insert(
-                len(self.model.rows), dialog.examples(), f"Import {len(result.examples)} example(s)"
-            )
-        )
-        dialog.finished.connect(dialog.deleteLater)
-        self.import_dialog = dialog
-        self._report(f"{len(result.examples)} example(s) read, {len(result.errors)} error(s).")
-        dialog.open()
-
-    def export_file(self) -> None:
-        if self.dataset is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export examples as CSV", f"{self.dataset}.csv", "CSV files (*.csv)"
-        )
-        if not path:
-            return
-        examples = [row.example for row in self.model.rows]
-        Operation(self, lambda: export_csv(examples, Path(path))).success(
-            lambda _: self._report(f"Exported {len(examples)} example(s) to {path}.")
-        ).failure(lambda exc: self._report(describe_error(exc), error=True)).run()
-
     # -- messages -------------------------------------------------------------------------------
     def _report(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
         self.status.setText(text)
-
-
-def _tsv_cell(text: str) -> str:
-    # Spreadsheets quote cells holding tabs, newlines or quotes in copied text; do the same.
-    if any(ch in text for ch in '\t\n\r"'):
-        return '"' + text.replace('"', '""') + '"'
-    return text

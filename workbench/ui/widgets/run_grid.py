@@ -11,16 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,20 +20,17 @@ from workbench.core.errors import WorkbenchError
 from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunOutcome
 from workbench.ui.context import ProjectContext
-from workbench.ui.models.run_grid_model import (
-    CALL_ID_ROLE,
-    CELL_ID_ROLE,
-    PREVIEW_LINES,
-    RunGridModel,
-)
-from workbench.ui.models.run_grid_proxy import SORT_KEYS, RunGridProxy
+from workbench.ui.models.run_grid_model import CALL_ID_ROLE, CELL_ID_ROLE, RunGridModel
+from workbench.ui.models.run_grid_proxy import RunGridProxy
 from workbench.ui.operations import describe_error
-from workbench.ui.run_controller import RunController, progress_text
-from workbench.ui.widgets.grid_cell_delegate import GridCellDelegate
+from workbench.ui.run_controller import RunController
 from workbench.ui.widgets.output_diff import OutputDiff
+from workbench.ui.widgets.run_grid_bars import (
+    GridFilterBar,
+    RunHeaderBar,
+    make_grid_table,
+)
 
-SYNTHETIC_BADGE = "offline demo — synthetic responses"
-RESUMABLE = ("interrupted", "cancelled", "failed")
 REFILTER_MS = 300
 
 
@@ -56,74 +44,28 @@ class RunGrid(QWidget):
         self.ctx = ctx
         self.controller: RunController | None = None
         self.run: dict | None = None
+        self._message = "No run selected"  # shown while no run row is loaded
         self.model = RunGridModel(self)
         self.proxy = RunGridProxy(self)
         self.proxy.setSourceModel(self.model)
 
-        self.status = QLabel("No run selected")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setStyleSheet("font-weight: bold;")
-        self.badge = QLabel(SYNTHETIC_BADGE)
-        self.badge.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 2px 6px;")
-        self.badge.setVisible(False)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the run; finished calls are kept and it can be resumed")
-        self.stop_button.clicked.connect(self._on_stop)
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Run only the cells that are missing, failed or cancelled")
-        self.resume_button.clicked.connect(self._on_resume)
-        header = QHBoxLayout()
-        header.addWidget(self.status, 1)
-        header.addWidget(self.badge)
-        header.addWidget(self.stop_button)
-        header.addWidget(self.resume_button)
-
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter rows by text (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.errors_only = QCheckBox("&Errors only")
-        self.differ_left, self.differ_right = QComboBox(), QComboBox()
-        self.differ_left.setAccessibleName("Differs: first column")
-        self.differ_right.setAccessibleName("Differs: second column")
-        self.sort_mode = QComboBox()
-        self.sort_mode.setAccessibleName("Sort by")
-        for key, text in SORT_KEYS.items():
-            self.sort_mode.addItem(text, key)
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.setToolTip("Word diff of the two selected cells (Ctrl+Shift+C)")
-        self.compare_button.setEnabled(False)
-        self.compare_button.clicked.connect(self.compare_selected)
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 2)
-        filters.addWidget(self.errors_only)
-        filters.addWidget(QLabel("Differs:"))
-        filters.addWidget(self.differ_left, 1)
-        filters.addWidget(QLabel("vs"))
-        filters.addWidget(self.differ_right, 1)
-        sort_label = QLabel("S&ort by")
-        sort_label.setBuddy(self.sort_mode)
-        filters.addWidget(sort_label)
-        filters.addWidget(self.sort_mode)
-        filters.addWidget(self.compare_button)
-
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setAccessibleName(
-            "Run grid: rows are examples, columns prompt version and model"
+        self.header_bar = RunHeaderBar()
+        self.filter_bar = GridFilterBar()
+        # Short names for the parts other code and tests drive.
+        self.status, self.badge = self.header_bar.status, self.header_bar.badge
+        self.stop_button = self.header_bar.stop_button
+        self.resume_button = self.header_bar.resume_button
+        self.search, self.errors_only = self.filter_bar.search, self.filter_bar.errors_only
+        self.differ_left, self.differ_right = (
+            self.filter_bar.differ_left,
+            self.filter_bar.differ_right,
         )
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)  # the delegate pre-wraps and elides the last line
-        self.table.setItemDelegate(GridCellDelegate(PREVIEW_LINES, self.table))
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        rows = self.table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().lineSpacing() * PREVIEW_LINES + 10)
-        columns = self.table.horizontalHeader()
-        columns.setDefaultSectionSize(300)
-        columns.setMinimumSectionSize(120)
+        self.sort_mode = self.filter_bar.sort_mode
+        self.compare_button = self.filter_bar.compare_button
+        self.stop_button.clicked.connect(self._on_stop)
+        self.resume_button.clicked.connect(self._on_resume)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.table = make_grid_table(self.proxy, self.fontMetrics().lineSpacing())
         self.diff = OutputDiff()
         self.diff.setVisible(False)
         self.diff.closed.connect(lambda: self.diff.setVisible(False))
@@ -134,8 +76,8 @@ class RunGrid(QWidget):
         self.splitter = splitter
 
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addLayout(filters)
+        layout.addWidget(self.header_bar)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(splitter, 1)
 
         QShortcut(
@@ -176,7 +118,7 @@ class RunGrid(QWidget):
         self.controller = controller
         controller.run_planned.connect(self._on_run_planned)
         controller.run_started.connect(self._on_run_started)
-        controller.cell_started.connect(self.model.cell_started)
+        controller.cell_started.connect(self._on_cell_started)
         controller.cell_text.connect(self.model.append_text)
         controller.cell_finished.connect(self._on_cell_finished)
         controller.progress.connect(self._on_progress)
@@ -196,13 +138,14 @@ class RunGrid(QWidget):
         keep_cell = current.data(CELL_ID_ROLE) if current.isValid() else None
         project = self.ctx.project
         self.run = None
+        self._message = "No run selected"
         rows: list[dict] = []
         if project is not None and run_id is not None:
             try:
                 self.run = project.runs.get_run(run_id)
                 rows = project.runs.run_grid(run_id)
             except WorkbenchError as exc:
-                self.status.setText(describe_error(exc))
+                self._message = describe_error(exc)
                 run_id = None
         self.model.load(run_id if self.run else None, rows)
         if self._live() and self.controller is not None:
@@ -222,7 +165,8 @@ class RunGrid(QWidget):
         self._fill_differ_choices()
         self._fit_columns()
         self.proxy.invalidate()
-        self.status.setText("Starting the run…")
+        self._message = "Starting the run…"
+        self._update_header()
         self.badge.setVisible(self.ctx.demo)
 
     def _on_run_started(self, run_id: int) -> None:
@@ -234,11 +178,20 @@ class RunGrid(QWidget):
             self.model.reset_unfinished()
             self._update_header()
             return
-        if self.model.run_id is None and self.model.bind(run_id, project.runs.run_grid(run_id)):
+        if self.model.run_id is None and self.model.cells:  # laid out from the plan
+            self.model.run_id = run_id
             self.run = project.runs.get_run(run_id)
             self._update_header()
             return
         self.show_run(run_id)
+
+    def _on_cell_started(self, cell_id: int) -> None:
+        controller = self.controller
+        if self.model.where(cell_id) is None and controller is not None:
+            key = controller.cell_keys.get(cell_id)
+            if key is not None:
+                self.model.bind_cell(cell_id, key)
+        self.model.cell_started(cell_id)
 
     def _fit_columns(self) -> None:
         """Share the visible width between the columns, within readable limits."""
@@ -250,13 +203,9 @@ class RunGrid(QWidget):
                 header.resizeSection(column, width)
 
     def _fill_differ_choices(self) -> None:
-        for combo in (self.differ_left, self.differ_right):
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItem("—", None)
-            for column in range(self.model.columnCount()):
-                combo.addItem(self.model.column_title(column), column)
-            combo.blockSignals(False)
+        self.filter_bar.set_columns(
+            [self.model.column_title(c) for c in range(self.model.columnCount())]
+        )
         self.proxy.set_filters(
             errors_only=self.errors_only.isChecked(), differ=None, search=self.search.text()
         )
@@ -269,44 +218,19 @@ class RunGrid(QWidget):
                 self.table.setCurrentIndex(index)
 
     def _update_header(self, progress: Progress | None = None) -> None:
-        run = self.run
         live = self._live()
-        self.stop_button.setVisible(live)
-        if run is None:
-            self.status.setText(
-                "No run selected" if self.model.run_id is None else self.status.text()
-            )
-            self.badge.setVisible(False)
-            self.resume_button.setVisible(False)
-            return
-        self.badge.setVisible(bool(run.get("synthetic")))
-        can_resume = run["status"] in RESUMABLE and not live
-        self.resume_button.setVisible(can_resume)
-        self.resume_button.setEnabled(
-            can_resume
-            and self.controller is not None
-            and not self.controller.running
-            and not self.ctx.read_only
+        controller = self.controller
+        can_start = controller is not None and not controller.running and not self.ctx.read_only
+        counts = (
+            sum(1 for c in self.model.cells.values() if c.status in ("done", "error")),
+            sum(1 for c in self.model.cells.values() if c.status == "error"),
+            len(self.model.cells),
         )
-        title = f"Run #{run['id']} · "
-        if live and progress is not None:
-            self.status.setText(title + progress_text(progress))
-            return
-        if live:
-            self.status.setText(title + "running…")
-            return
-        totals = run.get("totals") or {}
-        done = sum(1 for c in self.model.cells.values() if c.status in ("done", "error"))
-        errors = sum(1 for c in self.model.cells.values() if c.status == "error")
-        parts = [run["status"], f"{done}/{len(self.model.cells)} cells"]
-        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-        if "spend_usd" in totals:
-            parts.append(f"${totals['spend_usd']:.4f}")
-        if "elapsed_s" in totals:
-            parts.append(f"{totals['elapsed_s']:.1f} s")
-        if run.get("status_reason"):
-            parts.append(str(run["status_reason"]))
-        self.status.setText(title + " · ".join(parts))
+        if self.run is None:
+            self.status.setText(self._message)
+        self.header_bar.show_state(
+            self.run, live=live, progress=progress, can_resume=can_start, counts=counts
+        )
 
     # -- live updates ----------------------------------------------------------------------------
     def _on_cell_finished(self, cell_id: int, call_id: int) -> None:
@@ -359,10 +283,10 @@ class RunGrid(QWidget):
         )
 
     def _apply_filters(self) -> None:
-        left, right = self.differ_left.currentData(), self.differ_right.currentData()
-        differ = (left, right) if left is not None and right is not None and left != right else None
         self.proxy.set_filters(
-            errors_only=self.errors_only.isChecked(), differ=differ, search=self.search.text()
+            errors_only=self.errors_only.isChecked(),
+            differ=self.filter_bar.differ(),
+            search=self.search.text(),
         )
 
     def _on_sort_mode(self) -> None:

@@ -1,0 +1,150 @@
+"""The worker side of a GUI run: a QThread running the engine on its own asyncio loop, and the
+locked buffer its listener fills for the GUI thread to drain (see `RunController`)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread
+
+from workbench.core.records import CallRecord, Cell
+from workbench.services.planner import RunPlan
+from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
+from workbench.storage.project import Project
+
+DEMO_CHUNK_DELAY_S = 0.02
+Event = tuple[str, int, Any]
+"""("started", cell_id, (version_id, model, repeat, position)) or ("finished", cell_id, call_id)"""
+
+
+class EventBuffer:
+    """Filled by the engine's listener (worker thread), drained by the GUI timer."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[Event] = []
+        self.texts: dict[int, list[str]] = {}
+        self.progress: Progress | None = None
+
+    # RunListener
+    def on_progress(self, progress: Progress) -> None:
+        copy = dataclasses.replace(progress)  # the engine keeps mutating its own
+        with self.lock:
+            self.progress = copy
+
+    def on_cell_started(self, cell: Cell) -> None:
+        key = (cell.version_id, cell.model, cell.repeat, cell.position)
+        with self.lock:
+            self.events.append(("started", cell.id, key))
+
+    def on_cell_text(self, cell_id: int, delta: str) -> None:
+        with self.lock:
+            self.texts.setdefault(cell_id, []).append(delta)
+
+    def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
+        with self.lock:
+            self.events.append(("finished", cell.id, call_id))
+
+    def take(self) -> tuple[list[Event], dict[int, list[str]], Progress | None]:
+        with self.lock:
+            taken = self.events, self.texts, self.progress
+            self.events, self.texts, self.progress = [], {}, None
+        return taken
+
+    def put_back(
+        self,
+        events: list[Event],
+        texts: dict[int, list[str]],
+        progress: Progress | None,
+    ) -> None:
+        """Return what `take` gave, ahead of anything that arrived since."""
+        with self.lock:
+            self.events = events + self.events
+            for cell_id, pieces in texts.items():
+                self.texts[cell_id] = pieces + self.texts.get(cell_id, [])
+            if self.progress is None:
+                self.progress = progress
+
+
+class RunThread(QThread):
+    """Runs one `start_run` / `resume_run` on its own asyncio loop."""
+
+    def __init__(
+        self,
+        parent: QObject,
+        *,
+        path: Any,
+        demo: bool,
+        base_url: str | None,
+        options: RunOptions,
+        buffer: EventBuffer,
+        plan: RunPlan | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.path, self.demo, self.base_url = path, demo, base_url
+        self.options, self.buffer, self.plan, self.run_id = options, buffer, plan, run_id
+        self.outcome: RunOutcome | None = None
+        self.failure: BaseException | None = None
+        self._lock = threading.Lock()
+        self._engine: RunEngine | None = None
+        self._cancel_reason: str | None = None
+
+    def cancel(self, reason: str) -> None:
+        """Thread-safe; works before the engine exists too."""
+        with self._lock:
+            self._cancel_reason = reason
+            engine = self._engine
+        if engine is not None:
+            engine.cancel(reason)
+
+    def _engine_ready(self, engine: RunEngine) -> None:
+        with self._lock:
+            self._engine = engine
+            reason = self._cancel_reason
+        if reason is not None:
+            engine.cancel(reason)
+
+    def run(self) -> None:
+        try:
+            self.outcome = asyncio.run(self._main())
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread as an error
+            self.failure = exc
+        finally:
+            with self._lock:
+                self._engine = None  # its loop is closed: a late cancel() must not reach it
+
+    async def _main(self) -> RunOutcome:
+        from workbench.inference import make_provider
+        from workbench.services.run_service import resume_run, start_run
+
+        # The provider is built here: importing the SDK takes ~2 s and must not block the GUI.
+        # Collections are paused meanwhile and everything alive afterwards (Qt wrappers, the
+        # SDK's thousands of type objects) moves to the permanent generation: a full collection
+        # walking them all holds the GIL, freezing the window for 100-200 ms at a time.
+        gc.disable()
+        try:
+            if self.demo:
+                provider = make_provider("echo", chunk_delay_s=DEMO_CHUNK_DELAY_S)
+            else:
+                provider = make_provider("anthropic", base_url=self.base_url or None)
+        finally:
+            gc.freeze()
+            gc.enable()
+        # A Project over this thread's own connection; the GUI's keeps the lock.
+        project = Project(self.path, Project.connect_writer(self.path))
+        try:
+            common: dict[str, Any] = dict(
+                options=self.options, listener=self.buffer, engine_ready=self._engine_ready
+            )
+            if self.plan is not None:
+                return await start_run(project, self.plan, provider, **common)
+            assert self.run_id is not None
+            return await resume_run(project, self.run_id, provider, **common)
+        finally:
+            await provider.aclose()
+            project.close()
