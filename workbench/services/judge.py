@@ -22,10 +22,10 @@ from typing import Any
 from workbench.core.errors import BadInput
 from workbench.core.hashing import content_hash
 from workbench.core.models import Message, Params, PromptContent, PromptVersion
-from workbench.core.records import AttemptRecord, CallRecord
 from workbench.inference.base import Provider
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.rendering import render_request
+from workbench.services.runner import record_from_result
 from workbench.services.scorers import CallFacts, JudgeFn, JudgeVerdict
 from workbench.storage.labels_repo import JudgeRecord, LabelsRepo
 from workbench.storage.project import Project
@@ -260,42 +260,18 @@ class Judge:
             else None
         )
         call_id = self.project.runs.record_call(
-            CallRecord(
+            record_from_result(
+                result,
                 model=self.model,
                 request=rendered.as_dict(),
                 request_hash=rendered.hash,
                 started_at=started,
-                finished_at=time.time(),
-                output=result.text,
-                stop_reason=result.stop_reason,
-                input_tokens=result.usage.input_tokens if result.ok else None,
-                output_tokens=result.usage.output_tokens if result.ok else None,
-                cost_usd=cost,
-                latency_ms=result.latency_ms,
-                ttft_ms=result.ttft_ms,
-                total_ms=result.total_ms,
-                error_type=result.error_type,
-                error_message=result.error_message,
-                request_id=result.request_id,
+                cost=cost,
                 synthetic=bool(getattr(self.provider, "synthetic", False)),
                 source="judge",
                 version_id=self.version_row_id,
                 prompt_name=JUDGE_PROMPT,
                 prompt_version=self.version.version,
-                attempts=[
-                    AttemptRecord(
-                        a.number,
-                        a.request_id,
-                        a.status,
-                        a.error_type,
-                        a.error_message,
-                        a.started_at,
-                        a.duration_ms,
-                        a.retry_after_s,
-                        a.backoff_s,
-                    )
-                    for a in result.attempts
-                ],
             )
         )
         if result.ok:

@@ -103,16 +103,19 @@ class NullListener:
 def record_from_result(
     result: CallResult,
     *,
-    cell: Cell,
+    model: str,
     request: dict[str, Any],
     request_hash: str,
     started_at: float,
     cost: float | None,
     synthetic: bool,
+    **links: Any,
 ) -> CallRecord:
+    """The log record of a provider call; `links` are CallRecord fields such as run_id, cell_id,
+    version_id, source, prompt_name and prompt_version."""
     usage = result.usage
     return CallRecord(
-        model=cell.model,
+        model=model,
         request=request,
         request_hash=request_hash,
         started_at=started_at,
@@ -132,9 +135,6 @@ def record_from_result(
         partial_text=result.partial_text or None,
         request_id=result.request_id,
         synthetic=synthetic,
-        run_id=cell.run_id,
-        cell_id=cell.id,
-        version_id=cell.version_id,
         attempts=[
             AttemptRecord(
                 a.number,
@@ -149,6 +149,7 @@ def record_from_result(
             )
             for a in result.attempts
         ],
+        **links,
     )
 
 
@@ -358,12 +359,15 @@ class RunEngine:
             cost = self._cost(cell.model, result) if result.ok else None
             record = record_from_result(
                 result,
-                cell=cell,
+                model=cell.model,
                 request=request,
                 request_hash=rendered.hash,
                 started_at=call_started,
                 cost=cost,
                 synthetic=synthetic,
+                run_id=cell.run_id,
+                cell_id=cell.id,
+                version_id=cell.version_id,
             )
             if result.auth_failed:
                 self._stop(
