@@ -245,6 +245,7 @@ def test_promote_a_labelled_call_to_an_eval_case(tmp_path: Path) -> None:
             "version": 2,
             "model": "claude-haiku-5-5",
             "run_id": report.run_id,
+            "source": "run",
         }
         promoted = _eval(project, ["answer@2"], dataset="regressions")
         assert [c.passed for c in promoted.cases] == [True]
@@ -258,5 +259,5 @@ def test_promoting_a_call_without_a_cell_is_refused(tmp_path: Path) -> None:
     with _judged_project(tmp_path) as project:
         _eval(project, ["answer@1"], dataset="judged")
         judge_call = project.db.execute("SELECT id FROM calls WHERE source = 'judge'").fetchone()[0]
-        with pytest.raises(BadInput, match="not made by a run"):
+        with pytest.raises(BadInput, match="has no example variables"):
             promote_call(project, judge_call, "cases", [Expectation(type="contains", value="x")])

@@ -228,3 +228,27 @@ def test_file_problems_are_one_clear_error(project_path: Path, tmp_path: Path) -
         report = import_logs(project, log)
         assert (report.lines, report.imported, report.run_id) == (0, 0, None)
         assert project.runs.summaries() == []
+
+
+def test_an_imported_call_can_be_promoted_to_an_eval_case(
+    project_path: Path, registry: Registry, tmp_path: Path
+) -> None:
+    from workbench.core.models import Expectation
+    from workbench.services.evals import promote_call
+
+    log = _write(tmp_path / "calls.jsonl", [_good(registry, "Can I get a refund?", call_id="r-1")])
+    with Project.open(project_path) as project:
+        report = import_logs(project, log)
+        assert report.imported == 1
+        (call_id,) = [
+            r[0] for r in project.db.execute("SELECT id FROM calls WHERE source = 'import'")
+        ]
+        example_id = promote_call(
+            project, call_id, "support-evals", [Expectation(type="icontains", value="30 days")]
+        )
+        examples = dict(project.datasets.get_with_ids("support-evals"))
+        assert examples[example_id].vars == {"question": "Can I get a refund?"}
+        provenance = project.db.execute(
+            "SELECT provenance_json FROM examples WHERE id = ?", [example_id]
+        ).fetchone()[0]
+        assert json.loads(provenance)["source"] == "import"

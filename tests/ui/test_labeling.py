@@ -134,7 +134,10 @@ def test_note_and_promote_from_the_grid(qtbot: QtBot, grid: RunGrid) -> None:
     assert dataset == "topics" and len(examples) == before + 1
     assert examples[-1][0] == example_id
     assert examples[-1][1].expect[0].type == "equals"
-    assert grid.label_bar.message.text() == f"Added call #{call_id} to 'topics' as example #{example_id}"
+    assert (
+        grid.label_bar.message.text()
+        == f"Added call #{call_id} to 'topics' as example #{example_id}"
+    )
 
 
 def test_pending_cells_and_read_only_projects_say_why_nothing_happens(
@@ -176,7 +179,7 @@ def window(qtbot: QtBot, qsettings: QSettings, tmp_path: Path) -> Iterator[MainW
 
 
 def test_main_window_menus_reach_review_promote_and_evals(
-    qtbot: QtBot, window: MainWindow
+    qtbot: QtBot, window: MainWindow, artifacts_dir: Path
 ) -> None:
     actions = window.actions_by_name
     review = actions["review"]
@@ -188,9 +191,21 @@ def test_main_window_menus_reach_review_promote_and_evals(
 
     run_id = window.ctx.require().runs.latest_run_id()
     window.show_run(run_id)  # type: ignore[arg-type]
-    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(
+        window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    )
     assert window.tabs.currentWidget() is window.review
-    assert window.review.scope.currentText() == f"This run (#{run_id})"
+    review = window.review
+    assert review.scope.currentText() == f"This run (#{run_id})"
+    review.seed = 3
+    qtbot.mouseClick(review.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: review.reviewing and review.card.hasFocus(), timeout=5000)
+    qtbot.keyClick(review.card, Qt.Key.Key_F)
+    qtbot.keyClick(review.card, Qt.Key.Key_3)
+    assert window.ctx.require().labels.get(review.current_call()).rating == 3  # type: ignore[arg-type,union-attr]
+    qtbot.keyClick(review.card, Qt.Key.Key_Space)
+    qtbot.wait(20)
+    window.grab().save(str(artifacts_dir / "main_window_review.png"))
     qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.AltModifier)
     assert window.tabs.currentWidget() is window.evals
     QApplication.processEvents()

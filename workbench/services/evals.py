@@ -487,11 +487,18 @@ def promote_call(
     if call["run_id"] is not None and call["cell_id"] is not None:
         grid = project.runs.run_grid(call["run_id"])
         cell = next((r for r in grid if r["cell_id"] == call["cell_id"]), None)
-    if cell is None:
-        raise BadInput(
-            f"call #{call_id} has no example variables (it was not made by a run)",
-            hint="Promote a call from a run grid.",
-        )
+    if cell is not None:
+        variables = json.loads(cell["example_vars_json"])
+        prompt, version = cell["prompt_name"], cell["version"]
+    else:
+        # Imported production calls keep their variables in the logged request.
+        variables = call["request"].get("vars") if isinstance(call["request"], dict) else None
+        prompt, version = call.get("prompt_name"), call.get("prompt_version")
+        if not isinstance(variables, dict):
+            raise BadInput(
+                f"call #{call_id} has no example variables (its log line had no 'vars')",
+                hint="Promote a call from a run, or log 'vars' with production calls.",
+            )
     filled = [
         e.model_copy(update={"value": call["output"]})
         if e.type == "equals" and e.value is None
@@ -499,15 +506,14 @@ def promote_call(
         for e in expectations
     ]
     check_expectations(filled, where=f"promoting call #{call_id}")
-    example = Example(
-        vars=json.loads(cell["example_vars_json"]), expect=filled, note=note, tags=list(tags)
-    )
+    example = Example(vars=variables, expect=filled, note=note, tags=list(tags))
     provenance = {
         "call_id": call_id,
-        "prompt": cell["prompt_name"],
-        "version": cell["version"],
+        "prompt": prompt,
+        "version": version,
         "model": call["model"],
         "run_id": call["run_id"],
+        "source": call["source"],
     }
     (example_id,) = project.datasets.add_examples(dataset, [example], provenance=provenance)
     return example_id

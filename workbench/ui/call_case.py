@@ -1,10 +1,12 @@
-"""What a reviewer needs to see about one logged call: its input variables, output, model and
+"""What a reviewer needs to see about one logged call — input variables, output, model and
 prompt version, whichever way it was logged (a run's cell, or an imported production call that
-keeps its variables at ``request["vars"]``). Qt-free, so it can be read on a worker thread."""
+keeps its variables at ``request["vars"]``) — and which calls the review queue samples.
+Qt-free, so it can be read on a worker thread."""
 
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,3 +98,20 @@ class CaseLoader:
                 case.vars = json.loads(cell["example_vars_json"] or "{}")
                 case.prompt, case.version = cell["prompt_name"], cell["version"]
         return case
+
+
+def sample_calls(
+    project: Project, n: int, scope: str, run_id: int | None = None, seed: int | None = None
+) -> list[int]:
+    """Up to `n` random unlabelled call ids from `scope` ("run", "all" or "import")."""
+    labels = project.labels
+    if scope == "run":
+        return labels.review_sample(n, run_id=run_id, seed=seed) if run_id is not None else []
+    kinds = {"import"} if scope == "import" else {"run", "eval"}
+    ids = [
+        call_id
+        for run in project.runs.summaries()
+        if run["kind"] in kinds
+        for call_id in labels.unlabelled_call_ids(run["id"])
+    ]
+    return random.Random(seed).sample(ids, min(n, len(ids)))

@@ -196,6 +196,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar.compare_requested.connect(self._on_compare_requested)
         self.grid.attach(self.controller)  # the grid streams the controller's runs itself
         self.grid.call_selected.connect(self._on_call_selected)
+        self.review.call_shown.connect(self._on_call_selected)
         self.controller.run_started.connect(self._on_run_started)
         self.controller.progress.connect(self.run_status.update_progress)
         self.controller.run_finished.connect(self._on_run_finished)

@@ -8,7 +8,6 @@ the output large and readable as plain text, model and prompt version — with t
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 
 from PySide6.QtCore import Qt, Signal
@@ -27,8 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.storage.project import Project
-from workbench.ui.call_case import CallCase, CaseLoader
+from workbench.ui.call_case import CallCase, CaseLoader, sample_calls
 from workbench.ui.context import ProjectContext
 from workbench.ui.labeling import LabelKeys
 from workbench.ui.operations import Operation, describe_error
@@ -38,23 +36,6 @@ SCOPES = {"run": "This run", "all": "All runs", "import": "Production imports"}
 DEFAULT_N = 20
 OUTPUT_POINT_SIZE = 13
 SYNTHETIC_TEXT = "offline demo — synthetic responses"
-
-
-def sample_calls(
-    project: Project, n: int, scope: str, run_id: int | None = None, seed: int | None = None
-) -> list[int]:
-    """Up to `n` random unlabelled call ids from `scope` ("run", "all" or "import")."""
-    labels = project.labels
-    if scope == "run":
-        return labels.review_sample(n, run_id=run_id, seed=seed) if run_id is not None else []
-    kinds = {"import"} if scope == "import" else {"run", "eval"}
-    ids = [
-        call_id
-        for run in project.runs.summaries()
-        if run["kind"] in kinds
-        for call_id in labels.unlabelled_call_ids(run["id"])
-    ]
-    return random.Random(seed).sample(ids, min(n, len(ids)))
 
 
 def _plain_label(text: str = "", style: str = "") -> QLabel:
@@ -69,6 +50,7 @@ class ReviewQueue(QWidget):
     """Setup → one output at a time → summary. `finished_review(counts)` at the end."""
 
     finished_review = Signal(dict)
+    call_shown = Signal(int)  # the inspector follows the output on screen
 
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -287,6 +269,7 @@ class ReviewQueue(QWidget):
         self.inputs.setPlainText(case.vars_text())
         self.output.setPlainText(case.output or f"(no output: {case.error or 'empty'})")
         self.label_bar.show_call(case.call_id)
+        self.call_shown.emit(case.call_id)
         self.prev_button.setEnabled(self.position > 0)
         last = self.position + 1 == len(self.cases)
         self.next_button.setText("Finish ▶" if last else "Next ▶")

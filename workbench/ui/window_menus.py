@@ -183,6 +183,16 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     run_menu.addActions([a["run"], a["stop"], a["resume"]])
     run_menu.addSeparator()
     run_menu.addAction(a["review"])
+    # The labeling keys act on the run grid's selected cell (single letters work only while the
+    # grid has focus, so they still type everywhere else); listed here so Help shows them.
+    labeling = window.grid.labeling.actions
+    a["promote"] = labeling["promote"]
+    run_menu.addAction(a["promote"])
+    label_menu = run_menu.addMenu("&Label output")
+    for name in ("pass", "fail", *(f"rate_{n}" for n in range(1, 6)), "tag", "note", "clear"):
+        label_menu.addAction(labeling[name])
+    label_menu.addSeparator()
+    label_menu.addActions([labeling["next"], labeling["previous"]])
 
     view_menu = bar.addMenu("&View")
     for dock, keys in (

@@ -59,11 +59,16 @@ class GridCell:
     error_message: str | None = None
     cached_from: int | None = None
     synthetic: bool = False
+    badge: str = ""
+    """The call's label in short ("✓ 4★ [tone]"), set by the labeling keys; "" if none."""
     _display: str | None = None
 
     def update_from_call(self, row: dict[str, Any]) -> None:
         """Take the summary columns of a logged call (a `run_grid` row or `get_call`)."""
-        self.call_id = row.get("call_id", row.get("id"))
+        call_id = row.get("call_id", row.get("id"))
+        if call_id != self.call_id:
+            self.badge = ""  # a new call (a resumed cell) has no label yet
+        self.call_id = call_id
         self.output = row.get("output") or ""
         self.latency_ms = row.get("latency_ms")
         self.input_tokens = row.get("input_tokens")
@@ -102,7 +107,8 @@ class GridCell:
 
     def display(self) -> str:
         if self._display is None:
-            self._display = self._build_display()
+            text = self._build_display()
+            self._display = f"{self.badge} · {text}" if self.badge else text
         return self._display
 
     def _build_display(self) -> str:

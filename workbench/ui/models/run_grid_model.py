@@ -167,6 +167,15 @@ class RunGridModel(QAbstractTableModel):
             self.cells[where].update_from_call(call)
             self._changed(cell_id)
 
+    def set_badges(self, badges: dict[int, str]) -> None:
+        """Show label badges by call id (from the labeling keys); "" removes one."""
+        for where, cell in self.cells.items():
+            if cell.call_id is not None and cell.call_id in badges:
+                cell.badge = badges[cell.call_id]
+                cell._display = None
+                index = self.index(*where)
+                self.dataChanged.emit(index, index)
+
     def mark_unfinished(self, status: str) -> None:
         """After a run stops: cells still waiting or streaming become `status`."""
         for cell_id, where in self._where.items():

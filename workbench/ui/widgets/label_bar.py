@@ -8,7 +8,7 @@ label a person typed.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.storage.labels_repo import CallLabel
@@ -86,11 +86,14 @@ class LabelBar(QWidget):
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
         self.hint.setStyleSheet("color: #525252;")
         self.hint.setAccessibleName("Labeling keys")
-        layout = QHBoxLayout(self)
+        # Two lines, so a narrow centre pane never clips the label to make room for the keys.
+        top = QHBoxLayout()
+        top.addWidget(self.state, 1)
+        top.addWidget(self.message)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.state, 1)
-        layout.addWidget(self.message)
-        layout.addSpacing(12)
+        layout.setSpacing(2)
+        layout.addLayout(top)
         layout.addWidget(self.hint)
         self._clear_message = QTimer(self)
         self._clear_message.setSingleShot(True)

@@ -20,10 +20,12 @@ from workbench.core.errors import WorkbenchError
 from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunOutcome
 from workbench.ui.context import ProjectContext
+from workbench.ui.labeling import attach_grid_labeling
 from workbench.ui.models.run_grid_model import CALL_ID_ROLE, CELL_ID_ROLE, RunGridModel
 from workbench.ui.models.run_grid_proxy import RunGridProxy
 from workbench.ui.operations import describe_error
 from workbench.ui.run_controller import RunController
+from workbench.ui.widgets.label_bar import LabelBar
 from workbench.ui.widgets.output_diff import OutputDiff
 from workbench.ui.widgets.run_grid_bars import (
     GridFilterBar,
@@ -45,6 +47,7 @@ class RunGrid(QWidget):
         self.controller: RunController | None = None
         self.run: dict | None = None
         self._message = "No run selected"  # shown while no run row is loaded
+        self._settled_run: int | None = None
         self.model = RunGridModel(self)
         self.proxy = RunGridProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -79,6 +82,8 @@ class RunGrid(QWidget):
         layout.addWidget(self.header_bar)
         layout.addWidget(self.filter_bar)
         layout.addWidget(splitter, 1)
+        self.label_bar = LabelBar(ctx)  # the selected call's label and the labeling keys
+        layout.addWidget(self.label_bar)
 
         QShortcut(
             QKeySequence.StandardKey.Find,
@@ -110,6 +115,7 @@ class RunGrid(QWidget):
         self.table.selectionModel().currentChanged.connect(self._on_current_changed)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         ctx.changed.connect(self._on_context_changed)
+        self.labeling = attach_grid_labeling(self)  # P/F/1–5/T/N/E/U/J/K on the table
         self._update_header()
 
     # -- wiring ----------------------------------------------------------------------------------
@@ -253,17 +259,28 @@ class RunGrid(QWidget):
             self._update_header(progress)
 
     def _on_run_finished(self, outcome: RunOutcome) -> None:
-        # The reload comes with the controller's ("runs", id) notice; this covers a grid that
-        # is not listening to the same context.
-        if outcome.run_id == self.model.run_id and self.run is not None:
-            self.run["status"] = outcome.status
-            self._update_header()
+        # Every finished cell is already on screen: refresh the run row and the cells that
+        # never ran, instead of reloading the whole grid (and its ("runs", id) notice skips it).
+        project = self.ctx.project
+        if outcome.run_id != self.model.run_id or project is None:
+            return
+        try:
+            self.run = project.runs.get_run(outcome.run_id)
+        except WorkbenchError:
+            return
+        if outcome.status != "done":
+            self.model.mark_unfinished("cancelled")
+        self._settled_run = outcome.run_id
+        self._update_header()
 
     def _on_context_changed(self, kind: str, detail: object) -> None:
         if kind == "project":
             self.show_run(None)
         elif kind == "runs" and detail == self.model.run_id and not self._live():
-            self.show_run(self.model.run_id)
+            if detail == self._settled_run:
+                self._settled_run = None  # the notice of the run that just finished here
+            else:
+                self.show_run(self.model.run_id)
 
     def _on_stop(self) -> None:
         if self.controller is not None:
