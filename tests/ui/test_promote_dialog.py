@@ -98,6 +98,7 @@ def test_promote_with_keyword_and_regex_to_a_new_dataset_then_rescore(
         "version": 1,
         "model": HAIKU,
         "run_id": run_id,
+        "source": "run",
     }
     # Re-score: an eval run of the same version reproduces the output, so the case passes.
     report = asyncio.run(
