@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -245,7 +246,9 @@ class RunEngine:
         if loop is None:
             self._stop_reason = reason
             return
-        loop.call_soon_threadsafe(self._stop, reason, "cancelled")
+        # After the run ended its loop is closed and there is nothing left to stop.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._stop, reason, "cancelled")
 
     def _stop(self, reason: str, status: str) -> None:
         if self._stop_reason is None:
