@@ -7,7 +7,7 @@ rather than a silently ignored key.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,24 +18,6 @@ from workbench.core.templates import variables_of
 BUNDLE_FORMAT_VERSION = 1
 
 # Expectation types, named as promptfoo names them where the two overlap.
-EXPECTATION_TYPES = (
-    "equals",
-    "contains",
-    "icontains",
-    "not-contains",
-    "not-icontains",
-    "starts-with",
-    "regex",
-    "not-regex",
-    "is-json",
-    "contains-json",
-    "is-valid-json-schema",
-    "min-length",
-    "max-length",
-    "cost",
-    "latency",
-    "llm-rubric",
-)
 ExpectationType = Literal[
     "equals",
     "contains",
@@ -54,6 +36,7 @@ ExpectationType = Literal[
     "latency",
     "llm-rubric",
 ]
+EXPECTATION_TYPES: tuple[str, ...] = get_args(ExpectationType)
 
 DEFAULT_MAX_TOKENS = 1024
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
