@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,19 +14,6 @@ from workbench.testing.fake_anthropic import FakeAnthropicServer
 
 FAKE_KEY = "sk-ant-test-FAKEKEY-1234"
 MODEL = "claude-haiku-5-5"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeAnthropicServer]:
-    with FakeAnthropicServer() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: FakeAnthropicServer) -> FakeAnthropicServer:
-    server.configure(latency_ms=0, faults=[])
-    server.reset_stats()
-    return server
 
 
 def make_request(**overrides: Any) -> CallRequest:

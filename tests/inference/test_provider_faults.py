@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,19 +16,6 @@ from workbench.testing.fake_anthropic import FakeAnthropicServer
 FAKE_KEY = "sk-ant-test-FAKEKEY-1234"
 MODEL = "claude-haiku-5-5"
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeAnthropicServer]:
-    with FakeAnthropicServer(max_hang_s=5) as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: FakeAnthropicServer) -> FakeAnthropicServer:
-    server.configure(latency_ms=0, faults=[])
-    server.reset_stats()
-    return server
 
 
 def make_request(**overrides: Any) -> CallRequest:
