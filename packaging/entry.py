@@ -5,7 +5,7 @@ folder on the import path, which would make ``workbench``'s subpackages importab
 top-level names too.
 """
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -52,7 +52,7 @@ def test_import_contracts() -> None:
 def test_help_imports_neither_qt_nor_anthropic() -> None:
     code = (
         "import sys\n"
-        "from workbench.cli import main\n"
+        "from workbench.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "bad = [m for m in ('PySide6', 'anthropic', 'pyqtgraph', 'httpx') if m in sys.modules]\n"
         "print('LOADED', bad)\n"

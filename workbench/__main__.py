@@ -1,6 +1,6 @@
 """`python -m workbench` is the same as the `workbench` command."""
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 if __name__ == "__main__":
     main()

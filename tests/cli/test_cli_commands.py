@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from workbench.cli import cli, main
+from workbench.cli.main import cli, main
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 
 ROOT = Path(__file__).resolve().parents[2]

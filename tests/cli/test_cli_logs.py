@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.cli import cli, main
-from workbench.cli_logs import logs
+from workbench.cli.logs import logs
+from workbench.cli.main import cli, main
 from workbench.services.projects import create_project
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,6 +15,7 @@ import yaml
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import AlertThresholds, Bundle, FeatureFlag, ProductionSettings
+from workbench.formats.bundle_yaml import load_bundle
 from workbench.inference.anthropic_wire import build_params
 from workbench.runtime import Registry
 from workbench.services.production_export import (
@@ -29,7 +30,6 @@ from workbench.services.production_schema import SCHEMA_PATH, production_schema_
 from workbench.services.project_catalog import model_catalog
 from workbench.services.rendering import render_request
 from workbench.storage.bundle import import_bundle
-from workbench.storage.bundle_file import load_bundle
 from workbench.storage.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]

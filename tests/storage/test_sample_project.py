@@ -8,7 +8,7 @@ import pytest
 
 from workbench.core.models import Bundle, Dataset, Prompt
 from workbench.core.templates import check
-from workbench.storage.bundle_file import dump_bundle, load_bundle, loads_bundle
+from workbench.formats.bundle_yaml import dump_bundle, load_bundle, loads_bundle
 
 SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "quizcraft.yaml"
 MODELS = {"claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"}

@@ -11,10 +11,10 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from workbench.formats.bundle_yaml import load_bundle
 from workbench.services.planner import make_plan
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunOptions
-from workbench.storage.bundle_file import load_bundle
 from workbench.storage.project import Project, lock_holder
 from workbench.ui.context import ProjectContext
 from workbench.ui.main import run_selftest

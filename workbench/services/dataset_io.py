@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Example
+from workbench.formats.atomic import write_text_atomic
 from workbench.services.dataset_formats import (
     META_COLUMNS,
     VARS_PREFIX,
@@ -45,7 +46,6 @@ from workbench.services.dataset_formats import (
     validation_message,
 )
 from workbench.services.dataset_jsonl import parse_jsonl
-from workbench.storage.files import write_text_atomic
 
 __all__ = [
     "ParseResult",

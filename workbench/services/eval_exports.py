@@ -21,11 +21,11 @@ import yaml
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Expectation, PromptVersion
+from workbench.formats.atomic import write_text_atomic
 from workbench.services.dataset_io import neutralise
 from workbench.services.judge import DEFAULT_JUDGE_MODEL, JUDGE_PROMPT
 from workbench.services.planner import resolve_versions
 from workbench.services.project_catalog import model_catalog
-from workbench.storage.files import write_text_atomic
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
 

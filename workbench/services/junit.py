@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from workbench.core.errors import BadInput
+from workbench.formats.atomic import write_text_atomic
 from workbench.services.evals import CaseResult, EvalReport
-from workbench.storage.files import write_text_atomic
 
 # Characters XML 1.0 forbids even as character references.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

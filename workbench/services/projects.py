@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ProjectFileError
+from workbench.formats.bundle_yaml import dump_bundle, load_bundle
 from workbench.services.project_catalog import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
-from workbench.storage.bundle_file import dump_bundle, load_bundle
 from workbench.storage.project import OlderSchema, Project
 
 BUNDLE_SUFFIXES = (".yaml", ".yml")

@@ -217,8 +217,8 @@ class ProjectFileActions:
         )
         if not name:
             return False
+        from workbench.formats.atomic import write_text_atomic
         from workbench.services.projects import export_bundle_text
-        from workbench.storage.files import write_text_atomic
 
         try:
             write_text_atomic(Path(name), export_bundle_text(project))

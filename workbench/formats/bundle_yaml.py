@@ -638,7 +638,7 @@ def bundle_json_schema_text() -> str:
 
 
 def write_bundle_json_schema(path: str | os.PathLike[str] = SCHEMA_PATH) -> None:
-    """Regenerate the schema file: ``python -m workbench.storage.bundle_file [PATH]``."""
+    """Regenerate the schema file: ``python -m workbench.formats.bundle_yaml [PATH]``."""
     Path(path).write_text(bundle_json_schema_text(), encoding="utf-8", newline="\n")
 
 

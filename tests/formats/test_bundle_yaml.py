@@ -27,8 +27,8 @@ from workbench.core.models import (
     Settings,
 )
 from workbench.core.templates import NAME as VARIABLE_NAME
-from workbench.storage import bundle_file
-from workbench.storage.bundle_file import (
+from workbench.formats import bundle_yaml as bundle_file
+from workbench.formats.bundle_yaml import (
     bundle_json_schema_text,
     dump_bundle,
     load_bundle,
@@ -270,7 +270,7 @@ def test_save_bundle_to_a_missing_folder_is_bad_input(tmp_path: Path) -> None:
 def test_schema_file_matches_the_models() -> None:
     committed = (ROOT / "docs" / "bundle.schema.json").read_text(encoding="utf-8")
     assert committed == bundle_json_schema_text(), (
-        "docs/bundle.schema.json is stale: run python -m workbench.storage.bundle_file"
+        "docs/bundle.schema.json is stale: run python -m workbench.formats.bundle_yaml"
     )
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from workbench.cli.exit_codes import ExitCode
+
 SHOWN_ERRORS = 10
 
 
@@ -66,5 +67,5 @@ def import_command(project: Path, file: Path, as_json: bool) -> None:
     if report.imported == 0 and not only_repeats:
         reason = "it has no log lines" if report.lines == 0 else "no line could be imported"
         click.echo(f"error: {file}: {reason}; see docs/logs-format.md.", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    sys.exit(EXIT_OK)
+        sys.exit(ExitCode.BAD_INPUT)
+    sys.exit(ExitCode.OK)

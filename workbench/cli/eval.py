@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_BAR_NOT_MET, EXIT_BAD_INPUT = 0, 1, 2
+from workbench.cli.exit_codes import ExitCode
+
 EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
 _SHOWN_FAILURES = 20
 
@@ -28,7 +29,7 @@ def _split(value: str | None) -> list[str]:
 
 
 def _summary_lines(report: Any, bar: float) -> list[str]:
-    from workbench.services.formatting import format_table
+    from workbench.cli.formatting import format_table
 
     rows = []
     for g in report.groups:
@@ -148,14 +149,14 @@ def run_eval_command(
     use_cache: bool,
 ) -> int:
     """The body of `workbench eval`; returns the exit code."""
-    from workbench.cli_run import TerminalProgress
+    from workbench.cli.run import TerminalProgress
     from workbench.core.errors import WorkbenchError
+    from workbench.formats.atomic import write_text_atomic
     from workbench.inference import make_provider
     from workbench.services.evals import EvalReport, run_eval
     from workbench.services.junit import write_junit
     from workbench.services.projects import open_project
     from workbench.services.runner import RunOptions
-    from workbench.storage.files import write_text_atomic
 
     to_stdout = json_path is not None and str(json_path) == "-"
     with open_project(project) as proj:
@@ -202,7 +203,7 @@ def run_eval_command(
     if report.run_status != "done":
         status += f" (the run was {report.run_status})"
     click.echo(f"eval run #{report.run_id}: bar {bar:.0%} {status}", err=to_stdout)
-    return EXIT_OK if met else EXIT_BAR_NOT_MET
+    return ExitCode.OK if met else ExitCode.FAILED
 
 
 @click.command("export")

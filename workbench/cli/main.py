@@ -15,9 +15,8 @@ from typing import Any, NoReturn
 import click
 
 from workbench import __version__
+from workbench.cli.exit_codes import ExitCode
 from workbench.core.errors import WorkbenchError
-
-EXIT_OK, EXIT_BAR_NOT_MET, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class WorkbenchGroup(click.Group):
@@ -33,7 +32,7 @@ class WorkbenchGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+def fail(message: str, code: int = ExitCode.BAD_INPUT) -> NoReturn:
     """Print one line on stderr and exit."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -153,7 +152,7 @@ def check(project: Path, as_json: bool) -> None:
     else:
         for problem in report.problems:
             click.echo(f"{project}: {problem}")
-    sys.exit(EXIT_OK if report.ok else EXIT_BAR_NOT_MET)
+    sys.exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
 @cli.group()
@@ -172,8 +171,8 @@ def bundle() -> None:
 )
 def bundle_export(project: Path, output: Path) -> None:
     """Write the project as a git-friendly text bundle."""
+    from workbench.formats.atomic import write_text_atomic
     from workbench.services.projects import export_bundle_text, open_project
-    from workbench.storage.files import write_text_atomic
 
     with open_project(project, read_only=True) as proj:
         text = export_bundle_text(proj)
@@ -266,7 +265,7 @@ def run(
     as_json: bool,
 ) -> None:
     """Run prompt versions x examples x models and log every call."""
-    from workbench.cli_run import execute_run_command
+    from workbench.cli.run import execute_run_command
 
     code = execute_run_command(
         project=project,
@@ -307,7 +306,7 @@ def report(project: Path, run_id: int | None, as_json: bool) -> None:
     if not rows:
         click.echo("no calls logged yet")
         return
-    from workbench.services.formatting import format_report
+    from workbench.cli.formatting import format_report
 
     click.echo(format_report(rows))
 
@@ -360,7 +359,7 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    from workbench.services.formatting import format_table
+    from workbench.cli.formatting import format_table
 
     def money(value: float | None) -> str:
         return "unknown" if value is None else f"${value:g}"
@@ -385,8 +384,8 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
 
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
-from workbench.cli_eval import eval_command, export_command  # noqa: E402
-from workbench.cli_logs import logs  # noqa: E402
+from workbench.cli.eval import eval_command, export_command  # noqa: E402
+from workbench.cli.logs import logs  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(export_command)
@@ -400,15 +399,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
-        fail("aborted", 130)
+        fail("aborted", ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(ExitCode.BAD_INPUT)
     except WorkbenchError as exc:
         fail(exc.user_message, exc.exit_code)
     except KeyboardInterrupt:
-        fail("interrupted", 130)
+        fail("interrupted", ExitCode.INTERRUPTED)
     except Exception as exc:  # a bug: one line for the user, the traceback in a crash log
         log = write_crash_log(exc)
-        fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", EXIT_INTERNAL)
-    sys.exit(EXIT_OK)
+        fail(f"internal error ({type(exc).__name__}: {exc}); details in {log}", ExitCode.INTERNAL)
+    sys.exit(ExitCode.OK)

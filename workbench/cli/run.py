@@ -12,12 +12,11 @@ from typing import Any
 
 import click
 
+from workbench.cli.exit_codes import ExitCode
+from workbench.cli.formatting import format_table, usd
 from workbench.core.errors import BadInput
-from workbench.services.formatting import format_table, usd
 from workbench.services.planner import RunPlan
 from workbench.services.runner import NullListener, Progress, RunEngine, RunOptions, RunOutcome
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class TerminalProgress(NullListener):
@@ -179,7 +178,7 @@ def execute_run_command(
         assert plan is not None
         if as_json:
             click.echo(json.dumps({"plan": plan.to_dict()}, indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     summary = {
         "run_id": outcome.run_id,
         "status": outcome.status,
@@ -196,4 +195,4 @@ def execute_run_command(
             f"{t['errors']} errors, {t['cached']} cached, spend {usd(t['spend_usd'])}, "
             f"{t['elapsed_s']:.1f}s" + (f" — {outcome.reason}" if outcome.reason else "")
         )
-    return EXIT_OK if outcome.status == "done" else EXIT_FAILED
+    return ExitCode.OK if outcome.status == "done" else ExitCode.FAILED
