@@ -154,7 +154,7 @@ class RenderedPrompt:
         output_tokens: int | None = None,
         cache_creation_input_tokens: int | None = None,
         cache_read_input_tokens: int | None = None,
-        user_id: str | None = None,
+        user_id: object = None,
         feedback: str | None = None,
         call_id: str | None = None,
         request_id: str | None = None,
@@ -190,7 +190,8 @@ class RenderedPrompt:
             "output_tokens": output_tokens,
             "cache_creation_input_tokens": cache_creation_input_tokens,
             "cache_read_input_tokens": cache_read_input_tokens,
-            "user_id": user_id,
+            # Any scalar id (Django's integer user.id) is logged as a string.
+            "user_id": None if user_id is None else str(user_id),
             "feedback": feedback,
             "call_id": call_id,
             "request_id": request_id,

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell, CellSpec
+from workbench.storage.request_texts import expand_request
 
 _CALL_COLUMNS = [
     "run_id",
@@ -294,7 +295,7 @@ class RunsRepo:
         if not rows:
             raise NotFound(f"There is no call #{call_id} in this project.")
         row = rows[0]
-        row["request"] = json.loads(row.pop("request_json"))
+        row["request"] = expand_request(self.db, row.pop("request_json"))
         row["attempts"] = list(
             self.db.query("SELECT * FROM attempts WHERE call_id = ? ORDER BY number", [call_id])
         )
