@@ -386,10 +386,12 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
 from workbench.cli.eval import eval_command, export_command  # noqa: E402
 from workbench.cli.logs import logs  # noqa: E402
+from workbench.cli.monitor import monitor_command  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(export_command)
 cli.add_command(logs)
+cli.add_command(monitor_command)
 
 
 def main(argv: list[str] | None = None) -> None:

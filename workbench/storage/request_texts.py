@@ -76,7 +76,7 @@ def expand_request(db: Database, request_json: str) -> Any:
     messages = request.get("messages")
     if isinstance(messages, list):
         refs += [m.get("content") for m in messages if isinstance(m, dict)]
-    ids = sorted({r[_MARK] for r in refs if _is_ref(r)})
+    ids = sorted({int(r[_MARK]) for r in refs if r is not None and _is_ref(r)})
     if not ids:
         return request
     texts = dict(
