@@ -112,7 +112,9 @@ def test_a_bad_file_at_start_up_is_one_error_naming_file_and_field(tmp_path: Pat
     broken = _export()
     del broken["prompts"]["support-answer"]["kill_switch"]
     _write(path, broken)
-    with pytest.raises(RegistryError, match=r"prompts\.json: 'prompts\.support-answer\.kill_switch'"):
+    with pytest.raises(
+        RegistryError, match=r"prompts\.json: 'prompts\.support-answer\.kill_switch'"
+    ):
         LiveRegistry(path)
 
 
@@ -141,7 +143,11 @@ def test_log_call_writes_the_documented_line_through_logging(
         log_call(rendered.log_record(output="Because.", latency_ms=12.5, user_id=42))
     (record,) = caplog.records
     line = json.loads(record.getMessage())
-    assert (line["user_id"], line["vars"], line["output"]) == ("42", {"question": "Why?"}, "Because.")
+    assert (line["user_id"], line["vars"], line["output"]) == (
+        "42",
+        {"question": "Why?"},
+        "Because.",
+    )
 
 
 # --- a real threaded WSGI server -------------------------------------------------------------
