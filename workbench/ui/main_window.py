@@ -38,6 +38,7 @@ from workbench.ui.sidebar import RESUMABLE, Sidebar
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
 from workbench.ui.widgets.eval_views import EvalsPane
+from workbench.ui.widgets.production_view import ProductionView
 from workbench.ui.widgets.prompt_editor import PromptEditor
 from workbench.ui.widgets.run_grid import RunGrid
 from workbench.ui.window_menus import build_menus
@@ -103,6 +104,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.review, "Review")
         self.tabs.addTab(self.evals, "Evals")
+        self.production = ProductionView(self.ctx, open_review=self._review_production_sample)
+        self.tabs.addTab(self.production, "Production")
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
@@ -272,6 +275,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
             self.review.set_run(self.grid.model.run_id)
         self.tabs.setCurrentIndex(REVIEW_TAB)
         (self.review.card if self.review.reviewing else self.review.start_button).setFocus()
+
+    def _review_production_sample(self, call_ids: list[int]) -> None:
+        """The Production tab's weekly sample, walked in the review queue."""
+        self.review.review_calls(call_ids)
+        self.tabs.setCurrentWidget(self.review)
 
     def new_prompt(self) -> None:
         self.tabs.setCurrentIndex(EDITOR_TAB)

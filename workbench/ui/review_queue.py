@@ -220,6 +220,21 @@ class ReviewQueue(QWidget):
 
         Operation(self, work).success(self._on_sampled).failure(self._on_failed).run()
 
+    def review_calls(self, call_ids: list[int]) -> None:
+        """Walk these calls (a sample drawn elsewhere: the Production tab's weekly review)."""
+        project = self.ctx.project
+        if project is None or not call_ids:
+            return
+        self.start_button.setEnabled(False)
+        self.setup_status.setText("Loading the sample…")
+        ids = list(call_ids)
+
+        def work() -> list[CallCase]:
+            loader = CaseLoader(project)
+            return [loader.load(i) for i in ids]
+
+        Operation(self, work).success(self._on_sampled).failure(self._on_failed).run()
+
     def _on_sampled(self, cases: list[CallCase]) -> None:
         self.start_button.setEnabled(True)
         if not cases:
