@@ -22,7 +22,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "projects" / "quizcraft.yaml"
-WORDS = ["install", "account", "password", "invoice", "refund", "export", "login", "update", "mac", "windows", "linux", "phone", "billing", "plan", "team", "invite", "delete", "backup", "sync", "offline", "error", "crash", "slow", "upload", "download"]
+WORDS = [
+    "install",
+    "account",
+    "password",
+    "invoice",
+    "refund",
+    "export",
+    "login",
+    "update",
+    "mac",
+    "windows",
+    "linux",
+    "phone",
+    "billing",
+    "plan",
+    "team",
+    "invite",
+    "delete",
+    "backup",
+    "sync",
+    "offline",
+    "error",
+    "crash",
+    "slow",
+    "upload",
+    "download",
+]
 
 
 def write_log(path: Path, lines: int, project_path: Path) -> None:
@@ -40,7 +66,7 @@ def write_log(path: Path, lines: int, project_path: Path) -> None:
             question = "How do I " + " ".join(rng.choices(WORDS, k=rng.randint(3, 12))) + "?"
             rendered = registry.render("support-answer", question=question)
             failed = rng.random() < 0.02
-            output = "" if failed else " ".join(rng.choices(WORDS, k=rng.randint(4, 24)))
+            output = "" if failed else " ".join(rng.choices(WORDS, k=rng.randint(2, 12)))
             call_id = str(uuid.UUID(int=rng.getrandbits(128)))
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start + i * 6.0)) + "Z"
             record = rendered.log_record(

@@ -108,9 +108,9 @@ def test_the_shared_system_prompt_is_stored_once(
     with Project.open(project_path) as project:
         import_logs(project, log)
         (count,) = project.db.execute("SELECT COUNT(*) FROM request_texts").fetchone()
-        assert count == 1
+        assert count == 2  # the system prompt, and the model and parameters around it
         (stored,) = project.db.execute("SELECT request_json FROM calls WHERE id = 7").fetchone()
-        assert '"$text"' in stored and "QuizCraft" not in stored
+        assert '"$base"' in stored and "QuizCraft" not in stored and "max_tokens" not in stored
         call = project.runs.get_call(7)  # readers see the request as logged
         assert call["request"]["system"].startswith("You are the support assistant for QuizCraft")
         assert call["request"]["vars"] == {"question": "How do I install?"}

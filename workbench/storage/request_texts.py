@@ -1,9 +1,11 @@
 """Long texts of logged requests stored once (table ``request_texts``, migration m005).
 
-A production log repeats the same system prompt (and few-shot prefix) in every call. Before a
-call is stored, `RequestTexts.compact` swaps each long ``system`` or message ``content`` string
-for ``{"$text": id}``, a row holding the text once per project; `expand_request` puts the texts
-back when a call is read, so every reader sees the request exactly as it was logged.
+A production log repeats the same system prompt (and few-shot prefix) in every call, and the
+same model, parameters and cache settings. Before a call is stored, `RequestTexts.compact` swaps
+each long ``system`` or message ``content`` string for ``{"$text": id}`` and everything but the
+messages and variables for ``"$base": id``, rows holding each text once per project;
+`expand_request` puts them back when a call is read, so every reader sees the request exactly
+as it was logged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlite_utils import Database
 
 MIN_SHARED_LENGTH = 256  # shorter texts cost less inline than a reference and an index entry
 _MARK = "$text"
+_BASE = "$base"
+_PER_CALL = ("messages", "vars")  # what differs from call to call; the rest is the base
 
 
 class RequestTexts:
@@ -48,7 +52,9 @@ class RequestTexts:
         return value
 
     def compact(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A copy of `request` whose long system and message texts are references."""
+        """A copy of `request` whose long texts and shared settings are references."""
+        if _BASE in request or _holds_refs(request):
+            return dict(request)  # holds our marks already (never a real request): kept as is
         out = dict(request)
         if "system" in out:
             out["system"] = self._shared(out["system"])
@@ -60,7 +66,28 @@ class RequestTexts:
                 else m
                 for m in messages
             ]
-        return out
+        # Always a base, even an empty one: its mark is what tells a compacted request apart.
+        base = {k: v for k, v in out.items() if k not in _PER_CALL}
+        text = json.dumps(base, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return {_BASE: self._id_of(text), **{k: v for k, v in out.items() if k in _PER_CALL}}
+
+
+def _holds_refs(request: dict[str, Any]) -> bool:
+    values = [request.get("system")]
+    messages = request.get("messages")
+    if isinstance(messages, list):
+        values += [m.get("content") for m in messages if isinstance(m, dict)]
+    return any(_is_ref(v) for v in values)
+
+
+def _texts(db: Database, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = db.conn.execute(
+        "SELECT id, text FROM request_texts WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(ids))],
+    ).fetchall()
+    return {int(i): str(t) for i, t in rows}
 
 
 def _is_ref(value: Any) -> bool:
@@ -68,23 +95,23 @@ def _is_ref(value: Any) -> bool:
 
 
 def expand_request(db: Database, request_json: str) -> Any:
-    """The stored request with its shared texts put back (a plain `json.loads` otherwise)."""
+    """The stored request with its shared parts put back (a plain `json.loads` otherwise)."""
     request = json.loads(request_json)
-    if f'"{_MARK}"' not in request_json or not isinstance(request, dict):
+    if '"$base"' not in request_json or not isinstance(request, dict):
         return request
+    base_id = request.get(_BASE)
+    found = _texts(db, {base_id}).get(base_id) if isinstance(base_id, int) else None
+    if found is None:
+        return request  # not one we compacted
+    rest = {k: v for k, v in request.items() if k != _BASE}
+    request = {**json.loads(found), **rest}
     refs = [request.get("system")]
     messages = request.get("messages")
     if isinstance(messages, list):
         refs += [m.get("content") for m in messages if isinstance(m, dict)]
-    ids = sorted({int(r[_MARK]) for r in refs if r is not None and _is_ref(r)})
-    if not ids:
+    texts = _texts(db, {int(r[_MARK]) for r in refs if r is not None and _is_ref(r)})
+    if not texts:
         return request
-    texts = dict(
-        db.conn.execute(
-            "SELECT id, text FROM request_texts WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps(ids)],
-        ).fetchall()
-    )
 
     def back(value: Any) -> Any:
         return texts.get(value[_MARK], value) if _is_ref(value) else value
