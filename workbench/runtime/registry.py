@@ -477,7 +477,6 @@ def _variables_of(entry: Mapping[str, Any]) -> list[str]:
     return list(seen)
 
 
-
 # --- a registry that follows its file --------------------------------------------------------
 
 
