@@ -347,3 +347,28 @@ _REQUEST_TEXT_TABLES = [
 def m005_request_texts(db: Database) -> None:
     """Long request texts stored once, and a cache index without imported calls."""
     _run(db, _REQUEST_TEXT_TABLES)
+
+
+_BLOCK_TABLES = [
+    # What a version holds besides system/messages/params (tools, tool_choice, output schema,
+    # thinking, effort, prefill), as canonical JSON; NULL for versions that hold none of it.
+    "ALTER TABLE prompt_versions ADD COLUMN extras_json TEXT",
+    # Image and PDF files that examples name, stored once by content hash so the project file
+    # stays self-contained; file_paths maps the path an example names to its content.
+    """CREATE TABLE files (
+        hash TEXT PRIMARY KEY,
+        media_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL)""",
+    *_immutable("files", "stored files"),
+    """CREATE TABLE file_paths (
+        path TEXT PRIMARY KEY,
+        hash TEXT NOT NULL REFERENCES files(hash),
+        added_at TEXT NOT NULL)""",
+]
+
+
+@migration
+def m006_prompt_blocks(db: Database) -> None:
+    """Tools, schemas and thinking on versions; image and document files stored by hash."""
+    _run(db, _BLOCK_TABLES)

@@ -30,6 +30,7 @@ from workbench.storage.check import (
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
+from workbench.storage.files_repo import FilesRepo
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
@@ -231,6 +232,7 @@ class Project:
         self.catalog = CatalogRepo(self)
         self.runs = RunsRepo(db)
         self.labels = LabelsRepo(self)
+        self.files = FilesRepo(self)
 
     # -- opening and closing ---------------------------------------------------------------
 

@@ -326,12 +326,14 @@ class RunsRepo:
     def version_contents(self, run_id: int) -> dict[int, PromptContent]:
         """The prompt content of every version used by a run, by version row id."""
         rows = self.db.query(
-            "SELECT id, system, messages_json, params_json FROM prompt_versions WHERE id IN "
+            "SELECT id, system, messages_json, params_json, extras_json FROM prompt_versions "
+            "WHERE id IN "
             "(SELECT DISTINCT version_id FROM cells WHERE run_id = ?)",
             [run_id],
         )
         return {
             r["id"]: PromptContent(
+                **(json.loads(r["extras_json"]) if r["extras_json"] else {}),
                 system=r["system"],
                 messages=json.loads(r["messages_json"]),
                 params=json.loads(r["params_json"]),

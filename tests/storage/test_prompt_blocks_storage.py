@@ -1,0 +1,78 @@
+"""Versions with tools, blocks and schemas in the project file; files stored by hash; m006."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.core.test_blocks import rich
+from workbench.core.models import Message, Params, PromptContent
+from workbench.storage import Project
+from workbench.storage.check import check_project
+
+
+def test_a_rich_version_round_trips_through_the_project(tmp_path: Path) -> None:
+    path = tmp_path / "p.pwb"
+    with Project.create(path, "Demo") as project:
+        project.prompts.create("agent")
+        saved, created = project.prompts.save_version("agent", rich())
+        assert created
+    with Project.open(path, read_only=True) as project:
+        back = project.prompts.resolve("agent", 1)
+    assert back.content() == rich()
+    assert back.hash == rich().content_hash() == saved.hash
+    assert check_project(path).ok
+
+
+def test_files_are_stored_once_by_content(tmp_path: Path) -> None:
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "a.png").write_bytes(b"\x89PNG same")
+    with Project.create(tmp_path / "p.pwb", "Demo") as project:
+        first = project.files.add_from_disk("./img/a.png", tmp_path, "image/png")
+        second = project.files.add_bytes("img\\b.png", b"\x89PNG same", "image/png")
+        assert first.hash == second.hash
+        assert project.files.paths() == ["img/a.png", "img/b.png"]
+        assert project.files.get("img/a.png") == first
+        assert project.files.get("missing.png") is None
+        (count,) = project.db.execute("SELECT count(*) FROM files").fetchone()
+        assert count == 1
+
+
+def _downgrade_to_m005(path: Path) -> None:
+    """Turn a fresh project file into one written before m006 existed."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TRIGGER files_no_update")
+        conn.execute("DROP TRIGGER files_no_delete")
+        conn.execute("DROP TABLE file_paths")
+        conn.execute("DROP TABLE files")
+        conn.execute("DROP TRIGGER prompt_versions_no_update")
+        conn.execute("ALTER TABLE prompt_versions DROP COLUMN extras_json")
+        conn.execute(
+            "CREATE TRIGGER prompt_versions_no_update BEFORE UPDATE ON prompt_versions "
+            "BEGIN SELECT RAISE(ABORT, 'prompt versions are immutable'); END"
+        )
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_prompt_blocks'")
+        conn.execute("PRAGMA user_version = 5")
+    conn.close()
+
+
+def test_a_project_made_before_blocks_migrates_and_keeps_its_version_ids(tmp_path: Path) -> None:
+    path = tmp_path / "old.pwb"
+    plain = PromptContent(
+        system="Be terse.",
+        messages=[Message(role="user", content="{{q}}")],
+        params=Params(model="claude-haiku-5-5", temperature=0.2),
+    )
+    with Project.create(path, "Old") as project:
+        project.prompts.create("p")
+        old, _ = project.prompts.save_version("p", plain)
+    _downgrade_to_m005(path)
+    with Project.open(path) as project:
+        assert project.schema_version == 6
+        assert project.prompts.resolve("p", 1).hash == old.hash
+        again, created = project.prompts.save_version("p", plain)
+        assert not created and again.version == 1
+        newer, created = project.prompts.save_version("p", rich())
+        assert created and newer.version == 2
+    assert check_project(path).ok
