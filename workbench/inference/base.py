@@ -92,10 +92,17 @@ class CallRequest:
     :param timeout_s: limit for one attempt (retries each get their own)
     :param stream: stream the response; ignored (always streams) when max_tokens > 4096
     :param metadata: sent as the API's ``metadata`` field (e.g. ``{"user_id": ...}``)
+    :param tools: tool definitions as the API takes them (name, description, input_schema)
+    :param tool_choice: ``{"type": "auto"|"any"|"none"|"tool", "name": ...}`` or None
+    :param output_schema: structured output: sent as ``output_config.format``
+    :param thinking: ``{"type": "enabled", "budget_tokens": N}`` / ``{"type": "adaptive"}``
+    :param effort: sent as ``output_config.effort``
+    :param prefill: the start of the answer, sent as a final assistant turn; the result's
+        text begins with it
     """
 
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     max_tokens: int
     system: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +112,12 @@ class CallRequest:
     timeout_s: float = 600.0
     stream: bool = True
     metadata: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    thinking: dict[str, Any] | None = None
+    effort: str | None = None
+    prefill: str = ""
 
 
 @dataclass(slots=True)

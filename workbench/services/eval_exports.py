@@ -116,8 +116,12 @@ def promptfoo_assert(expectation: Expectation) -> dict[str, Any]:
 
 
 def _chat_json(version: PromptVersion) -> str:
-    messages = [{"role": "system", "content": version.system}] if version.system else []
-    messages += [{"role": m.role, "content": m.content} for m in version.messages]
+    messages: list[dict[str, Any]] = (
+        [{"role": "system", "content": version.system}] if version.system else []
+    )
+    messages += [
+        {"role": m.role, "content": m.model_dump(mode="json")["content"]} for m in version.messages
+    ]
     return json.dumps(messages, ensure_ascii=False, indent=2)
 
 

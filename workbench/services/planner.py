@@ -15,9 +15,10 @@ from workbench.core.models import PromptVersion
 from workbench.core.records import CellSpec
 from workbench.core.templates import check
 from workbench.inference.echo import estimate_tokens
+from workbench.services.file_source import project_file_source
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import render_request
+from workbench.services.rendering import missing_files, render_request, request_texts
 from workbench.storage.project import Project
 
 # Expected output length for estimates: the real length is unknown before the call, so assume a
@@ -99,6 +100,21 @@ class RunPlan:
         }
 
 
+# A rough input-token guess per image or document block until count_tokens replaces it
+# (the docs give about 1 600 tokens for a 1.15-megapixel image).
+FILE_BLOCK_TOKENS = 1600
+
+
+def _file_blocks(messages: list[dict[str, Any]]) -> int:
+    return sum(
+        1
+        for m in messages
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b["type"] in ("image", "document")
+    )
+
+
 def parse_prompt_ref(ref: str) -> tuple[str, str | None]:
     """``name``, ``name@3``, ``name@v3`` or ``name@production`` -> (name, ref or None)."""
     name, _, version = ref.partition("@")
@@ -160,6 +176,7 @@ def make_plan(
         if prices is not None and prices.lookup(model, today) is None:
             plan.warnings.append(f"no price for '{model}': its cost will show as unknown")
 
+    files = project_file_source(project)
     for ref in versions:
         content = ref.version.content()
         for position, (example_id, example) in enumerate(examples):
@@ -170,15 +187,28 @@ def make_plan(
                     f"{', '.join(result.missing)}"
                 )
                 continue
+            lost = missing_files(content, example.vars, files)
+            if lost:
+                plan.problems.append(
+                    f"{ref.label}, example #{example_id} (row {position + 1}): missing file(s) "
+                    f"{', '.join(lost)}"
+                )
+                continue
             for model in model_list:
                 accepted = catalog.accepted_params(model, content.params) if catalog else None
-                rendered = render_request(content, example.vars, model=model, accepted=accepted)
+                rendered = render_request(
+                    content,
+                    example.vars,
+                    model=model,
+                    accepted=accepted,
+                    thinking=catalog.accepted_thinking(model, content) if catalog else None,
+                    files=files,
+                )
                 for reason in rendered.dropped:
                     if reason not in plan.warnings:
                         plan.warnings.append(reason)
-                tokens_in = estimate_tokens(rendered.request.system) + sum(
-                    estimate_tokens(m["content"]) for m in rendered.request.messages
-                )
+                tokens_in = sum(estimate_tokens(t) for t in request_texts(rendered.request))
+                tokens_in += FILE_BLOCK_TOKENS * _file_blocks(rendered.request.messages)
                 tokens_out = min(EXPECTED_OUTPUT_TOKENS, content.params.max_tokens)
                 est = plan.estimates[model]
                 for repeat in range(repeats):
@@ -218,6 +248,7 @@ async def count_input_tokens(
     counted and scaled. Returns False (estimates unchanged) when the provider cannot count.
     """
     contents = {v.row_id: v.version.content() for v in plan.versions}
+    files = project_file_source(project)
     distinct: dict[tuple[int, str, str], Any] = {}
     for cell in plan.cells:
         key = (cell.version_id, cell.model, canonical_vars(cell.example_vars))
@@ -225,7 +256,12 @@ async def count_input_tokens(
             content = contents[cell.version_id]
             accepted = catalog.accepted_params(cell.model, content.params) if catalog else None
             distinct[key] = render_request(
-                content, cell.example_vars, model=cell.model, accepted=accepted
+                content,
+                cell.example_vars,
+                model=cell.model,
+                accepted=accepted,
+                thinking=catalog.accepted_thinking(cell.model, content) if catalog else None,
+                files=files,
             ).request
     keys = list(distinct)
     step = max(1, len(keys) // max_requests)

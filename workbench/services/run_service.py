@@ -6,18 +6,25 @@ from collections.abc import Callable
 
 from workbench.core.errors import BadInput
 from workbench.inference.base import Provider
+from workbench.services.file_source import preloaded_file_source
 from workbench.services.planner import RunPlan
 from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.rendering import FileSource
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
 from workbench.storage.project import Project
 from workbench.storage.runs_repo import RunsRepo
 
 
 def _engine(
-    project: Project, provider: Provider, options: RunOptions, listener: RunListener | None
+    project: Project,
+    provider: Provider,
+    options: RunOptions,
+    listener: RunListener | None,
+    files: FileSource | None = None,
 ) -> RunEngine:
     path = project.path
     return RunEngine(
+        files=files,
         connect=lambda: RunsRepo(Project.connect_writer(path)),
         provider=provider,
         prices=price_table(project),
@@ -41,7 +48,11 @@ async def start_run(
     if not plan.ok:
         raise BadInput("the run plan has problems: " + "; ".join(plan.problems[:3]))
     project.require_writable("start a run")
-    engine = _engine(project, provider, options or RunOptions(), listener)
+    contents = {v.row_id: v.version.content() for v in plan.versions}
+    files = preloaded_file_source(
+        project, contents.values(), [cell.example_vars for cell in plan.cells]
+    )
+    engine = _engine(project, provider, options or RunOptions(), listener, files)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
@@ -55,7 +66,6 @@ async def start_run(
             )
         )
         cells = await engine.db(RunsRepo.cells, run_id)
-        contents = {v.row_id: v.version.content() for v in plan.versions}
         return await engine.execute(run_id, cells, contents)
     finally:
         engine.close()
@@ -75,7 +85,12 @@ async def resume_run(
     run = project.runs.get_run(run_id)
     if run["status"] == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
-    engine = _engine(project, provider, options or RunOptions(), listener)
+    files = preloaded_file_source(
+        project,
+        project.runs.version_contents(run_id).values(),
+        [cell.example_vars for cell in project.runs.cells(run_id)],
+    )
+    engine = _engine(project, provider, options or RunOptions(), listener, files)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:

@@ -21,7 +21,7 @@ from workbench.core.records import AttemptRecord, CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import render_request
+from workbench.services.rendering import FileSource, render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
 
@@ -196,8 +196,10 @@ class RunEngine:
         catalog: ModelCatalog | None = None,
         options: RunOptions | None = None,
         listener: RunListener | None = None,
+        files: FileSource | None = None,
     ) -> None:
         self.provider = provider
+        self.files = files
         self.prices = prices
         self.catalog = catalog
         self.options = options or RunOptions()
@@ -331,6 +333,10 @@ class RunEngine:
             cell.example_vars,
             model=cell.model,
             accepted=accepted,
+            thinking=(
+                self.catalog.accepted_thinking(cell.model, content) if self.catalog else None
+            ),
+            files=self.files,
             timeout_s=self.options.timeout_s,
         )
         request = rendered.as_dict()
