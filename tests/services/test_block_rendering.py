@@ -107,3 +107,23 @@ def test_a_run_plan_names_missing_files_before_any_call(tmp_path: Path) -> None:
     assert not plan.ok
     assert plan.problems == ["agent@v1, example #2 (row 2): missing file(s) files/gone.png"]
     assert len(plan.cells) == 1
+
+
+def test_a_bundle_brings_its_files_into_the_project(tmp_path: Path) -> None:
+    from workbench.core.models import Bundle, Dataset, Prompt, PromptVersion
+    from workbench.formats.bundle_yaml import save_bundle
+    from workbench.services.projects import open_project
+
+    base = _files(tmp_path)
+    version = PromptVersion(**rich().content_fields(), version=1)
+    bundle = Bundle(
+        name="Demo",
+        prompts=[Prompt(name="agent", versions=[version])],
+        datasets=[Dataset(name="tickets", examples=[Example(vars=VALUES)])],
+    )
+    save_bundle(bundle, base / "demo.yaml")
+    with open_project(base / "demo.yaml") as project:
+        assert project.files.paths() == ["files/invoice.pdf", "files/receipt.png"]
+        assert project.files.get("files/receipt.png").data == PNG  # type: ignore[union-attr]
+        plan = make_plan(project, prompts=["agent"], dataset="tickets")
+        assert plan.ok and len(plan.cells) == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from workbench.core.blocks import DOCUMENT_MEDIA_TYPES, IMAGE_MEDIA_TYPES
 from workbench.core.errors import BadInput
-from workbench.core.models import PromptContent
+from workbench.core.models import Bundle, PromptContent
 from workbench.services.rendering import FileSource
 from workbench.storage import Project
 from workbench.storage.files_repo import normalise_path
@@ -91,3 +91,22 @@ def preloaded_file_source(
             if path and normalise_path(path) not in loaded:
                 loaded[normalise_path(path)] = source(path)
     return lambda path: loaded.get(normalise_path(path))
+
+
+def import_bundle_files(project: Project, bundle: Bundle, base: Path) -> list[str]:
+    """Copy into `project` every file its examples name for image/document blocks.
+
+    Paths are relative to `base` (the bundle's folder). Returns the paths not found; they are
+    not an error here (a run names them before any call is made).
+    """
+    names = {n for p in bundle.prompts for v in p.versions for n in v.file_variables()}
+    paths = sorted(
+        {
+            example.vars[name]
+            for dataset in bundle.datasets
+            for example in dataset.examples
+            for name in names
+            if example.vars.get(name)
+        }
+    )
+    return store_files(project, paths, base) if paths else []

@@ -14,6 +14,7 @@ from typing import Any
 
 from workbench.core.errors import ProjectFileError
 from workbench.formats.bundle_yaml import dump_bundle, load_bundle
+from workbench.services.file_source import import_bundle_files
 from workbench.services.project_catalog import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
 from workbench.storage.project import OlderSchema, Project
@@ -38,6 +39,8 @@ def create_project(path: Path, *, bundle: Path | None = None, name: str | None =
         seed_defaults(project)
         if loaded is not None:
             import_bundle(project, loaded.model_copy(update={"name": project_name}))
+            assert bundle is not None
+            import_bundle_files(project, loaded, Path(bundle).resolve().parent)
         prompts = len(project.prompts.list())
         datasets = len(project.datasets.list())
     return f"{prompts} prompt(s), {datasets} dataset(s)"
@@ -55,6 +58,7 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
         ):
             seed_defaults(project)
             import_bundle(project, bundle)
+            import_bundle_files(project, bundle, path.resolve().parent)
             yield project
         return
     try:
