@@ -42,6 +42,9 @@ def _downgrade_to_m005(path: Path) -> None:
     """Turn a fresh project file into one written before m006 existed."""
     conn = sqlite3.connect(path)
     with conn:
+        conn.execute("DROP TRIGGER call_details_no_update")
+        conn.execute("DROP TRIGGER call_details_no_delete")
+        conn.execute("DROP TABLE call_details")
         conn.execute("DROP TRIGGER files_no_update")
         conn.execute("DROP TRIGGER files_no_delete")
         conn.execute("DROP TABLE file_paths")

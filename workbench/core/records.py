@@ -88,6 +88,8 @@ class CallRecord:
     user_id: str | None = None
     feedback: int | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
+    details: dict[str, Any] | None = None
+    """``tool_calls`` (id, name, input), ``thinking`` and ``thinking_tokens``, when any."""
 
     @property
     def ok(self) -> bool:

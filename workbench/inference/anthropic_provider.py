@@ -111,7 +111,8 @@ class AnthropicProvider:
             failure, reply = outcome.failure, outcome.reply
             if failure is None:
                 return CallResult(
-                    text=reply.text,
+                    # A prefilled answer continues the prefill: the output is both, in order.
+                    text=request.prefill + reply.text,
                     stop_reason=reply.stop_reason,
                     usage=reply.usage,
                     ttft_ms=reply.ttft_ms,
@@ -121,6 +122,8 @@ class AnthropicProvider:
                     partial_text=partial,
                     request_id=outcome.attempt.request_id,
                     model=reply.model,
+                    thinking=reply.thinking,
+                    tool_calls=reply.tool_calls,
                 )
             partial = reply.text or partial
             decision = self.policy.decide(

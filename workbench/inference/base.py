@@ -128,6 +128,8 @@ class Usage:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    thinking_tokens: int = 0
+    """Part of `output_tokens` (and billed as output): ``usage.output_tokens_details``."""
 
 
 @dataclass(slots=True)
@@ -168,6 +170,8 @@ class CallResult:
     :param partial_text: text streamed by the latest failed attempt that streamed any (kept
         on a successful retry too); diagnostic only, never part of ``text``
     :param request_id: the final attempt's request id
+    :param thinking: the thinking blocks' text (summarised as the API returns it)
+    :param tool_calls: ``{"id", "name", "input"}`` of each tool_use block, in order
     """
 
     text: str = ""
@@ -182,6 +186,8 @@ class CallResult:
     partial_text: str = ""
     request_id: str | None = None
     model: str | None = None
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -101,6 +101,18 @@ class NullListener:
         pass
 
 
+def call_details(result: CallResult) -> dict[str, Any] | None:
+    """The tool calls and thinking of a result, for storing with the call (None: neither)."""
+    details: dict[str, Any] = {}
+    if result.tool_calls:
+        details["tool_calls"] = result.tool_calls
+    if result.thinking:
+        details["thinking"] = result.thinking
+    if result.usage.thinking_tokens:
+        details["thinking_tokens"] = result.usage.thinking_tokens
+    return details or None
+
+
 def record_from_result(
     result: CallResult,
     *,
@@ -136,6 +148,7 @@ def record_from_result(
         partial_text=result.partial_text or None,
         request_id=result.request_id,
         synthetic=synthetic,
+        details=call_details(result),
         attempts=[
             AttemptRecord(
                 a.number,
@@ -175,6 +188,7 @@ def record_from_cache(cached: dict[str, Any], *, cell: Cell, request: dict[str, 
         request_id=cached["request_id"],
         cached_from=cached["id"],
         synthetic=bool(cached["synthetic"]),
+        details=cached.get("details"),
         run_id=cell.run_id,
         cell_id=cell.id,
         version_id=cell.version_id,

@@ -365,10 +365,16 @@ _BLOCK_TABLES = [
         path TEXT PRIMARY KEY,
         hash TEXT NOT NULL REFERENCES files(hash),
         added_at TEXT NOT NULL)""",
+    # What a call returned besides its text: tool calls with their arguments, the thinking
+    # text and thinking tokens (canonical JSON). Only calls that had any get a row.
+    """CREATE TABLE call_details (
+        call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+        details_json TEXT NOT NULL)""",
+    *_immutable("call_details", "call details"),
 ]
 
 
 @migration
 def m006_prompt_blocks(db: Database) -> None:
-    """Tools, schemas and thinking on versions; image and document files stored by hash."""
+    """Tools, schemas and thinking on versions; files stored by hash; calls' tool calls."""
     _run(db, _BLOCK_TABLES)

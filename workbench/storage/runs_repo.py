@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell, CellSpec
+from workbench.storage.call_details import details_of, insert_details
 from workbench.storage.request_texts import expand_request
 
 _CALL_COLUMNS = [
@@ -271,6 +272,8 @@ class RunsRepo:
                     for a in record.attempts
                 ],
             )
+        if record.details:
+            insert_details(conn, call_id, record.details)
         if record.cell_id is not None:
             conn.execute(
                 "UPDATE cells SET status = ?, call_id = ? WHERE id = ?",
@@ -288,6 +291,8 @@ class RunsRepo:
                 [request_hash, int(synthetic)],
             )
         )
+        if rows:
+            rows[0]["details"] = details_of(self.db.conn, rows[0]["id"])
         return rows[0] if rows else None
 
     def get_call(self, call_id: int) -> dict[str, Any]:
@@ -299,6 +304,7 @@ class RunsRepo:
         row["attempts"] = list(
             self.db.query("SELECT * FROM attempts WHERE call_id = ? ORDER BY number", [call_id])
         )
+        row["details"] = details_of(self.db.conn, call_id)
         return row
 
     def run_grid(self, run_id: int) -> list[dict[str, Any]]:

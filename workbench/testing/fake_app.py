@@ -16,6 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.testing.fake_blocks import (
+    RichReply,
+    plan_reply,
+    rich_message_json,
+    rich_stream_plan,
+    validate_file_blocks,
+    wants_rich_reply,
+)
 from workbench.testing.fake_config import HTTP_FAULTS, FakeConfig, FaultSpec, Latency
 from workbench.testing.fake_errors import (
     API_KEY_REQUIRED,
@@ -210,6 +218,7 @@ class FakeAnthropicApp:
             return await self._messages(ex)
         if (method, path) == ("POST", "/v1/messages/count_tokens"):
             body = parse_body(ex.request.body, ("model", "messages"))
+            validate_file_blocks(body)
             return await ex.send_json(200, {"input_tokens": count_input_tokens(body)})
         if method == "GET" and path == "/v1/models":
             return await ex.send_json(200, self._models_page(ex.request.query))
@@ -260,6 +269,7 @@ class FakeAnthropicApp:
         try:
             body = parse_body(ex.request.body, ("model", "max_tokens", "messages"))
             validate_messages_body(body)
+            validate_file_blocks(body)
             model = body["model"]
             self.stats.by_model[model] += 1
             if self.config.strict_models and all(m.id != model for m in self.config.models):
@@ -273,12 +283,29 @@ class FakeAnthropicApp:
             return await self._apply_fault(ex, fault, body)
         completion, usage = complete(body), self._cache.account(body)
         latency = self.config.latency_for(model)
+        if wants_rich_reply(body):
+            return await self._rich(ex, body, plan_reply(body, completion), usage, latency)
         if body.get("stream") is True:
             return await self._stream(
                 ex, plan_stream(self._new_id("msg"), body, completion, usage), latency
             )
         await _sleep(latency.total_s(len(completion.pieces)))
         return await ex.send_json(200, self._message(body, completion, usage))
+
+    async def _rich(
+        self,
+        ex: Exchange,
+        body: Mapping[str, Any],
+        reply: RichReply,
+        usage: InputUsage,
+        latency: Latency,
+    ) -> bool:
+        """Answer with thinking, tool_use or structured-output blocks (see fake_blocks)."""
+        msg_id = self._new_id("msg")
+        if body.get("stream") is True:
+            return await self._stream(ex, rich_stream_plan(msg_id, body, reply, usage), latency)
+        await _sleep(latency.total_s(reply.output_tokens))
+        return await ex.send_json(200, rich_message_json(msg_id, body["model"], reply, usage))
 
     def _message(
         self, body: Mapping[str, Any], completion: Completion, usage: InputUsage
