@@ -62,6 +62,8 @@ def test_every_expectation_type_has_a_scorer() -> None:
         "max-length": 1,
         "is-json": None,
         "contains-json": None,
+        "tool-args-contain": {"x": {}},
+        "tool-args-equal": {"x": {}},
     }
     for kind in EXPECTATION_TYPES:
         scorer = build_scorer(Expectation(type=kind, value=values.get(kind, "x")))  # type: ignore[arg-type]

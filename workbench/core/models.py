@@ -60,7 +60,24 @@ ExpectationType = Literal[
     "cost",
     "latency",
     "llm-rubric",
+    # On tool calls and structured output (services/tool_scorers.py; docs/eval-formats.md).
+    "tool-called",
+    "not-tool-called",
+    "tool-args-contain",
+    "tool-args-equal",
+    "is-valid-tools-call",
+    "tool-call-f1",
+    "is-valid-output-schema",
 ]
+TOOL_EXPECTATION_TYPES = (
+    "tool-called",
+    "not-tool-called",
+    "tool-args-contain",
+    "tool-args-equal",
+    "is-valid-tools-call",
+    "tool-call-f1",
+    "is-valid-output-schema",
+)
 EXPECTATION_TYPES: tuple[str, ...] = get_args(ExpectationType)
 
 DEFAULT_MAX_TOKENS = 1024

@@ -28,6 +28,7 @@ from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.run_service import start_run
 from workbench.services.runner import RunListener, RunOptions
 from workbench.services.scorers import CallFacts, build_scorer, check_expectations, describe
+from workbench.services.tool_scorers import tool_facts
 from workbench.storage.labels_repo import LabelsRepo, ScoreRow
 from workbench.storage.project import Project
 
@@ -214,6 +215,8 @@ async def score_run_async(
             check_expectations(example.expect, where=f"example #{example_id}")
 
     done = [r for r in rows if r["call_id"] is not None]
+    details = project.runs.call_details([r["call_id"] for r in done])
+    contents = project.runs.version_contents(run_id)
     facts = {
         r["call_id"]: CallFacts(
             call_id=r["call_id"],
@@ -222,6 +225,7 @@ async def score_run_async(
             vars=json.loads(r["example_vars_json"]),
             latency_ms=r["latency_ms"],
             cost_usd=r["cost_usd"],
+            **tool_facts(details.get(r["call_id"]), contents.get(r["version_id"])),
         )
         for r in done
     }

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.core.errors import BadInput
-from workbench.core.models import Expectation
+from workbench.core.models import TOOL_EXPECTATION_TYPES, Expectation
 
 # A judge verdict is a 1–5 score; `llm-rubric` passes at this score unless a threshold is set.
 DEFAULT_RUBRIC_THRESHOLD = 4.0
@@ -53,6 +53,12 @@ class CallFacts:
     vars: Mapping[str, str] = field(default_factory=dict)
     latency_ms: float | None = None
     cost_usd: float | None = None
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
+    """The call's tool calls: ``{"id", "name", "input"}`` each."""
+    tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The version's tools by name (their input schemas check the arguments)."""
+    output_schema: Mapping[str, Any] | None = None
+    """The version's structured-output schema, if it has one."""
 
 
 Scorer = Callable[[str, CallFacts], ScoreResult]
@@ -410,6 +416,10 @@ def build_scorer(
             judge or _no_judge,
             threshold=DEFAULT_RUBRIC_THRESHOLD if threshold is None else threshold,
         )
+    if kind in TOOL_EXPECTATION_TYPES:
+        from workbench.services.tool_scorers import build_tool_scorer  # it imports this module
+
+        return build_tool_scorer(expectation, where)
     raise BadInput(f"{where}: unknown expectation type '{kind}'")  # pragma: no cover
 
 

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell, CellSpec
-from workbench.storage.call_details import details_of, insert_details
+from workbench.storage.call_details import details_by_call, details_of, insert_details
 from workbench.storage.request_texts import expand_request
 
 _CALL_COLUMNS = [
@@ -322,6 +322,10 @@ class RunsRepo:
                 [run_id],
             )
         )
+
+    def call_details(self, call_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Tool calls and thinking of the given calls (only those that have any)."""
+        return details_by_call(self.db.conn, call_ids)
 
     def spend(self, run_id: int) -> float:
         row = next(
