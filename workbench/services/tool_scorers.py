@@ -76,8 +76,8 @@ def tool_args(expected: Mapping[str, Any], *, exact: bool) -> Scorer:
             inputs = [c.get("input") for c in call.tool_calls if c.get("name") == name]
             if not inputs:
                 return _result(False, f"{name} was not called ({_called_text(call)})")
-            match = (lambda a: a == wanted) if exact else (lambda a: contains_subset(a, wanted))
-            if not any(match(a) for a in inputs):
+            matched = any((a == wanted) if exact else contains_subset(a, wanted) for a in inputs)
+            if not matched:
                 shown = quote(json.dumps(inputs[0], ensure_ascii=False, sort_keys=True))
                 verb = "equal" if exact else "contain"
                 want = quote(json.dumps(wanted, ensure_ascii=False, sort_keys=True))
