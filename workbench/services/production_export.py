@@ -93,10 +93,34 @@ def _prompt_entry(
             ),
         },
         "system": version.system,
-        "messages": [{"role": m.role, "content": m.content} for m in version.messages],
+        "messages": [
+            {"role": m.role, "content": m.model_dump(mode="json")["content"]}
+            for m in version.messages
+        ],
         "variables": version.variables(),
+        **_extras(version, catalog),
         **settings.model_dump(mode="json"),
     }
+
+
+def _extras(version: PromptVersion, catalog: ModelCatalog) -> dict[str, Any]:
+    """Tools, tool_choice, output schema, thinking, effort and prefill, where the version has
+    them; thinking and effort as the workbench sends them to the version's model."""
+    out: dict[str, Any] = {}
+    if version.tools:
+        out["tools"] = [t.model_dump(mode="json") for t in version.tools]
+    if version.tool_choice is not None:
+        out["tool_choice"] = version.tool_choice.to_api()
+    if version.output_schema is not None:
+        out["output_schema"] = version.output_schema
+    thinking, effort, _dropped = catalog.accepted_thinking(version.params.model, version)
+    if thinking is not None:
+        out["thinking"] = thinking
+    if effort is not None:
+        out["effort"] = effort
+    if version.prefill:
+        out["prefill"] = version.prefill
+    return out
 
 
 def build_production_export(
