@@ -161,7 +161,7 @@ def test_a_bundle_without_them_is_still_written_as_format_1() -> None:
         messages=[Message(role="user", content="{{q}}")], params=Params(model="m")
     )
     assert dump_bundle(_bundle(plain)).startswith("workbench: 1\n")
-    assert SAMPLE.read_text(encoding="utf-8").startswith("workbench: 1\n")
+    assert SAMPLE.read_text(encoding="utf-8").startswith("workbench: 2\n")  # it has tools
 
 
 def test_format_1_refuses_what_needs_format_2() -> None:

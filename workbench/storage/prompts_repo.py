@@ -66,7 +66,17 @@ def extras_json(content: PromptContent) -> str | None:
     """The fields stored in ``extras_json`` (tools, schemas, thinking...), None when all unset."""
     identity = content.identity()
     extras = {k: identity[k] for k in LATER_CONTENT_FIELDS if k in identity}
-    return canonical_json(extras) if extras else None
+    # Key order kept as written (JSON Schemas read best that way); the hash is computed on
+    # canonical JSON, so order never changes a version's identity.
+    return json.dumps(extras, ensure_ascii=False, separators=(",", ":")) if extras else None
+
+
+def _messages_json(content: PromptContent) -> str:
+    messages = [m.model_dump(mode="json") for m in content.messages]
+    if all(isinstance(m["content"], str) for m in messages):
+        return canonical_json(messages)  # as every version before blocks was stored
+    # Blocks hold tool inputs: keep their key order as written.
+    return json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
 
 
 def check_name(name: str, kind: str) -> None:
@@ -344,7 +354,7 @@ class PromptsRepo:
                 version.version,
                 digest,
                 version.system,
-                canonical_json([m.model_dump(mode="json") for m in version.messages]),
+                _messages_json(version),
                 canonical_json(version.params.model_dump(mode="json")),
                 version.note,
                 None if version.created_at is None else version.created_at.isoformat(),
