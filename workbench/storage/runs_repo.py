@@ -315,9 +315,11 @@ class RunsRepo:
                 "c.example_id, c.example_vars_json, c.model, c.repeat, c.position, c.status, "
                 "k.id AS call_id, k.output, k.stop_reason, k.latency_ms, k.ttft_ms, "
                 "k.input_tokens, k.output_tokens, k.cache_creation_tokens, k.cache_read_tokens, "
-                "k.cost_usd, k.error_type, k.error_message, k.cached_from, k.synthetic "
+                "k.cost_usd, k.error_type, k.error_message, k.cached_from, k.synthetic, "
+                "d.details_json "
                 "FROM cells c JOIN prompt_versions v ON v.id = c.version_id "
                 "JOIN prompts p ON p.id = v.prompt_id LEFT JOIN calls k ON k.id = c.call_id "
+                "LEFT JOIN call_details d ON d.call_id = k.id "
                 "WHERE c.run_id = ? ORDER BY c.position, c.id",
                 [run_id],
             )

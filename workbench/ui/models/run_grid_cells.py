@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.ui.call_details_text import cell_body, parse_details
+
 PREVIEW_LINES = 4
 PREVIEW_CHARS = 600
 STREAM_TAIL_CHARS = 160
@@ -59,6 +61,8 @@ class GridCell:
     error_message: str | None = None
     cached_from: int | None = None
     synthetic: bool = False
+    details: dict[str, Any] | None = None
+    """Tool calls and thinking of the call (``RunsRepo.call_details``), None if neither."""
     badge: str = ""
     """The call's label in short ("✓ 4★ [tone]"), set by the labeling keys; "" if none."""
     _display: str | None = None
@@ -78,6 +82,7 @@ class GridCell:
         self.error_message = row.get("error_message")
         self.cached_from = row.get("cached_from")
         self.synthetic = bool(row.get("synthetic"))
+        self.details = parse_details(row)
         self.status = "error" if self.error_type else "done"
         self.stream = ""
         self._display = None
@@ -97,6 +102,9 @@ class GridCell:
             parts.append(f"{self.latency_ms / 1000:.1f} s")
         if self.output_tokens is not None:
             parts.append(f"{self.output_tokens} tok")
+        thinking = (self.details or {}).get("thinking_tokens")
+        if thinking:
+            parts.append(f"{thinking} thinking")
         if self.cached_from is not None:
             parts.append("cached")
         else:
@@ -124,7 +132,7 @@ class GridCell:
             return f"streaming… {len(self.stream):,} chars\n{prefix}{tail}▌"
         if self.status == "error":
             return f"✖ {_clip(' '.join(self.text.split()), PREVIEW_CHARS)}"
-        return f"{self.stats()}\n{_clip(self.output, PREVIEW_CHARS)}"
+        return f"{self.stats()}\n{_clip(cell_body(self.output, self.details), PREVIEW_CHARS)}"
 
 
 def usd(value: float | None) -> str:

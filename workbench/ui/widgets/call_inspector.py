@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
+from workbench.ui.widgets.call_details_view import CallDetailsView
 
 SYNTHETIC_TEXT = "offline demo — synthetic responses (not from a model)"
 ATTEMPT_HEADERS = ["#", "Status", "Duration", "Retry-after", "Backoff", "Request id", "Error"]
@@ -50,12 +51,19 @@ def request_text(request: dict[str, Any]) -> str:
     for number, message in enumerate(request.get("messages", []), start=1):
         parts += [
             f"MESSAGE {number} ({message.get('role', '?')})",
-            str(message.get("content", "")),
+            _content(message.get("content", "")),
             "",
         ]
     params = {k: v for k, v in request.items() if k not in ("system", "messages")}
     parts += ["PARAMS", json.dumps(params, indent=2, ensure_ascii=False, sort_keys=True)]
     return "\n".join(parts)
+
+
+def _content(content: Any) -> str:
+    # Block messages (images, tool calls and results) as pretty JSON; files show their hash.
+    if isinstance(content, str):
+        return content
+    return json.dumps(content, indent=2, ensure_ascii=False)
 
 
 def _plain_view(name: str) -> QPlainTextEdit:
@@ -131,6 +139,8 @@ class CallInspector(QWidget):
         layout.addWidget(self.markers)
         layout.addWidget(self.error)
         layout.addLayout(facts)
+        self.details = CallDetailsView()
+        layout.addWidget(self.details)
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_context_changed)
         self.show_call(None)
@@ -176,6 +186,7 @@ class CallInspector(QWidget):
         for value in self.facts.values():
             value.setText("—")
         self.response.setPlainText("")
+        self.details.show_details(None, "")
         self.request.setPlainText("")
         self.attempts.setRowCount(0)
         self.tabs.setTabText(2, "&Attempts")
@@ -221,6 +232,7 @@ class CallInspector(QWidget):
         if partial:
             response += ("\n\n" if response else "") + f"[text streamed before an error]\n{partial}"
         self.response.setPlainText(response or "(no text)")
+        self.details.show_details(call.get("details"), call.get("output") or "")
         self.request.setPlainText(request_text(call.get("request") or {}))
         attempts = call.get("attempts") or []
         self.attempts.setRowCount(len(attempts))
