@@ -18,6 +18,7 @@ from workbench.core.models import AlertThresholds, Bundle, FeatureFlag, Producti
 from workbench.formats.bundle_yaml import load_bundle
 from workbench.inference.anthropic_wire import build_params
 from workbench.runtime import Registry
+from workbench.services.file_source import project_file_source
 from workbench.services.production_export import (
     LOADER_FILENAME,
     build_production_export,
@@ -27,7 +28,6 @@ from workbench.services.production_export import (
     set_production_settings,
 )
 from workbench.services.production_schema import SCHEMA_PATH, production_schema_text
-from workbench.services.file_source import project_file_source
 from workbench.services.project_catalog import model_catalog
 from workbench.services.rendering import render_request
 from workbench.storage.bundle import import_bundle

@@ -160,3 +160,23 @@ def test_an_eval_scores_tool_calls_and_structured_output_from_the_fake_server(
     passed = [case.passed for case in agent_report.cases]
     assert passed == [True, False]
     assert classify_report.cases[0].passed
+
+
+def test_the_promptfoo_export_keeps_tool_expectations_as_metadata(tmp_path: Path) -> None:
+    from workbench.services.eval_exports import promptfoo_config
+    from workbench.services.projects import open_project
+
+    sample = Path(__file__).resolve().parents[2] / "projects" / "quizcraft.yaml"
+    with open_project(sample) as project:
+        config = promptfoo_config(project, "agent-tickets", ["support-agent"])
+    first, *_rest, last = config["tests"]
+    assert "assert" not in first
+    assert [e["type"] for e in first["metadata"]["workbench_expectations"]] == [
+        "tool-called",
+        "is-valid-tools-call",
+        "tool-args-contain",
+    ]
+    assert last["assert"] == [
+        {"type": "tool-call-f1", "value": ["lookup_order", "search_docs"], "threshold": 0.6}
+    ]
+    assert config["providers"][0]["config"]["tools"][0]["name"] == "lookup_order"

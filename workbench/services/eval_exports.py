@@ -87,6 +87,13 @@ def export_jsonl(project: Project, dataset: str, output: Path) -> int:
 # -- promptfoo --------------------------------------------------------------------------------
 
 
+# Tool and output-schema expectations without a promptfoo assertion (tool-call-f1 has one).
+WORKBENCH_ONLY_TYPES = frozenset(
+    ("tool-called", "not-tool-called", "tool-args-contain", "tool-args-equal")
+    + ("is-valid-tools-call", "is-valid-output-schema")
+)
+
+
 def promptfoo_assert(expectation: Expectation) -> dict[str, Any]:
     """One expectation as a promptfoo assertion (same name where promptfoo has the type)."""
     kind, value, threshold = expectation.type, expectation.value, expectation.threshold
@@ -130,6 +137,13 @@ def _provider(project: Project, model: str, version: PromptVersion) -> dict[str,
     config: dict[str, Any] = {"max_tokens": version.params.max_tokens, **sampling}
     if version.params.stop_sequences:
         config["stop_sequences"] = list(version.params.stop_sequences)
+    # promptfoo's Anthropic provider passes these through to the Messages API.
+    if version.tools:
+        config["tools"] = [t.model_dump(mode="json") for t in version.tools]
+    if version.tool_choice is not None:
+        config["tool_choice"] = version.tool_choice.to_api()
+    if version.thinking is not None:
+        config["thinking"] = version.thinking.to_api()
     return {"id": f"anthropic:messages:{model}", "label": model, "config": config}
 
 
@@ -157,10 +171,19 @@ def promptfoo_config(
             "description": f"#{row} {' '.join(first.split())[:80]}".rstrip(),
             "vars": dict(example.vars),
         }
-        if example.expect:
-            test["assert"] = [promptfoo_assert(e) for e in example.expect]
+        # Tool expectations promptfoo has no assertion for travel as metadata, so the config
+        # stays valid for promptfoo and nothing written in the workbench is lost.
+        portable = [e for e in example.expect if e.type not in WORKBENCH_ONLY_TYPES]
+        kept = [e for e in example.expect if e.type in WORKBENCH_ONLY_TYPES]
+        if portable:
+            test["assert"] = [promptfoo_assert(e) for e in portable]
+        metadata: dict[str, Any] = {}
         if example.tags:
-            test["metadata"] = {"tags": list(example.tags)}
+            metadata["tags"] = list(example.tags)
+        if kept:
+            metadata["workbench_expectations"] = [promptfoo_assert(e) for e in kept]
+        if metadata:
+            test["metadata"] = metadata
         tests.append(test)
     config: dict[str, Any] = {
         "description": f"{project.name}: {dataset} (exported by Prompt Workbench)",
