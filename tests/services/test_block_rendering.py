@@ -102,10 +102,16 @@ def test_a_run_plan_names_missing_files_before_any_call(tmp_path: Path) -> None:
         project.prompts.save_version("agent", rich())
         project.datasets.create("tickets")
         gone = {**VALUES, "receipt": "files/gone.png"}
-        project.datasets.add_examples("tickets", [Example(vars=VALUES), Example(vars=gone)])
+        unnamed = {k: v for k, v in VALUES.items() if k != "invoice"}
+        project.datasets.add_examples(
+            "tickets", [Example(vars=VALUES), Example(vars=gone), Example(vars=unnamed)]
+        )
         plan = make_plan(project, prompts=["agent"], dataset="tickets")
     assert not plan.ok
-    assert plan.problems == ["agent@v1, example #2 (row 2): missing file(s) files/gone.png"]
+    assert plan.problems == [
+        "agent@v1, example #2 (row 2): missing file(s) files/gone.png",
+        "agent@v1, example #3 (row 3): missing variable(s) invoice",
+    ]
     assert len(plan.cells) == 1
 
 

@@ -79,3 +79,16 @@ def test_a_project_made_before_blocks_migrates_and_keeps_its_version_ids(tmp_pat
         newer, created = project.prompts.save_version("p", rich())
         assert created and newer.version == 2
     assert check_project(path).ok
+
+
+def test_the_sample_goes_through_a_project_and_back_byte_identical(tmp_path: Path) -> None:
+    from workbench.formats.bundle_yaml import dump_bundle, load_bundle
+    from workbench.storage.bundle import export_bundle, import_bundle
+
+    sample = Path(__file__).resolve().parents[2] / "projects" / "quizcraft.yaml"
+    bundle = load_bundle(sample)
+    with Project.create(tmp_path / "s.pwb", bundle.name) as project:
+        import_bundle(project, bundle)
+    with Project.open(tmp_path / "s.pwb", read_only=True) as project:
+        again = export_bundle(project)
+    assert dump_bundle(again) == sample.read_text(encoding="utf-8")

@@ -181,10 +181,14 @@ def make_plan(
         content = ref.version.content()
         for position, (example_id, example) in enumerate(examples):
             result = check(content.texts(), example.vars)
-            if result.missing:
+            # Image and document variables are not in the texts; they must be there too.
+            missing = result.missing + [
+                name for name in content.file_variables() if name not in example.vars
+            ]
+            if missing:
                 plan.problems.append(
                     f"{ref.label}, example #{example_id} (row {position + 1}): missing variable(s) "
-                    f"{', '.join(result.missing)}"
+                    f"{', '.join(missing)}"
                 )
                 continue
             lost = missing_files(content, example.vars, files)
