@@ -258,3 +258,24 @@ def test_the_stream_parser_reports_thinking_and_tool_input_deltas() -> None:
     assert "".join(t for k, t in seen if k == "thinking") == parsed.thinking != ""
     assert "".join(texts) == parsed.text and parsed.stop_reason == "tool_use"
     assert parsed.usage.thinking_tokens == reply.thinking_tokens
+
+
+def test_the_echo_provider_shows_blocks_tools_prefill_and_schema() -> None:
+    from workbench.inference.echo import EchoProvider
+
+    request = make_request(
+        messages=user(
+            {"type": "text", "text": "Look"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG}},
+        ),
+        tools=TOOLS[:1],
+        output_schema={"type": "object"},
+        prefill="{",
+    )
+    text = asyncio.run(EchoProvider().call(request)).text
+    assert text.splitlines()[1:] == [
+        "[user] Look [image]",
+        "[assistant] {",
+        "[tool lookup_order] Find an order.",
+        '[output schema] {"type": "object"}',
+    ]

@@ -36,6 +36,13 @@ def render_transcript(request: CallRequest) -> str:
     """The prompt as one text: ``[system] …`` then ``[user] …``/``[assistant] …`` lines."""
     parts = [f"[system] {request.system}"] if request.system else []
     parts.extend(f"[{m['role']}] {content_text(m['content'])}" for m in request.messages)
+    if request.prefill:
+        parts.append(f"[assistant] {request.prefill}")
+    # Tool descriptions and the output schema are templates too: show what they rendered to.
+    parts.extend(f"[tool {t['name']}] {t.get('description', '')}" for t in request.tools)
+    if request.output_schema is not None:
+        schema = json.dumps(request.output_schema, sort_keys=True, ensure_ascii=False)
+        parts.append(f"[output schema] {schema}")
     return "\n".join(parts)
 
 
