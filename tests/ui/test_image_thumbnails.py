@@ -73,3 +73,46 @@ def test_image_values_show_thumbnails(
 def test_only_one_line_image_paths_qualify() -> None:
     assert looks_like_image_path("a/b.PNG") and looks_like_image_path(" x.webp ")
     assert not looks_like_image_path("a.pdf") and not looks_like_image_path("a.png\nb.png")
+
+
+def test_the_inspector_shows_the_images_a_call_sent(
+    qtbot: QtBot, ctx: ProjectContext, artifacts_dir: Path
+) -> None:
+    import asyncio
+
+    from workbench.core.models import PromptContent
+    from workbench.inference import make_provider
+    from workbench.services.planner import make_plan
+    from workbench.services.run_service import start_run
+    from workbench.ui.widgets.call_inspector import CallInspector
+
+    project = ctx.require()
+    project.prompts.create("look")
+    content = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "{{question}}"},
+                    {"type": "image", "var": "screenshot"},
+                ],
+            }
+        ],
+        "params": {"model": "claude-haiku-5-5"},
+    }
+    project.prompts.save_version("look", PromptContent.model_validate(content))
+    plan = make_plan(project, prompts=["look"], dataset="screens", tags=None)
+    assert [p.split(": ", 1)[1] for p in plan.problems] == ["missing file(s) shots/missing.png"]
+    plan.problems.clear()
+    outcome = asyncio.run(start_run(project, plan, make_provider("echo")))
+    calls = [r["call_id"] for r in project.runs.run_grid(outcome.run_id)]
+    inspector = CallInspector(ctx)
+    qtbot.addWidget(inspector)
+    inspector.resize(700, 640)
+    inspector.show()
+    inspector.show_call(calls[1])
+    (label,) = inspector.images.labels
+    assert inspector.images.isVisible() and label.pixmap().width() == 96
+    assert "[user] What is blue? [image]" in inspector.response.toPlainText()
+    qtbot.wait(50)
+    assert inspector.grab().save(str(artifacts_dir / "call_inspector_image.png"))

@@ -88,6 +88,13 @@ class FilesRepo:
         ).fetchone()
         return None if row is None else StoredFile(row[0], row[1], bytes(row[2]))
 
+    def by_hash(self, digest: str) -> StoredFile | None:
+        """The stored file with this SHA-256 (how logged requests name the files they sent)."""
+        row = self._project.db.execute(
+            "SELECT hash, media_type, data FROM files WHERE hash = ?", [digest]
+        ).fetchone()
+        return None if row is None else StoredFile(row[0], row[1], bytes(row[2]))
+
     def paths(self) -> list[str]:
         """Every stored path, sorted."""
         return [r[0] for r in self._project.db.execute("SELECT path FROM file_paths ORDER BY path")]

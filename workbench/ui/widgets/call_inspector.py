@@ -26,6 +26,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
 from workbench.ui.widgets.call_details_view import CallDetailsView
+from workbench.ui.widgets.sent_images import SentImages
 
 SYNTHETIC_TEXT = "offline demo — synthetic responses (not from a model)"
 ATTEMPT_HEADERS = ["#", "Status", "Duration", "Retry-after", "Backoff", "Request id", "Error"]
@@ -141,6 +142,8 @@ class CallInspector(QWidget):
         layout.addLayout(facts)
         self.details = CallDetailsView()
         layout.addWidget(self.details)
+        self.images = SentImages(ctx)
+        layout.addWidget(self.images)
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_context_changed)
         self.show_call(None)
@@ -187,6 +190,7 @@ class CallInspector(QWidget):
             value.setText("—")
         self.response.setPlainText("")
         self.details.show_details(None, "")
+        self.images.show_request({})
         self.request.setPlainText("")
         self.attempts.setRowCount(0)
         self.tabs.setTabText(2, "&Attempts")
@@ -233,6 +237,7 @@ class CallInspector(QWidget):
             response += ("\n\n" if response else "") + f"[text streamed before an error]\n{partial}"
         self.response.setPlainText(response or "(no text)")
         self.details.show_details(call.get("details"), call.get("output") or "")
+        self.images.show_request(call.get("request") or {})
         self.request.setPlainText(request_text(call.get("request") or {}))
         attempts = call.get("attempts") or []
         self.attempts.setRowCount(len(attempts))
