@@ -30,10 +30,12 @@ from workbench.storage.check import (
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
+from workbench.storage.journal import apply_journals_on_open
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
+from workbench.storage.write_errors import describe_write_error
 
 PathLike = str | os.PathLike[str]
 READ_ONLY_ON_REQUEST = "It was opened read-only."
@@ -302,12 +304,14 @@ class Project:
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
                 project.runs.mark_stale_runs_interrupted()
+                apply_journals_on_open(db, target)
             return project
         except BaseException as exc:
             if lock is not None:
                 lock.release()
             if isinstance(exc, sqlite3.Error):
-                raise ProjectFileError(f"{target} could not be opened ({exc}).") from exc
+                why = describe_write_error(exc, target) or str(exc)
+                raise ProjectFileError(f"{target} could not be opened: {why}.") from exc
             raise
 
     @staticmethod
