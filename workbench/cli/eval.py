@@ -11,14 +11,18 @@ Register with ``cli.add_command(eval_command)`` and ``cli.add_command(export_com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.params import FiniteFloatRange
 
 EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
 _SHOWN_FAILURES = 20
@@ -64,6 +68,27 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def _signals_cancel() -> Iterator[None]:
+    """SIGTERM and SIGHUP act like Ctrl+C, which `asyncio.run` turns into cancelling the eval
+    (the engine keeps finished calls and marks the run cancelled) and then KeyboardInterrupt."""
+
+    def forward(signum: int, frame: Any) -> None:
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), forward) for n in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 @click.command("eval")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option("--dataset", required=True, help="Dataset whose examples (with expectations) to run.")
@@ -77,7 +102,7 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
 @click.option("--models", help="Comma-separated model ids (default: each version's own model).")
 @click.option(
     "--min-pass-rate",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     help="The bar each prompt version x model must meet (default: the project's min_pass_rate).",
 )
 @click.option(
@@ -150,7 +175,6 @@ def run_eval_command(
 ) -> int:
     """The body of `workbench eval`; returns the exit code."""
     from workbench.cli.run import TerminalProgress
-    from workbench.core.errors import WorkbenchError
     from workbench.formats.atomic import write_text_atomic
     from workbench.inference import make_provider
     from workbench.services.evals import EvalReport, run_eval
@@ -182,12 +206,22 @@ def run_eval_command(
             finally:
                 await chosen.aclose()
 
-        report = asyncio.run(go())
+        try:
+            with _signals_cancel():
+                report = asyncio.run(go())
+        except KeyboardInterrupt:
+            click.echo(
+                "error: eval cancelled; finished calls are kept and the run is marked cancelled",
+                err=True,
+            )
+            return ExitCode.INTERRUPTED
     if report.run_status == "failed":
-        raise WorkbenchError(
-            f"the eval run #{report.run_id} stopped: the provider refused the calls",
-            hint="Check ANTHROPIC_API_KEY, then run again.",
+        click.echo(
+            f"error: the eval run #{report.run_id} failed: "
+            + (report.run_reason or "the provider refused the calls; check ANTHROPIC_API_KEY"),
+            err=True,
         )
+        return ExitCode.FAILED
     met = report.meets(bar) and report.run_status == "done"
     if junit is not None:
         write_junit(report, junit)

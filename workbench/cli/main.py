@@ -16,6 +16,7 @@ import click
 
 from workbench import __version__
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.params import FiniteFloatRange
 from workbench.core.errors import WorkbenchError
 
 
@@ -215,7 +216,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--budget",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     help="Refuse a plan estimated above USD, and stop when spend reaches it.",
 )
 @click.option(
@@ -236,7 +237,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1, max=86_400),
     default=600,
     show_default=True,
     help="Seconds allowed per attempt.",
@@ -400,6 +401,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         fail("aborted", ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        # One line: what is wrong and where to look (click's own form adds usage lines).
+        command = exc.ctx.command_path if exc.ctx is not None else "workbench"
+        fail(f"{exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.BAD_INPUT)

@@ -63,13 +63,48 @@ def _show_plan(plan: RunPlan, budget: float | None, as_json: bool) -> None:
         )
 
 
-def _install_sigint(engine: RunEngine) -> None:
-    # First Ctrl+C cancels gracefully (finished calls are kept, the run is resumable).
-    def handler(signum: int, frame: object) -> None:
-        click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
-        engine.cancel("cancelled from the keyboard")
+#: Ctrl+C, a CI timeout (SIGTERM) and a closed terminal (SIGHUP) all cancel a run gracefully.
+CANCEL_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_SIGNAL_WORDS = {"SIGINT": "from the keyboard", "SIGTERM": "by SIGTERM", "SIGHUP": "by SIGHUP"}
 
-    signal.signal(signal.SIGINT, handler)
+
+class SignalCancel:
+    """Cancels the engine on Ctrl+C, SIGTERM or SIGHUP; `.received` says whether one came."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self, engine: RunEngine) -> None:
+        def handler(signum: int, frame: object) -> None:
+            name = signal.Signals(signum).name
+            self.received = name
+            click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
+            engine.cancel(f"cancelled {_SIGNAL_WORDS.get(name, name)}")
+
+        for signum in CANCEL_SIGNALS:
+            self._previous.setdefault(signum, signal.signal(signum, handler))
+
+    def restore(self) -> None:
+        """Put back the handlers that were there before `install`."""
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+
+def run_exit_code(outcome: RunOutcome, signalled: bool) -> int:
+    """0 done (at least one call answered well, or nothing left to do); 130 cancelled by a
+    signal; 1 otherwise: failed, every call failed, or stopped at the budget."""
+    totals = outcome.totals
+    if outcome.status == "cancelled" and signalled:
+        return ExitCode.INTERRUPTED
+    if outcome.status != "done":
+        return ExitCode.FAILED
+    if totals.get("done", 0) and totals.get("errors", 0) >= totals["done"]:
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def execute_run_command(
@@ -130,6 +165,7 @@ def execute_run_command(
             for warning in plan.warnings:
                 click.echo(f"warning: {warning}", err=True)
         listener = TerminalProgress(enabled=sys.stderr.isatty() and not as_json)
+        signals = SignalCancel()
 
         async def go() -> RunOutcome | None:
             try:
@@ -158,7 +194,7 @@ def execute_run_command(
                         provider,
                         options=options,
                         listener=listener,
-                        engine_ready=_install_sigint,
+                        engine_ready=signals.install,
                     )
                 assert resume_id is not None and provider is not None
                 return await resume_run(
@@ -167,13 +203,16 @@ def execute_run_command(
                     provider,
                     options=options,
                     listener=listener,
-                    engine_ready=_install_sigint,
+                    engine_ready=signals.install,
                 )
             finally:
                 if provider is not None:
                     await provider.aclose()
 
-        outcome = asyncio.run(go())
+        try:
+            outcome = asyncio.run(go())
+        finally:
+            signals.restore()
     if outcome is None:  # dry run
         assert plan is not None
         if as_json:
@@ -193,6 +232,9 @@ def execute_run_command(
         click.echo(
             f"run #{outcome.run_id} {outcome.status}: {t['done']}/{t['cells']} cells, "
             f"{t['errors']} errors, {t['cached']} cached, spend {usd(t['spend_usd'])}, "
-            f"{t['elapsed_s']:.1f}s" + (f" — {outcome.reason}" if outcome.reason else "")
+            f"{t['elapsed_s']:.1f}s"
+            + (f" — {outcome.reason}" if outcome.reason and outcome.status != "failed" else "")
         )
-    return ExitCode.OK if outcome.status == "done" else ExitCode.FAILED
+    if outcome.status == "failed" and outcome.reason:
+        click.echo(f"error: {outcome.reason}", err=True)
+    return run_exit_code(outcome, signals.received is not None)

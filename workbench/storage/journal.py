@@ -92,6 +92,8 @@ def _append(path: Path, data: bytes) -> None:
             # Take back a partial line so the file holds only whole records.
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, size)
+                if not existed:
+                    os.unlink(path)
             raise
     finally:
         os.close(fd)
