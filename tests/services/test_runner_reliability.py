@@ -245,10 +245,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def _fill(folder: Path, leave_bytes: int) -> Path:
     """Fill the disk, then free `leave_bytes`."""
     filler = folder / "filler"
-    with filler.open("wb") as out, contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), filler.open("wb", buffering=0) as out:
         while True:
             out.write(b"\0" * 65536)
-            out.flush()
     size = filler.stat().st_size
     os.truncate(filler, max(0, size - leave_bytes))
     return filler

@@ -71,27 +71,36 @@ _SIGNAL_WORDS = {"SIGINT": "from the keyboard", "SIGTERM": "by SIGTERM", "SIGHUP
 
 
 class SignalCancel:
-    """Cancels the engine on Ctrl+C, SIGTERM or SIGHUP; `.received` says whether one came."""
+    """While active, Ctrl+C, SIGTERM and SIGHUP cancel the attached engine gracefully (before an
+    engine exists, nothing is paid yet, so they interrupt at once); `.received` names the signal.
+    """
 
     def __init__(self) -> None:
         self.received: str | None = None
+        self._engine: RunEngine | None = None
         self._previous: dict[int, Any] = {}
 
-    def install(self, engine: RunEngine) -> None:
-        def handler(signum: int, frame: object) -> None:
-            name = signal.Signals(signum).name
-            self.received = name
-            click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
-            engine.cancel(f"cancelled {_SIGNAL_WORDS.get(name, name)}")
-
+    def __enter__(self) -> SignalCancel:
         for signum in CANCEL_SIGNALS:
-            self._previous.setdefault(signum, signal.signal(signum, handler))
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
 
-    def restore(self) -> None:
-        """Put back the handlers that were there before `install`."""
+    def __exit__(self, *exc_info: object) -> None:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous.clear()
+
+    def attach(self, engine: RunEngine) -> None:
+        """The engine to cancel (passed as `engine_ready`)."""
+        self._engine = engine
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        self.received = name
+        if self._engine is None:
+            raise KeyboardInterrupt
+        click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
+        self._engine.cancel(f"cancelled {_SIGNAL_WORDS.get(name, name)}")
 
 
 def run_exit_code(outcome: RunOutcome, signalled: bool) -> int:
@@ -194,7 +203,7 @@ def execute_run_command(
                         provider,
                         options=options,
                         listener=listener,
-                        engine_ready=signals.install,
+                        engine_ready=signals.attach,
                     )
                 assert resume_id is not None and provider is not None
                 return await resume_run(
@@ -203,16 +212,14 @@ def execute_run_command(
                     provider,
                     options=options,
                     listener=listener,
-                    engine_ready=signals.install,
+                    engine_ready=signals.attach,
                 )
             finally:
                 if provider is not None:
                     await provider.aclose()
 
-        try:
+        with signals:
             outcome = asyncio.run(go())
-        finally:
-            signals.restore()
     if outcome is None:  # dry run
         assert plan is not None
         if as_json:

@@ -405,11 +405,18 @@ class RunEngine:
             error = self._task_error
             self._stop_starting(f"internal error ({type(error).__name__}: {error})", "failed")
         if self._stop_reason is not None:
-            await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
             status, reason = self._stop_status, self._stop_reason
         else:
             status, reason = "done", None
-        await self.db(_finish_run, run_id, status, reason, self._totals(progress))
+        try:
+            if self._stop_reason is not None:
+                await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
+            await self.db(_finish_run, run_id, status, reason, self._totals(progress))
+        except ProjectWriteError as exc:
+            # Every answer is stored; only the run's own row could not be updated. It stays
+            # "running" until the next open marks it interrupted, and resumes like any other.
+            self._on_write_failure(exc)
+            return "failed", self._write_failure_message(run_id)
         return status, reason
 
     def _write_failure_message(self, run_id: int) -> str:
