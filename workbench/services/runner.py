@@ -2,42 +2,31 @@
 
 Qt-free asyncio; the CLI runs it with `asyncio.run`, the GUI on a worker thread with its own loop.
 All SQL happens on one writer thread (its own connection) so the event loop never waits on disk,
-and each finished call is committed in one transaction before it counts as done.
-
-When the project cannot be written (full disk, a lock held too long, an I/O error, a damaged
-schema) the engine stops starting calls, lets the calls in flight finish and keeps every answered
-call in an fsynced journal beside the project (`workbench.storage.journal`), which the next open
-or resume writes into the project before anything is sent. The run then ends "failed" with one
-message saying what happened, where the answers are and how to resume.
+and each finished call is committed in one transaction before it counts as done. When the project
+cannot be written, the writer (`call_writer.CallWriter`) journals every answered call instead and
+the engine starts no more calls; the run ends "failed" with one message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from workbench.core.models import PromptContent
 from workbench.core.records import AttemptRecord, CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
+from workbench.services.call_writer import CallWriter
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import render_request
 from workbench.services.throttle import ModelThrottle
-from workbench.storage.journal import (
-    CallJournal,
-    JournalWriteError,
-    apply_journals,
-    journal_summary,
-)
 from workbench.storage.runs_repo import RunsRepo
-from workbench.storage.write_errors import ProjectWriteError, database_path, describe_write_error
+from workbench.storage.write_errors import ProjectWriteError
 
 T = TypeVar("T")
 
@@ -216,85 +205,24 @@ class RunEngine:
         self.catalog = catalog
         self.options = options or RunOptions()
         self.listener: RunListener = listener or NullListener()
-        self._connect = connect
-        self._repo: RunsRepo | None = None
-        self._writer = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="workbench-writer", initializer=self._open_repo
+        self._writer = CallWriter(
+            connect, on_failure=lambda reason: self._stop_starting(reason, "failed")
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        # Group commit: records that finish while a write is in progress go in the next batch.
-        self._write_batch: list[tuple[CallRecord, asyncio.Future[int | None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._task_error: BaseException | None = None
         self._stop_reason: str | None = None
         self._stop_status = "cancelled"
-        # The write path: where the project is, whether an earlier journal has been applied,
-        # and — once a write failed — why, and where the answered calls went instead.
-        self._project_path: Path | None = None
-        self._journal_applied = False
-        self._write_failure: str | None = None
-        self._journal: CallJournal | None = None
-        self._stored = 0
-        self._unsaved: list[CallRecord] = []
-        self._unsaved_error: str | None = None
-        self._task_error: BaseException | None = None
         self._throttles: dict[str, ModelThrottle] = {}
         self._today = dt.date.today()
 
     # -- writer thread -----------------------------------------------------------------------
-    def _open_repo(self) -> None:
-        self._repo = self._connect()
-        self._project_path = database_path(self._repo.db)
-
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(repo, *args)` on the writer thread.
-
-        The first call writes answered calls a failed earlier run left in a journal into the
-        project, so a resume never sends a request whose answer is held. A storage error comes
-        back as a `ProjectWriteError` saying in words what went wrong.
-        """
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._on_writer, fn, args)
-
-    def _on_writer(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        repo = self._require_repo()
-        path = self._project_path or Path("project")
-        if not self._journal_applied:
-            self._apply_earlier_journal(repo, path)
-        try:
-            return fn(repo, *args)
-        except Exception as exc:
-            cause = describe_write_error(exc, path)
-            if cause is None:
-                raise
-            raise ProjectWriteError(f"{path.name} could not be written: {cause}.") from exc
-
-    def _apply_earlier_journal(self, repo: RunsRepo, path: Path) -> None:
-        try:
-            apply_journals(repo.db, path)
-        except Exception as exc:
-            waiting = journal_summary(path)
-            why = describe_write_error(exc, path) or str(exc)
-            raise ProjectWriteError(
-                f"{waiting['calls']} answered call(s) of an earlier run are kept in "
-                f"{', '.join(waiting['files'])} but could not be written into {path.name}: "
-                f"{why}. Nothing was sent.",
-                hint="Fix that, then run again; the answers stay kept until they are written.",
-            ) from exc
-        self._journal_applied = True
-
-    def _require_repo(self) -> RunsRepo:
-        assert self._repo is not None, "writer connection not open"
-        return self._repo
+        """Run `fn(repo, *args)` on the writer thread (see `CallWriter.db`)."""
+        return await self._writer.db(fn, *args)
 
     def close(self) -> None:
-        def _close() -> None:
-            if self._repo is not None:
-                self._repo.db.close()
-                self._repo = None
-
-        self._writer.submit(_close).result()
-        self._writer.shutdown(wait=True)
+        self._writer.close()
 
     # -- control -------------------------------------------------------------------------------
     def cancel(self, reason: str = "cancelled by the user") -> None:
@@ -366,8 +294,7 @@ class RunEngine:
             self._stop("cancelled", "cancelled")
             await asyncio.gather(*started_tasks, return_exceptions=True)
         # Calls finished just before a cancel are still queued for the writer: keep them.
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.shield(self._flusher)
+        await self._writer.drain()
 
         progress.elapsed_s = time.monotonic() - started
         status, reason = await self._finish(run_id, progress)
@@ -378,30 +305,26 @@ class RunEngine:
         return RunOutcome(run_id, status, reason, progress, self._totals(progress))
 
     def _totals(self, progress: Progress) -> dict[str, Any]:
-        totals: dict[str, Any] = {
+        return {
             "cells": progress.total,
             "done": progress.done,
             "errors": progress.errors,
             "cached": progress.cached,
             "spend_usd": round(progress.spend_usd, 8),
             "elapsed_s": round(progress.elapsed_s, 3),
+            **self._writer.failure_totals(),
         }
-        if self._write_failure is not None:
-            totals["stored"] = self._stored
-            totals["journalled"] = self._journal.count if self._journal else 0
-            totals["unsaved"] = len(self._unsaved)
-        return totals
 
     async def _finish(self, run_id: int, progress: Progress) -> tuple[str, str | None]:
         """Mark unfinished cells and write the run's final status; returns (status, reason)."""
-        if self._write_failure is not None:
-            reason = self._write_failure_message(run_id)
+        if self._writer.failure is not None:
+            reason = self._writer.failure_message(run_id)
             # One attempt: the project may be writable again (a lock released). If not, the
             # run stays "running" and the next open marks it interrupted; either way it resumes.
             with contextlib.suppress(Exception):
                 await self.db(_finish_failed_run, run_id, reason, self._totals(progress))
             return "failed", reason
-        if self._task_error is not None and self._stop_reason is None:
+        if self._task_error is not None:
             error = self._task_error
             self._stop_starting(f"internal error ({type(error).__name__}: {error})", "failed")
         if self._stop_reason is not None:
@@ -415,31 +338,9 @@ class RunEngine:
         except ProjectWriteError as exc:
             # Every answer is stored; only the run's own row could not be updated. It stays
             # "running" until the next open marks it interrupted, and resumes like any other.
-            self._on_write_failure(exc)
-            return "failed", self._write_failure_message(run_id)
+            self._writer.fail(exc)
+            return "failed", self._writer.failure_message(run_id)
         return status, reason
-
-    def _write_failure_message(self, run_id: int) -> str:
-        path = self._project_path or Path("the project")
-        journalled = self._journal.count if self._journal else 0
-        answered = self._stored + journalled + len(self._unsaved)
-        kept = f"{self._stored} in {path.name}"
-        if journalled and self._journal is not None and self._journal.path is not None:
-            kept += f", {journalled} in {self._journal.path}"
-        message = f"{self._write_failure} The run stopped starting calls. "
-        if self._unsaved:
-            message += (
-                f"Of {answered} answered call(s), {kept}; {len(self._unsaved)} could not be "
-                f"kept anywhere ({self._unsaved_error})."
-            )
-        else:
-            message += f"No answered call was lost: {answered} answered ({kept})."
-        if journalled:
-            message += " The next open or resume writes the kept ones into the project first."
-        return (
-            message + f" Resume with: workbench run {path} --resume {run_id} "
-            "(only the missing cells are sent)."
-        )
 
     def _throttle(self, model: str) -> ModelThrottle:
         throttle = self._throttles.get(model)
@@ -474,7 +375,7 @@ class RunEngine:
             try:
                 cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
             except ProjectWriteError as exc:
-                self._on_write_failure(exc)
+                self._writer.fail(exc)
                 return  # nothing was sent for this cell; a resume runs it
             if cached is not None:
                 record = record_from_cache(cached, cell=cell, request=request)
@@ -517,7 +418,7 @@ class RunEngine:
                     "failed",
                 )
         # Shielded: once a call has been paid for, cancellation must not lose its record.
-        call_id = await asyncio.shield(self._persist(record))
+        call_id = await asyncio.shield(self._writer.persist(record))
         progress.done += 1
         progress.errors += 0 if record.ok else 1
         progress.cached += 1 if record.cached_from is not None else 0
@@ -540,61 +441,6 @@ class RunEngine:
         reset = getattr(self.listener, "on_cell_reset", None)  # optional for listeners
         if reset is not None:
             reset(cell.id)
-
-    def _persist(self, record: CallRecord) -> asyncio.Future[int | None]:
-        """Queue `record` for the writer; the future resolves to its call id once committed, or
-        to None once kept in the journal instead. It never fails: a paid answer is never lost."""
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._write_batch.append((record, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return future
-
-    async def _flush(self) -> None:
-        # One transaction per batch: under load many calls share a commit, when idle each call
-        # is committed on its own as soon as it finishes.
-        while self._write_batch:
-            batch, self._write_batch = self._write_batch, []
-            records = [record for record, _ in batch]
-            ids: list[int | None] = []
-            try:
-                if self._write_failure is None:
-                    try:
-                        ids = list(await self.db(RunsRepo.record_calls, records))
-                        self._stored += len(records)
-                    except Exception as exc:  # noqa: BLE001 - any failed write is handled alike
-                        self._on_write_failure(exc)
-                if self._write_failure is not None:
-                    ids = await self._keep_in_journal(records)
-            except BaseException:  # cancelled with the loop: the waiters must not hang
-                for _, future in batch:
-                    if not future.done():
-                        future.cancel()
-                raise
-            for (_, future), call_id in zip(batch, ids, strict=True):
-                if not future.done():
-                    future.set_result(call_id)
-
-    def _on_write_failure(self, exc: BaseException) -> None:
-        """The project cannot be written: start no more calls, journal what is answered."""
-        if self._write_failure is None:
-            if isinstance(exc, ProjectWriteError):
-                self._write_failure = exc.user_message
-            else:
-                path = self._project_path or Path("the project")
-                self._write_failure = f"{path.name} could not be written ({exc})."
-            self._journal = CallJournal(self._project_path or Path("project.pwb"))
-        self._stop_starting(self._write_failure, "failed")
-
-    async def _keep_in_journal(self, records: list[CallRecord]) -> list[int | None]:
-        assert self._journal is not None
-        loop = asyncio.get_running_loop()
-        try:
-            await loop.run_in_executor(self._writer, self._journal.append, records)
-        except JournalWriteError as exc:
-            self._unsaved.extend(records)
-            self._unsaved_error = str(exc)
-        return [None] * len(records)
 
     def _cost(self, model: str, result: CallResult) -> float | None:
         if self.prices is None:
