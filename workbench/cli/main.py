@@ -146,12 +146,14 @@ def check(project: Path, as_json: bool) -> None:
 
     report = check_project(project)
     if as_json:
-        echo_json({"ok": report.ok, "problems": report.problems})
+        echo_json({"ok": report.ok, "problems": report.problems, "notes": report.notes})
     elif report.ok:
         click.echo(f"{project}: ok")
     else:
         for problem in report.problems:
             click.echo(f"{project}: {problem}")
+    for note in [] if as_json else report.notes:
+        click.echo(f"{project}: note: {note}")
     sys.exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 

@@ -16,7 +16,7 @@ from workbench.core.errors import ProjectFileError
 from workbench.formats.bundle_yaml import dump_bundle, load_bundle
 from workbench.services.project_catalog import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
-from workbench.storage.project import OlderSchema, Project
+from workbench.storage.project import Project
 
 BUNDLE_SUFFIXES = (".yaml", ".yml")
 
@@ -57,14 +57,8 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
             import_bundle(project, bundle)
             yield project
         return
-    try:
-        project = Project.open(path, read_only=read_only)
-    except OlderSchema:
-        # Reading needs today's schema: upgrade once (migrations are applied on open), then
-        # open read-only as asked. A locked file raises ProjectLocked here, which is clear.
-        Project.open(path).close()
-        project = Project.open(path, read_only=True)
-    with project:
+    # Read-only never writes: an older schema is upgraded in memory, not in the file.
+    with Project.open(path, read_only=read_only) as project:
         yield project
 
 
