@@ -117,6 +117,8 @@ def info(project: Path, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
+    if data.get("read_only_reason"):
+        click.echo(f"note: {data['read_only_reason']}", err=True)
     click.echo(f"{data['name']}  ({data['path']}, schema v{data['schema_version']})")
     click.echo("Prompts:")
     for p in data["prompts"]:
