@@ -236,6 +236,24 @@ def _open_read_only_db(path: Path, version: int) -> Database:
     return Database(conn, execute_plugins=False)
 
 
+def _writable_if_still_ours(path: Path, version: int) -> tuple[Database | None, str | None]:
+    """A writable connection once the schema is audited on it, before its first write.
+
+    The file may have changed since the read-only audit; if it is no longer ours, the
+    connection is closed and the read-only reason returned instead.
+    """
+    db = _connect_writable(path)
+    try:
+        reason = _schema_reason(path, audit_schema(db.conn, version))
+    except BaseException:
+        db.close()
+        raise
+    if reason is None:
+        return db, None
+    db.close()
+    return None, reason
+
+
 def _connect_writable(path: Path) -> Database:
     conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
     guard_connection(conn)
@@ -340,19 +358,14 @@ class Project:
             version, problems = inspect_database(target)
             reason = _read_only_reason(target, version, read_only, problems)
             if reason is None:
-                db = _connect_writable(target)
-                # The file may have changed since the read-only audit: check before writing.
-                reason = _schema_reason(target, audit_schema(db.conn, version))
-                if reason is None:
-                    apply_migrations(db)
-                else:
-                    db.close()
-                    db = None
-            if reason is not None:
+                db, reason = _writable_if_still_ours(target, version)
+            if db is None:
                 if lock is not None:
                     lock.release()
                     lock = None
                 db = _open_read_only_db(target, version)
+            else:
+                apply_migrations(db)
             project = cls(target, db, read_only_reason=reason, lock=lock)
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
