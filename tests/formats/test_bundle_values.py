@@ -10,6 +10,10 @@ imports again to the same text.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -206,3 +210,17 @@ def test_whatever_imports_exports_and_imports_again(
     exported = dump_bundle(bundle)
     again = loads_bundle(exported, source="exported.yaml")
     assert dump_bundle(again) == exported
+
+
+def test_a_fifo_named_as_the_bundle_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "b.yaml"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "workbench", "info", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # opening a FIFO for reading blocks until a writer comes: that is the bug
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "is not a regular file" in result.stderr

@@ -93,6 +93,13 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
     """Read and validate a bundle file; any problem is a `BadInput` naming file, line and field."""
     source = os.fspath(path)
     try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFREG  # let open() below say what is wrong
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A FIFO or a device would block the read (or never end): refuse before opening it.
+        raise BadInput("is not a regular file (a pipe, socket or device?)", source=source)
+    try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BUNDLE_BYTES + 1)
     except FileNotFoundError:

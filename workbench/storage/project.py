@@ -55,10 +55,6 @@ class LockHolder:
         return f"{pid} on {self.host}" if self.host else pid
 
 
-class OlderSchema(ProjectFileError):
-    """A read-only open of a project whose schema needs an upgrade (which writes)."""
-
-
 class ProjectLocked(ProjectFileError):
     """The project is already open for writing elsewhere; `.holder` says by whom."""
 
