@@ -215,3 +215,17 @@ def test_the_application_id_still_marks_a_tampered_file_as_ours(tmp_path: Path) 
     with Project.open(path, read_only=True) as project:
         assert project.read_only and "foreign table 'stolen'" in (project.read_only_reason or "")
         assert project.prompts.list()
+
+
+def test_reading_a_project_with_a_dropped_table_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _sample(tmp_path / "p.pwb")
+    _tamper(path, "PRAGMA foreign_keys = OFF", "DROP TABLE attempts", "DROP TABLE cells")
+    before = _sha256(path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["info", str(path)])
+    _, err = capsys.readouterr()
+    assert exit_info.value.code == 2, err
+    assert "missing table 'cells'" in err and "internal error" not in err
+    assert _sha256(path) == before

@@ -58,7 +58,7 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
             yield project
         return
     # Read-only never writes: an older schema is upgraded in memory, not in the file.
-    with Project.open(path, read_only=read_only) as project:
+    with Project.open(path, read_only=read_only) as project, project.explaining_schema_errors():
         yield project
 
 

@@ -14,6 +14,7 @@ import os
 import socket
 import sqlite3
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -283,6 +284,8 @@ class Project:
         self.catalog = CatalogRepo(self)
         self.runs = RunsRepo(db)
         self.labels = LabelsRepo(self)
+        #: what the schema audit found on open (missing or foreign objects); empty when ours
+        self.schema_problems: list[str] = []
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -363,6 +366,7 @@ class Project:
             else:
                 apply_migrations(db)
             project = cls(target, db, read_only_reason=reason, lock=lock)
+            project.schema_problems = problems
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
                 project.runs.mark_stale_runs_interrupted()
@@ -390,6 +394,20 @@ class Project:
                 f"{target} is not open for writing in this process, so a writer cannot connect."
             )
         return _connect_writable(target)
+
+    @contextlib.contextmanager
+    def explaining_schema_errors(self) -> Iterator[None]:
+        """Turn a query that fails on a tampered schema (a dropped table) into one clear error."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if not self.schema_problems:
+                raise
+            raise ProjectFileError(
+                f"{self.path} cannot be read ({exc}): {self.schema_problems[0]}.",
+                hint=f"`workbench check {self.path.name}` names every difference; "
+                "restore it from a backup.",
+            ) from exc
 
     def close(self) -> None:
         """Close the connection and release the write lock (safe to call twice)."""
