@@ -8,6 +8,8 @@ cannot run either (the connection's authorizer refuses it).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -229,3 +231,41 @@ def test_reading_a_project_with_a_dropped_table_is_one_clear_error(
     assert exit_info.value.code == 2, err
     assert "missing table 'cells'" in err and "internal error" not in err
     assert _sha256(path) == before
+
+
+def test_a_trigger_planted_mid_run_never_fires(tmp_path: Path) -> None:
+    from workbench.inference import make_provider
+    from workbench.services.planner import make_plan
+    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.run_service import start_run
+    from workbench.services.runner import NullListener
+
+    path = _sample(tmp_path / "p.pwb")
+
+    class PlantAfterFirstCall(NullListener):
+        planted = False
+
+        def on_cell_finished(self, cell: object, call_id: int, record: object) -> None:
+            if not self.planted:
+                self.planted = True
+                conn = sqlite3.connect(path, timeout=10)
+                conn.execute(HIDDEN_TABLE)
+                conn.execute(COPY_REQUESTS)
+                conn.commit()
+                conn.close()
+
+    listener = PlantAfterFirstCall()
+    with Project.open(path) as project:
+        plan = make_plan(
+            project,
+            prompts=["support-answer@production"],
+            dataset="support-questions",
+            models=["claude-haiku-5-5"],
+            catalog=model_catalog(project),
+            prices=price_table(project),
+        )
+        with contextlib.suppress(Exception):  # how a failed write ends the run is not this test's
+            asyncio.run(start_run(project, plan, make_provider("echo"), listener=listener))
+    assert listener.planted
+    assert _stolen_rows(path) == 0
+    assert any("foreign trigger 'zz_copy'" in p for p in check_project(path).problems)
