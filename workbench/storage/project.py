@@ -492,7 +492,7 @@ class Project:
             raise ProjectFileError(f"{target}: the folder {target.parent} does not exist.")
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
-            copy = sqlite3.connect(str(partial))
+            copy = guard_connection(sqlite3.connect(str(partial)))
             try:
                 self.db.conn.backup(copy)
                 copy.execute("PRAGMA journal_mode = WAL")
