@@ -69,6 +69,8 @@ def test_read_only_commands_never_upgrade_an_older_project(
         ["info", str(path), "--json"],
         ["report", str(path)],
         ["check", str(path)],
+        ["check", str(path), "--json"],
+        ["models", str(path)],
         ["bundle", "export", str(path), "-o", str(tmp_path / "b.yaml")],
         ["export", str(path), "--format", "jsonl", "--dataset", "support-questions",
          "-o", str(tmp_path / "cases.jsonl")],

@@ -187,12 +187,16 @@ def test_every_connection_distrusts_the_schema(tmp_path: Path) -> None:
             assert project.db.execute("PRAGMA trusted_schema").fetchone()[0] == 0
 
 
-def test_check_reports_a_newer_schema(tmp_path: Path) -> None:
+def test_check_reports_a_newer_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _sample(tmp_path / "p.pwb")
     _tamper(path, f"PRAGMA user_version = {schema_version() + 1}")
     report = check_project(path)
     assert report.schema_version == schema_version() + 1
     assert any("newer than this build" in note for note in report.notes), report.notes
+    with pytest.raises(SystemExit):
+        main(["check", str(path)])
+    out, _ = capsys.readouterr()
+    assert f"note: schema version {schema_version() + 1} is newer than this build" in out
 
 
 def test_check_prints_schema_notes_and_problems(
