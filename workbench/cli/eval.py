@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.formatting import safe, safe_json
 
 EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
 _SHOWN_FAILURES = 20
@@ -194,11 +195,11 @@ def run_eval_command(
     if json_path is not None:
         text = json.dumps(report.to_dict(bar), indent=2, ensure_ascii=False) + "\n"
         if to_stdout:
-            click.echo(text, nl=False)
+            click.echo(safe_json(text), nl=False)
         else:
             write_text_atomic(json_path, text)
     for line in _summary_lines(report, bar):
-        click.echo(line, err=to_stdout)
+        click.echo(safe(line, multiline=True), err=to_stdout)
     status = "met" if met else "NOT met"
     if report.run_status != "done":
         status += f" (the run was {report.run_status})"
@@ -275,4 +276,4 @@ def export_command(
             prompt_name = prompts[0].partition("@")[0] if prompts else None
             count = export_labels_csv(proj, output, run_id=run_id, prompt=prompt_name)
             what = f"{count} labelled call(s)"
-    click.echo(f"wrote {output} ({what})", err=True)
+    click.echo(safe(f"wrote {output} ({what})"), err=True)

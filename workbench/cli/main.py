@@ -16,6 +16,7 @@ import click
 
 from workbench import __version__
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.formatting import safe, safe_json
 from workbench.core.errors import WorkbenchError
 
 
@@ -34,7 +35,7 @@ class WorkbenchGroup(click.Group):
 
 def fail(message: str, code: int = ExitCode.BAD_INPUT) -> NoReturn:
     """Print one line on stderr and exit."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {safe(message)}", err=True)
     sys.exit(code)
 
 
@@ -53,7 +54,7 @@ def write_crash_log(exc: BaseException) -> Path:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(safe_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 @click.group(
@@ -102,7 +103,7 @@ def new(project: Path, bundle: Path | None, name: str | None) -> None:
     from workbench.services.projects import create_project
 
     created = create_project(project, bundle=bundle, name=name)
-    click.echo(f"created {project} ({created})")
+    click.echo(safe(f"created {project} ({created})"))
 
 
 @cli.command()
@@ -117,23 +118,29 @@ def info(project: Path, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    click.echo(f"{data['name']}  ({data['path']}, schema v{data['schema_version']})")
+    if data.get("read_only_reason"):
+        click.echo(f"note: {safe(data['read_only_reason'])}", err=True)
+    click.echo(safe(f"{data['name']}  ({data['path']}, schema v{data['schema_version']})"))
     click.echo("Prompts:")
     for p in data["prompts"]:
         labels = ", ".join(f"{k}→v{v}" for k, v in p["labels"].items()) or "no labels"
-        click.echo(f"  {p['name']}: {p['versions']} version(s), latest v{p['latest']}; {labels}")
+        click.echo(
+            safe(f"  {p['name']}: {p['versions']} version(s), latest v{p['latest']}; {labels}")
+        )
     click.echo("Datasets:")
     for d in data["datasets"]:
-        click.echo(f"  {d['name']}: {d['examples']} example(s)")
+        click.echo(safe(f"  {d['name']}: {d['examples']} example(s)"))
     runs = data.get("runs", [])
     click.echo(f"Runs: {len(runs)}")
     for r in runs[-5:]:
         if r.get("kind") == "import":
-            click.echo(f"  #{r['id']} imported production logs, {r['created_at']}")
+            click.echo(safe(f"  #{r['id']} imported production logs, {r['created_at']}"))
         else:
             click.echo(
-                f"  #{r['id']} {r.get('kind', 'run')} {r['status']} "
-                f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
+                safe(
+                    f"  #{r['id']} {r.get('kind', 'run')} {r['status']} "
+                    f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
+                )
             )
 
 
@@ -146,12 +153,14 @@ def check(project: Path, as_json: bool) -> None:
 
     report = check_project(project)
     if as_json:
-        echo_json({"ok": report.ok, "problems": report.problems})
+        echo_json({"ok": report.ok, "problems": report.problems, "notes": report.notes})
     elif report.ok:
-        click.echo(f"{project}: ok")
+        click.echo(safe(f"{project}: ok"))
     else:
         for problem in report.problems:
-            click.echo(f"{project}: {problem}")
+            click.echo(safe(f"{project}: {problem}"))
+    for note in [] if as_json else report.notes:
+        click.echo(safe(f"{project}: note: {note}"))
     sys.exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
@@ -177,10 +186,11 @@ def bundle_export(project: Path, output: Path) -> None:
     with open_project(project, read_only=True) as proj:
         text = export_bundle_text(proj)
     if str(output) == "-":
-        click.echo(text, nl=False)
+        # YAML escapes control characters but not bidi overrides: a terminal gets them escaped.
+        click.echo(safe(text, multiline=True) if sys.stdout.isatty() else text, nl=False)
     else:
         write_text_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(safe(f"wrote {output}"), err=True)
 
 
 def _split_csv(value: str | None) -> list[str]:

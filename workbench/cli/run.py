@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from workbench.cli.exit_codes import ExitCode
-from workbench.cli.formatting import format_table, usd
+from workbench.cli.formatting import format_table, safe, usd
 from workbench.core.errors import BadInput
 from workbench.services.planner import RunPlan
 from workbench.services.runner import NullListener, Progress, RunEngine, RunOptions, RunOutcome
@@ -53,7 +53,7 @@ def _show_plan(plan: RunPlan, budget: float | None, as_json: bool) -> None:
     """Print the preflight table; refuse a plan whose estimate exceeds the budget."""
     if not as_json:
         click.echo(_plan_table(plan.to_dict()), err=True)
-        click.echo(f"input tokens estimated by {plan.token_source}", err=True)
+        click.echo(f"input tokens estimated by {safe(plan.token_source)}", err=True)
     estimate = plan.estimated_cost
     if budget is not None and estimate is not None and estimate > budget:
         raise BadInput(
@@ -122,13 +122,13 @@ def execute_run_command(
             )
             if not plan.ok:
                 for problem in plan.problems[:20]:
-                    click.echo(f"error: {problem}", err=True)
+                    click.echo(f"error: {safe(problem)}", err=True)
                 raise BadInput(
                     f"{len(plan.problems)} problem(s) in the run plan; nothing was sent",
                     hint="Fix the examples or the prompt, then run again.",
                 )
             for warning in plan.warnings:
-                click.echo(f"warning: {warning}", err=True)
+                click.echo(f"warning: {safe(warning)}", err=True)
         listener = TerminalProgress(enabled=sys.stderr.isatty() and not as_json)
 
         async def go() -> RunOutcome | None:
@@ -193,6 +193,6 @@ def execute_run_command(
         click.echo(
             f"run #{outcome.run_id} {outcome.status}: {t['done']}/{t['cells']} cells, "
             f"{t['errors']} errors, {t['cached']} cached, spend {usd(t['spend_usd'])}, "
-            f"{t['elapsed_s']:.1f}s" + (f" — {outcome.reason}" if outcome.reason else "")
+            f"{t['elapsed_s']:.1f}s" + (f" — {safe(outcome.reason)}" if outcome.reason else "")
         )
     return ExitCode.OK if outcome.status == "done" else ExitCode.FAILED
