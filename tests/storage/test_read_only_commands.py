@@ -26,23 +26,34 @@ from workbench.core.errors import ProjectFileError
 from workbench.services.projects import create_project
 from workbench.storage import Project, check_project
 from workbench.storage.migrations import migration_names, schema_version
+from workbench.storage.schema_guard import expected_schema, read_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "projects" / "quizcraft.yaml"
-# What the last migration adds; removing it leaves exactly the schema of the version before.
-LAST_MIGRATION_OBJECTS = ("call_feedback", "call_external_ids")
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _rewind_one_migration(conn: sqlite3.Connection) -> None:
+    """Undo the last migration's schema: drop what it created, put back what it replaced."""
+    older, _ = expected_schema(schema_version() - 1)
+    current = read_schema(conn)
+    order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
+    for obj in sorted(current.values(), key=lambda o: order[o.type]):
+        if obj.name not in older or older[obj.name].sql != obj.sql:
+            conn.execute(f'DROP {obj.type.upper()} IF EXISTS "{obj.name}"')
+    for obj in sorted(older.values(), key=lambda o: -order[o.type]):
+        if obj.name not in read_schema(conn) and obj.sql:
+            conn.execute(obj.sql)
+
+
 def _older_project(path: Path) -> Path:
     """The sample project as the previous schema version saved it (with its runs and data)."""
     create_project(path, bundle=SAMPLE)
     conn = sqlite3.connect(path)
-    for table in LAST_MIGRATION_OBJECTS:
-        conn.execute(f"DROP TABLE {table}")
+    _rewind_one_migration(conn)
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [migration_names()[-1]])
     conn.execute(f"PRAGMA user_version = {schema_version() - 1}")
     conn.commit()
