@@ -22,7 +22,7 @@ from typing import Any
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Example, Expectation
 from workbench.inference.base import Provider
-from workbench.services.judge import Judge, JudgeRequest
+from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import make_plan, resolve_versions
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.run_service import start_run
@@ -323,6 +323,8 @@ async def run_eval(
         )
     for row, (_, example) in enumerate(examples, start=1):
         check_expectations(example.expect, where=f"dataset '{dataset}', example {row}")
+    if any(e.type == "llm-rubric" for _, example in examples for e in example.expect):
+        ensure_judge_prompt(project)  # the explicit step: scoring itself never creates it
     plan = make_plan(
         project,
         prompts=prompts,

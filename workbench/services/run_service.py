@@ -13,9 +13,14 @@ from workbench.storage.project import Project
 from workbench.storage.runs_repo import RunsRepo
 
 
-def _engine(
-    project: Project, provider: Provider, options: RunOptions, listener: RunListener | None
+def open_engine(
+    project: Project,
+    provider: Provider,
+    options: RunOptions,
+    listener: RunListener | None = None,
 ) -> RunEngine:
+    """An engine over its own writer connection to `project`, with the project's prices and
+    model list read once; the caller closes it."""
     path = project.path
     return RunEngine(
         connect=lambda: RunsRepo(Project.connect_writer(path)),
@@ -41,14 +46,14 @@ async def start_run(
     if not plan.ok:
         raise BadInput("the run plan has problems: " + "; ".join(plan.problems[:3]))
     project.require_writable("start a run")
-    engine = _engine(project, provider, options or RunOptions(), listener)
+    engine = open_engine(project, provider, options or RunOptions(), listener)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
         run_id = await engine.db(
             lambda repo: repo.create_run(
                 provider=provider.name,
-                synthetic=bool(getattr(provider, "synthetic", False)),
+                synthetic=provider.synthetic,
                 plan=plan.to_dict(),
                 cells=plan.cells,
                 kind=kind,
@@ -75,7 +80,7 @@ async def resume_run(
     run = project.runs.get_run(run_id)
     if run["status"] == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
-    engine = _engine(project, provider, options or RunOptions(), listener)
+    engine = open_engine(project, provider, options or RunOptions(), listener)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:

@@ -64,6 +64,7 @@ class RunController(QObject):
     run_started = Signal(int)
     progress = Signal(object)
     cell_started = Signal(int)
+    """A cell's call starts, or starts again for a retry (what it streamed so far is void)."""
     cell_text = Signal(int, str)
     cell_finished = Signal(int, int)
     run_finished = Signal(object)
@@ -218,6 +219,10 @@ class RunController(QObject):
             if kind == "started":
                 self._active.add(cell_id)
                 self.cell_keys[cell_id] = detail
+                self.cell_started.emit(cell_id)
+            elif kind == "reset":
+                # A retry streams from scratch: the cell starts again, with no text.
+                self.partial_text.pop(cell_id, None)
                 self.cell_started.emit(cell_id)
             else:
                 call_id = detail

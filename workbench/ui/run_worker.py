@@ -18,11 +18,12 @@ from workbench.storage.project import Project
 
 DEMO_CHUNK_DELAY_S = 0.02
 Event = tuple[str, int, Any]
-"""("started", cell_id, (version_id, model, repeat, position)) or ("finished", cell_id, call_id)"""
+"""("started", cell_id, (version_id, model, repeat, position)), ("reset", cell_id, None) or
+("finished", cell_id, call_id)"""
 
 
 class EventBuffer:
-    """Filled by the engine's listener (worker thread), drained by the GUI timer."""
+    """The engine's `RunListener` on the worker thread: fills a buffer the GUI timer drains."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -30,7 +31,6 @@ class EventBuffer:
         self.texts: dict[int, list[str]] = {}
         self.progress: Progress | None = None
 
-    # RunListener
     def on_progress(self, progress: Progress) -> None:
         copy = dataclasses.replace(progress)  # the engine keeps mutating its own
         with self.lock:
@@ -44,6 +44,13 @@ class EventBuffer:
     def on_cell_text(self, cell_id: int, delta: str) -> None:
         with self.lock:
             self.texts.setdefault(cell_id, []).append(delta)
+
+    def on_cell_reset(self, cell_id: int) -> None:
+        """A retry starts the call again: text not yet delivered is void, and the view must
+        drop what it already shows."""
+        with self.lock:
+            self.texts.pop(cell_id, None)
+            self.events.append(("reset", cell_id, None))
 
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         with self.lock:
@@ -63,9 +70,11 @@ class EventBuffer:
     ) -> None:
         """Return what `take` gave, ahead of anything that arrived since."""
         with self.lock:
+            resets = {cell_id for kind, cell_id, _ in self.events if kind == "reset"}
             self.events = events + self.events
             for cell_id, pieces in texts.items():
-                self.texts[cell_id] = pieces + self.texts.get(cell_id, [])
+                if cell_id not in resets:  # text from before a newer reset is void
+                    self.texts[cell_id] = pieces + self.texts.get(cell_id, [])
             if self.progress is None:
                 self.progress = progress
 
