@@ -294,7 +294,6 @@ def test_count_tokens_replaces_the_heuristic_estimate(tmp_path: Path) -> None:
         async def go() -> bool:
             try:
                 return await count_input_tokens(
-                    project,
                     plan,
                     provider,
                     catalog=model_catalog(project),

@@ -216,7 +216,16 @@ def _split_csv(value: str | None) -> list[str]:
 @click.option(
     "--budget",
     type=click.FloatRange(min=0),
-    help="Refuse a plan estimated above USD, and stop when spend reaches it.",
+    help="Refuse a plan whose worst case (see --budget-basis) is above USD, and stop the run "
+    "when spend reaches it.",
+)
+@click.option(
+    "--budget-basis",
+    type=click.Choice(["worst", "expected"]),
+    default="worst",
+    show_default=True,
+    help="What --budget compares before the run: the worst case (every call writes max_tokens) "
+    "or the expected cost.",
 )
 @click.option(
     "--no-cache", is_flag=True, help="Always call the model, even for a request answered before."
@@ -257,6 +266,7 @@ def run(
     concurrency: int | None,
     per_model_concurrency: int | None,
     budget: float | None,
+    budget_basis: str,
     no_cache: bool,
     provider: str,
     resume_id: int | None,
@@ -277,6 +287,7 @@ def run(
         concurrency=concurrency,
         per_model_concurrency=per_model_concurrency,
         budget=budget,
+        budget_basis=budget_basis,
         use_cache=not no_cache,
         provider_name=provider,
         resume_id=resume_id,

@@ -1,16 +1,114 @@
-"""Starting and resuming runs: the façade the CLI and the GUI share."""
+"""Planning, choosing a provider, starting and resuming runs: the façade the CLI (`workbench
+run`, `workbench eval`) and the GUI (the Run dialog and its worker) share, so both views get the
+same plan, the same estimate and the same refusals.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from workbench.core.errors import BadInput
+from workbench.inference import make_provider
 from workbench.inference.base import Provider
-from workbench.services.planner import RunPlan
+from workbench.inference.keys import ENV_VAR as API_KEY_ENV_VAR
+from workbench.inference.keys import MissingApiKey
+from workbench.services.planner import (
+    BudgetBasis,
+    RunPlan,
+    budget_problem,
+    count_input_tokens,
+    make_plan,
+)
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
 from workbench.storage.project import Project
 from workbench.storage.runs_repo import RunsRepo
+
+__all__ = [
+    "API_KEY_ENV_VAR",
+    "MissingApiKey",
+    "RunRequest",
+    "choose_provider",
+    "ensure_runnable",
+    "open_engine",
+    "plan_run",
+    "resume_run",
+    "start_run",
+]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a view asks to run; `plan_run` turns it into a checked `RunPlan`.
+
+    :param budget_usd: refuse a plan above it, and stop the run once spend reaches it
+    :param budget_basis: "worst" compares the worst case (max_tokens), "expected" the estimate
+    :param only_with_expectations: plan only examples with expectations (an eval)
+    """
+
+    prompts: tuple[str, ...]
+    dataset: str
+    models: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    repeats: int = 1
+    budget_usd: float | None = None
+    budget_basis: BudgetBasis = "worst"
+    only_with_expectations: bool = False
+
+
+def choose_provider(
+    project: Project, name: str = "anthropic", *, stream_delay_s: float | None = None
+) -> Provider:
+    """The provider a run uses: ``anthropic`` (at the project's base URL if it sets one, else
+    the SDK's default / ``ANTHROPIC_BASE_URL``) or the offline ``echo``.
+
+    :raises MissingApiKey: for ``anthropic`` when no key is set anywhere
+    """
+    if name == "echo":
+        return make_provider("echo", chunk_delay_s=stream_delay_s or 0.0)
+    return make_provider(name, base_url=project.settings.base_url or None)
+
+
+async def plan_run(
+    project: Project, request: RunRequest, provider: Provider | None = None
+) -> RunPlan:
+    """Plan `request`: the model list and prices read once, input tokens counted through the
+    API when `provider` can (a synthetic provider plans at $0), and the budget rule applied.
+    Problems are listed in `plan.problems`; `ensure_runnable` refuses them."""
+    catalog, prices = model_catalog(project), price_table(project)
+    synthetic = provider is not None and provider.synthetic
+    plan = make_plan(
+        project,
+        prompts=list(request.prompts),
+        dataset=request.dataset,
+        models=list(request.models) or None,
+        tags=list(request.tags),
+        repeats=request.repeats,
+        catalog=catalog,
+        prices=prices,
+        synthetic=synthetic,
+        only_with_expectations=request.only_with_expectations,
+    )
+    if provider is not None and not synthetic and plan.cells:
+        await count_input_tokens(plan, provider, catalog=catalog, prices=prices)
+    problem = budget_problem(plan, request.budget_usd, request.budget_basis)
+    if problem is not None:
+        plan.problems.append(problem)
+    return plan
+
+
+def ensure_runnable(plan: RunPlan) -> None:
+    """The one check before anything is sent. :raises BadInput: listing the plan's problems"""
+    if plan.problems:
+        shown = "; ".join(plan.problems[:3])
+        more = f" (and {len(plan.problems) - 3} more)" if len(plan.problems) > 3 else ""
+        raise BadInput(
+            f"the run plan has problems, so nothing was sent: {shown}{more}",
+            hint="Fix the examples, the prompt or the budget, then run again.",
+        )
+    if not plan.cells:
+        raise BadInput("the run plan has no cells, so nothing was sent")
 
 
 def open_engine(
@@ -43,8 +141,7 @@ async def start_run(
     kind: str = "run",
 ) -> RunOutcome:
     """Create the run row (`kind` "run" or "eval") and its cells, then execute them all."""
-    if not plan.ok:
-        raise BadInput("the run plan has problems: " + "; ".join(plan.problems[:3]))
+    ensure_runnable(plan)
     project.require_writable("start a run")
     engine = open_engine(project, provider, options or RunOptions(), listener)
     if engine_ready is not None:

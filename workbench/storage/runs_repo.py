@@ -289,6 +289,18 @@ class RunsRepo:
         )
         return rows[0] if rows else None
 
+    def output_tokens_history(self, version_hash: str, model: str, limit: int) -> list[int]:
+        """Output tokens of the newest answered, billed calls (not cached, not synthetic) of the
+        prompt content `version_hash` on `model`: what estimates learn answer lengths from."""
+        rows = self.db.execute(
+            "SELECT k.output_tokens FROM calls k JOIN prompt_versions v ON v.id = k.version_id "
+            "WHERE v.hash = ? AND k.model = ? AND k.error_type IS NULL "
+            "AND k.output_tokens IS NOT NULL AND k.cached_from IS NULL AND k.synthetic = 0 "
+            "ORDER BY k.id DESC LIMIT ?",
+            [version_hash, model, limit],
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def get_call(self, call_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
         if not rows:
