@@ -5,6 +5,7 @@ same plan, the same estimate and the same refusals.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,9 +31,11 @@ __all__ = [
     "MissingApiKey",
     "RunRequest",
     "choose_provider",
+    "connect_in_thread",
     "ensure_runnable",
     "open_engine",
     "plan_run",
+    "plan_run_blocking",
     "resume_run",
     "start_run",
 ]
@@ -96,6 +99,38 @@ async def plan_run(
     if problem is not None:
         plan.problems.append(problem)
     return plan
+
+
+def connect_in_thread(project: Project) -> Project:
+    """`project` over a connection of the calling thread's own (for a worker thread: the GUI
+    thread's connection is never used from another thread); the caller closes it."""
+    return Project(project.path, Project.connect_writer(project.path))
+
+
+def plan_run_blocking(project: Project, request: RunRequest, provider_name: str) -> RunPlan:
+    """`plan_run` for a worker thread, as the Run dialog's preflight needs it: its own
+    connection (a read-only project plans on the one it has, without counting), its own
+    provider for counting tokens (none without an API key: the heuristic stays), its own loop.
+    """
+    if project.read_only:
+        return asyncio.run(plan_run(project, request, None))
+    own = connect_in_thread(project)
+    try:
+
+        async def go() -> RunPlan:
+            try:
+                provider: Provider | None = choose_provider(own, provider_name)
+            except MissingApiKey:
+                provider = None
+            try:
+                return await plan_run(own, request, provider)
+            finally:
+                if provider is not None:
+                    await provider.aclose()
+
+        return asyncio.run(go())
+    finally:
+        own.close()
 
 
 def ensure_runnable(plan: RunPlan) -> None:

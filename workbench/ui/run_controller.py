@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.inference.keys import ENV_VAR, MissingApiKey
 from workbench.services.planner import RunPlan
+from workbench.services.run_service import API_KEY_ENV_VAR, MissingApiKey, ensure_runnable
 from workbench.services.runner import Progress, RunOptions
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
@@ -33,7 +33,7 @@ FLUSH_MS = 50
 RUN_SWITCH_INTERVAL_S = 0.001
 NO_KEY_MESSAGE = (
     "No Anthropic API key is set, so nothing was sent. Open Settings to save a key in the OS "
-    f"keyring, or set the {ENV_VAR} environment variable and restart; the offline demo "
+    f"keyring, or set the {API_KEY_ENV_VAR} environment variable and restart; the offline demo "
     "(workbench --demo) needs no key."
 )
 
@@ -120,8 +120,10 @@ class RunController(QObject):
         """Start executing `plan` in the background; False (and `error`) if it cannot start."""
         if not self._can_start():
             return False
-        if not plan.ok:
-            self.error.emit("The run plan has problems; fix them before running.")
+        try:
+            ensure_runnable(plan)
+        except WorkbenchError as exc:
+            self.error.emit(describe_error(exc))
             return False
         self.run_planned.emit(plan)
         return self._launch(options, plan=plan)
@@ -151,7 +153,6 @@ class RunController(QObject):
         self, options: RunOptions | None, *, plan: RunPlan | None = None, run_id: int | None = None
     ) -> bool:
         project = self.ctx.require()
-        settings = project.settings
         self._buffer = EventBuffer()
         self.run_id, self.last_progress = run_id, None
         self.partial_text.clear()
@@ -160,10 +161,9 @@ class RunController(QObject):
         self._announced = False
         thread = RunThread(
             self,
-            path=project.path,
+            project=project,
             demo=self.ctx.demo,
-            base_url=settings.base_url,
-            options=options or RunOptions(concurrency=settings.default_concurrency),
+            options=options or RunOptions(concurrency=project.settings.default_concurrency),
             buffer=self._buffer,
             plan=plan,
             run_id=run_id,
