@@ -111,9 +111,12 @@ def new(project: Path, bundle: Path | None, name: str | None) -> None:
 def info(project: Path, as_json: bool) -> None:
     """Show prompts, versions, labels, datasets and runs."""
     from workbench.services.projects import open_project, project_info
+    from workbench.services.run_service import spend_summary
 
     with open_project(project, read_only=True) as proj:
         data = project_info(proj)
+        spend = spend_summary(proj)
+    data["spend"] = spend.to_dict()
     if as_json:
         echo_json(data)
         return
@@ -135,6 +138,9 @@ def info(project: Path, as_json: bool) -> None:
                 f"  #{r['id']} {r.get('kind', 'run')} {r['status']} "
                 f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
             )
+    from workbench.cli.formatting import format_spend
+
+    click.echo(format_spend(spend))
 
 
 @cli.command()
@@ -306,20 +312,23 @@ def report(project: Path, run_id: int | None, as_json: bool) -> None:
     """Latency p50/p95, tokens, cost, errors and cache hits per model and prompt version."""
     from workbench.services.analytics import run_report
     from workbench.services.projects import open_project
+    from workbench.services.run_service import spend_summary
 
     with open_project(project, read_only=True) as proj:
         if run_id is not None:
             proj.runs.get_run(run_id)  # a clear error for an unknown run
         rows = run_report(proj, run_id)
+        spend = spend_summary(proj, run_id)
     if as_json:
-        echo_json({"run": run_id, "groups": rows})
+        echo_json({"run": run_id, "groups": rows, "spend": spend.to_dict()})
         return
     if not rows:
         click.echo("no calls logged yet")
         return
-    from workbench.cli.formatting import format_report
+    from workbench.cli.formatting import format_report, format_spend
 
     click.echo(format_report(rows))
+    click.echo(format_spend(spend))
 
 
 @cli.command()

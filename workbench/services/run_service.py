@@ -37,6 +37,7 @@ __all__ = [
     "plan_run",
     "plan_run_blocking",
     "resume_run",
+    "spend_summary",
     "start_run",
 ]
 
@@ -99,6 +100,32 @@ async def plan_run(
     if problem is not None:
         plan.problems.append(problem)
     return plan
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What was paid, with synthetic (offline) calls counted apart: they cost nothing."""
+
+    real_usd: float | None
+    """Spend of real calls; None ("unknown") when an answered real call has no price."""
+    real_calls: int
+    unpriced_calls: int
+    synthetic_calls: int
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {
+            "real_usd": self.real_usd,
+            "real_calls": self.real_calls,
+            "unpriced_calls": self.unpriced_calls,
+            "synthetic_calls": self.synthetic_calls,
+        }
+
+
+def spend_summary(project: Project, run_id: int | None = None) -> Spend:
+    """Real spend and the synthetic calls apart, for the whole project or one run."""
+    raw = project.runs.spend_split(run_id)
+    real = None if raw["unpriced_calls"] else round(raw["real_usd"], 8)
+    return Spend(real, raw["real_calls"], raw["unpriced_calls"], raw["synthetic_calls"])
 
 
 def connect_in_thread(project: Project) -> Project:

@@ -1,0 +1,52 @@
+"""Synthetic (offline) calls cost $0 and `report` / `info` count them apart from real spend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench.cli.main import main
+from workbench.testing.fake_anthropic import FakeAnthropicServer
+
+SAMPLE = Path(__file__).resolve().parents[2] / "projects" / "quizcraft.yaml"
+RUN = ["--prompt", "support-answer@2", "--dataset", "support-questions", "--json"]
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, err
+
+
+def test_report_and_info_show_real_spend_apart_from_synthetic_calls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "q.pwb")
+    assert _cli(["new", path, "--from", str(SAMPLE)], capsys)[0] == 0
+    code, out, err = _cli(["run", path, *RUN, "--provider", "echo"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["totals"]["spend_usd"] == 0
+    with FakeAnthropicServer() as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-FAKE")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        code, out, err = _cli(["run", path, *RUN, "--no-cache"], capsys)
+        assert code == 0, err
+    real = json.loads(out)["totals"]["spend_usd"]
+    assert real > 0
+
+    code, out, _ = _cli(["report", path, "--json"], capsys)
+    spend = json.loads(out)["spend"]
+    assert spend == {
+        "real_usd": pytest.approx(real),
+        "real_calls": 20,
+        "unpriced_calls": 0,
+        "synthetic_calls": 20,
+    }
+    code, out, _ = _cli(["info", path], capsys)
+    assert code == 0
+    assert "on 20 real call(s); 20 synthetic call(s) (offline, $0) apart" in out
+    code, out, _ = _cli(["report", path], capsys)
+    assert f"Spend: ${real:.4f} on 20 real call(s)" in out
