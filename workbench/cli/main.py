@@ -148,9 +148,9 @@ def info(project: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def check(project: Path, as_json: bool) -> None:
     """Integrity report (SQLite checks and our invariants). Never modifies the file."""
-    from workbench.storage.check import check_project
+    from workbench.services.integrity import check_project_file
 
-    report = check_project(project)
+    report = check_project_file(project)
     if as_json:
         echo_json({"ok": report.ok, "problems": report.problems})
     elif report.ok:
@@ -349,10 +349,10 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
     with open_project(project, read_only=not refresh) as proj:
         if refresh:
-            from workbench.inference import make_provider
+            from workbench.services.run_service import choose_provider
 
             async def fetch() -> int:
-                provider = make_provider("anthropic")
+                provider = choose_provider(proj, "anthropic")
                 try:
                     return len(await refresh_models(proj, provider))
                 finally:
