@@ -50,3 +50,24 @@ def test_report_and_info_show_real_spend_apart_from_synthetic_calls(
     assert "on 20 real call(s); 20 synthetic call(s) (offline, $0) apart" in out
     code, out, _ = _cli(["report", path], capsys)
     assert f"Spend: ${real:.4f} on 20 real call(s)" in out
+
+
+def test_a_run_of_a_model_without_a_price_never_shows_zero_spend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "q.pwb")
+    assert _cli(["new", path, "--from", str(SAMPLE)], capsys)[0] == 0
+    args = ["run", path, "--prompt", "support-answer@2", "--dataset", "support-questions"]
+    with FakeAnthropicServer() as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-FAKE")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        code, _, err = _cli([*args, "--models", "my-own-model", "--dry-run"], capsys)
+        assert code == 0 and "unknown" in err  # the preflight's cost columns
+        code, _, err = _cli([*args, "--models", "my-own-model", "--budget", "100"], capsys)
+        assert code == 2 and "no price for my-own-model" in err
+        assert server.stats()["messages_requests"] == 0
+        code, out, err = _cli([*args, "--models", "my-own-model"], capsys)
+    assert code == 0, err
+    assert "spend $0.0000 + 20 call(s) of unknown cost" in out
+    code, out, _ = _cli(["report", path], capsys)
+    assert "Spend: unknown on 20 real call(s) (20 without a price)" in out

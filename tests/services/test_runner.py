@@ -103,6 +103,8 @@ def test_unknown_model_cost_is_unknown_not_zero(tmp_path: Path) -> None:
         outcome = asyncio.run(go())
         rows = project.runs.run_grid(outcome.run_id)  # type: ignore[attr-defined]
         assert rows and all(r["cost_usd"] is None for r in rows)
+        assert outcome.totals["unpriced_calls"] == 2  # type: ignore[attr-defined]
+        assert outcome.progress.unpriced == 2  # type: ignore[attr-defined]
 
 
 def test_synthetic_calls_cost_nothing(tmp_path: Path) -> None:

@@ -36,9 +36,15 @@ class TerminalProgress(NullListener):
         eta_text = f" ETA {eta:.0f}s" if eta else ""
         line = (
             f"\r{p.done}/{p.total} done, {p.errors} errors, {p.cached} cached, "
-            f"{p.in_flight} in flight, ${p.spend_usd:.4f}{eta_text}   "
+            f"{p.in_flight} in flight, {_spend(p.spend_usd, p.unpriced)}{eta_text}   "
         )
         click.echo(line, nl=final, err=True)
+
+
+def _spend(spend_usd: float, unpriced: int) -> str:
+    # Calls without a price have an unknown cost: never shown as $0.
+    text = f"${spend_usd:.4f}"
+    return f"{text} + {unpriced} call(s) of unknown cost" if unpriced else text
 
 
 def _plan_table(plan_dict: dict[str, Any]) -> str:
@@ -204,7 +210,8 @@ def execute_run_command(
         t = outcome.totals
         click.echo(
             f"run #{outcome.run_id} {outcome.status}: {t['done']}/{t['cells']} cells, "
-            f"{t['errors']} errors, {t['cached']} cached, spend {usd(t['spend_usd'])}, "
+            f"{t['errors']} errors, {t['cached']} cached, "
+            f"spend {_spend(t['spend_usd'], t.get('unpriced_calls', 0))}, "
             f"{t['elapsed_s']:.1f}s" + (f" — {outcome.reason}" if outcome.reason else "")
         )
     return ExitCode.OK if outcome.status == "done" else ExitCode.FAILED

@@ -55,6 +55,8 @@ class Progress:
     cached: int = 0
     in_flight: int = 0
     spend_usd: float = 0.0
+    unpriced: int = 0
+    """Answered calls whose model has no price: their cost is unknown, not in `spend_usd`."""
     elapsed_s: float = 0.0
     status: str = "running"
 
@@ -306,6 +308,7 @@ class RunEngine:
             "errors": progress.errors,
             "cached": progress.cached,
             "spend_usd": round(progress.spend_usd, 8),
+            "unpriced_calls": progress.unpriced,
             "elapsed_s": round(progress.elapsed_s, 3),
         }
         await self.db(_finish_run, run_id, status, reason, totals)
@@ -355,6 +358,7 @@ class RunEngine:
         progress.errors += 0 if record.ok else 1
         progress.cached += 1 if record.cached_from is not None else 0
         progress.spend_usd += record.cost_usd or 0.0
+        progress.unpriced += 1 if record.ok and record.cost_usd is None else 0
         progress.elapsed_s = time.monotonic() - started
         cell.status = "done" if record.ok else "error"
         cell.call_id = call_id

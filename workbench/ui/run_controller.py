@@ -47,7 +47,10 @@ def progress_text(progress: Progress) -> str:
         parts.append(f"{progress.cached} cached")
     if progress.in_flight:
         parts.append(f"{progress.in_flight} in flight")
-    parts.append(f"${progress.spend_usd:.4f}")
+    spend = f"${progress.spend_usd:.4f}"
+    if progress.unpriced:  # an unknown cost is never shown as $0
+        spend += f" + {progress.unpriced} of unknown cost"
+    parts.append(spend)
     eta = progress.eta_s
     if progress.status == "running" and eta:
         parts.append(f"ETA {eta:.0f} s" if eta < 120 else f"ETA {eta / 60:.0f} min")
