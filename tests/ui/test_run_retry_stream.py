@@ -83,3 +83,13 @@ def test_a_retried_stream_shows_only_the_new_attempts_text(
         controller.wait()
         grid.close()
         ctx.close()
+
+
+def test_the_gui_listener_implements_every_run_listener_method() -> None:
+    from workbench.services.runner import RunListener
+    from workbench.ui.run_worker import EventBuffer
+
+    wanted = [name for name in vars(RunListener) if name.startswith("on_")]
+    assert "on_cell_reset" in wanted
+    missing = [name for name in wanted if name not in vars(EventBuffer)]
+    assert not missing, f"EventBuffer lacks {missing}"
