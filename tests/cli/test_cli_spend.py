@@ -71,3 +71,28 @@ def test_a_run_of_a_model_without_a_price_never_shows_zero_spend(
     assert "spend $0.0000 + 20 call(s) of unknown cost" in out
     code, out, _ = _cli(["report", path], capsys)
     assert "Spend: unknown on 20 real call(s) (20 without a price)" in out
+
+
+def test_entering_a_price_lets_a_budget_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "q.pwb")
+    assert _cli(["new", path, "--from", str(SAMPLE)], capsys)[0] == 0
+    code, _, err = _cli(["price", path, "my-own-model", "--input", "nan", "--output", "1"], capsys)
+    assert code == 2 and "--input" in err
+    code, _, err = _cli(["price", path, "my-own-model", "--input", "2", "--output", "10"], capsys)
+    assert code == 0 and "my-own-model: $2 input, $10 output" in err
+    args = ["run", path, "--prompt", "support-answer@2", "--dataset", "support-questions"]
+    with FakeAnthropicServer() as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-FAKE")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        code, out, err = _cli(
+            [*args, "--models", "my-own-model", "--budget", "5", "--json"], capsys
+        )
+    assert code == 0, err
+    totals = json.loads(out)["totals"]
+    assert totals["spend_usd"] > 0 and totals["unpriced_calls"] == 0
+    # The other models kept their default prices.
+    code, out, _ = _cli(["models", path, "--json"], capsys)
+    haiku = next(m for m in json.loads(out) if m["id"] == "claude-haiku-5-5")
+    assert haiku["input_usd_per_mtok"] is not None

@@ -307,7 +307,7 @@ def budget_problem(plan: RunPlan, budget: float | None, basis: BudgetBasis = "wo
     if unpriced:
         return (
             f"no price for {', '.join(unpriced)}, so the budget cannot be checked: enter a price "
-            "for it (Settings → Price table), or run without a budget"
+            "for it (`workbench price`, or Settings → Price table), or run without a budget"
         )
     cost = plan.worst_case_cost if basis == "worst" else plan.estimated_cost
     if cost is not None and cost > budget:
