@@ -333,6 +333,7 @@ async def run_eval(
             only_with_expectations=True,
         ),
         provider,
+        count_tokens=False,  # an eval shows no estimate: no requests spent on one
     )
     outcome = await start_run(
         project, plan, provider, options=options, listener=listener, kind="eval"

@@ -75,11 +75,18 @@ def choose_provider(
 
 
 async def plan_run(
-    project: Project, request: RunRequest, provider: Provider | None = None
+    project: Project,
+    request: RunRequest,
+    provider: Provider | None = None,
+    *,
+    count_tokens: bool = True,
 ) -> RunPlan:
     """Plan `request`: the model list and prices read once, input tokens counted through the
     API when `provider` can (a synthetic provider plans at $0), and the budget rule applied.
-    Problems are listed in `plan.problems`; `ensure_runnable` refuses them."""
+    Problems are listed in `plan.problems`; `ensure_runnable` refuses them.
+
+    :param count_tokens: False keeps the heuristic (an eval, which shows no estimate)
+    """
     catalog, prices = model_catalog(project), price_table(project)
     synthetic = provider is not None and provider.synthetic
     plan = make_plan(
@@ -94,7 +101,7 @@ async def plan_run(
         synthetic=synthetic,
         only_with_expectations=request.only_with_expectations,
     )
-    if provider is not None and not synthetic and plan.cells:
+    if count_tokens and provider is not None and not synthetic and plan.cells:
         await count_input_tokens(plan, provider, catalog=catalog, prices=prices)
     problem = budget_problem(plan, request.budget_usd, request.budget_basis)
     if problem is not None:
