@@ -94,6 +94,9 @@ class RunPlan:
     """Input tokens of each distinct request."""
     outputs: dict[tuple[int, str], OutputGuess] = field(default_factory=dict, repr=False)
     """Output guess per (version row id, model)."""
+    prices: PriceTable | None = field(default=None, repr=False)
+    """The price table the plan was costed with (the run is priced with it too)."""
+    catalog: ModelCatalog | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -216,6 +219,7 @@ def make_plan(
     plan.models = model_list
     today = today or dt.date.today()
     plan.synthetic = synthetic
+    plan.prices, plan.catalog = prices, catalog
     for model in model_list:
         plan.estimates[model] = ModelEstimate(model)
         if catalog is not None and not catalog.is_known(model):

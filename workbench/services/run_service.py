@@ -14,6 +14,7 @@ from workbench.inference import make_provider
 from workbench.inference.base import Provider
 from workbench.inference.keys import ENV_VAR as API_KEY_ENV_VAR
 from workbench.inference.keys import MissingApiKey
+from workbench.services.model_catalog import ModelCatalog
 from workbench.services.planner import (
     BudgetBasis,
     RunPlan,
@@ -21,6 +22,7 @@ from workbench.services.planner import (
     count_input_tokens,
     make_plan,
 )
+from workbench.services.pricing import PriceTable
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
 from workbench.storage.project import Project
@@ -185,15 +187,19 @@ def open_engine(
     provider: Provider,
     options: RunOptions,
     listener: RunListener | None = None,
+    *,
+    prices: PriceTable | None = None,
+    catalog: ModelCatalog | None = None,
 ) -> RunEngine:
     """An engine over its own writer connection to `project`, with the project's prices and
-    model list read once; the caller closes it."""
+    model list (read now unless given, e.g. the ones a plan was made with); the caller closes
+    it."""
     path = project.path
     return RunEngine(
         connect=lambda: RunsRepo(Project.connect_writer(path)),
         provider=provider,
-        prices=price_table(project),
-        catalog=model_catalog(project),
+        prices=prices if prices is not None else price_table(project),
+        catalog=catalog if catalog is not None else model_catalog(project),
         options=options,
         listener=listener,
     )
@@ -212,7 +218,14 @@ async def start_run(
     """Create the run row (`kind` "run" or "eval") and its cells, then execute them all."""
     ensure_runnable(plan)
     project.require_writable("start a run")
-    engine = open_engine(project, provider, options or RunOptions(), listener)
+    engine = open_engine(
+        project,
+        provider,
+        options or RunOptions(),
+        listener,
+        prices=plan.prices,
+        catalog=plan.catalog,
+    )
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
