@@ -403,83 +403,15 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
     )
 
 
-@cli.command()
-@click.argument("project", type=click.Path(path_type=Path))
-@click.argument("model")
-@click.option(
-    "--input",
-    "input_usd",
-    type=click.FloatRange(min=0),
-    required=True,
-    help="USD per million input tokens.",
-)
-@click.option(
-    "--output",
-    "output_usd",
-    type=click.FloatRange(min=0),
-    required=True,
-    help="USD per million output tokens.",
-)
-@click.option(
-    "--cache-read",
-    type=click.FloatRange(min=0),
-    help="USD per million cache-read tokens (default 0.1 x input).",
-)
-@click.option(
-    "--cache-write",
-    type=click.FloatRange(min=0),
-    help="USD per million 5-minute cache-write tokens (default 1.25 x input).",
-)
-@click.option(
-    "--from",
-    "effective_from",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="The date the price applies from (default today).",
-)
-def price(
-    project: Path,
-    model: str,
-    input_usd: float,
-    output_usd: float,
-    cache_read: float | None,
-    cache_write: float | None,
-    effective_from: Any,
-) -> None:
-    """Enter a price for MODEL (e.g. one the default table lacks, so --budget can be checked)."""
-    import math
-
-    from workbench.core.errors import BadInput
-    from workbench.services.project_catalog import add_price
-    from workbench.services.projects import open_project
-
-    rates = (("--input", input_usd), ("--output", output_usd), ("--cache-read", cache_read))
-    for name, value in (*rates, ("--cache-write", cache_write)):
-        if value is not None and not math.isfinite(value):
-            raise BadInput(f"{name} must be a finite number of USD", field=name)
-    with open_project(project) as proj:
-        row = add_price(
-            proj,
-            model,
-            input_usd=input_usd,
-            output_usd=output_usd,
-            cache_read=cache_read,
-            cache_write_5m=cache_write,
-            effective_from=effective_from.date() if effective_from else None,
-        )
-    click.echo(
-        f"{model}: ${row.input:g} input, ${row.output:g} output per million tokens "
-        f"from {row.effective_from}",
-        err=True,
-    )
-
-
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
 from workbench.cli.eval import eval_command, export_command  # noqa: E402
 from workbench.cli.logs import logs  # noqa: E402
+from workbench.cli.prices import price  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(export_command)
 cli.add_command(logs)
+cli.add_command(price)
 
 
 def main(argv: list[str] | None = None) -> None:
