@@ -153,10 +153,10 @@ def run_eval_command(
     from workbench.cli.run import TerminalProgress
     from workbench.core.errors import WorkbenchError
     from workbench.formats.atomic import write_text_atomic
-    from workbench.inference import make_provider
     from workbench.services.evals import EvalReport, run_eval
     from workbench.services.junit import write_junit
     from workbench.services.projects import open_project
+    from workbench.services.run_service import choose_provider
     from workbench.services.runner import RunOptions
 
     to_stdout = json_path is not None and str(json_path) == "-"
@@ -165,7 +165,7 @@ def run_eval_command(
         options = RunOptions(
             concurrency=concurrency or proj.settings.default_concurrency, use_cache=use_cache
         )
-        chosen = make_provider(provider_name)
+        chosen = choose_provider(proj, provider_name)
         listener = TerminalProgress(enabled=sys.stderr.isatty())
 
         async def go() -> EvalReport:

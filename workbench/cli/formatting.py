@@ -98,3 +98,13 @@ def format_report(groups: list[dict[str, Any]]) -> str:
         for g in groups
     ]
     return format_table(headers, rows)
+
+
+def format_spend(spend: Any) -> str:
+    """``Spend: $0.0123 on 40 real call(s); 16 synthetic call(s) (offline, $0) apart``."""
+    text = f"Spend: {usd(spend.real_usd)} on {spend.real_calls} real call(s)"
+    if spend.unpriced_calls:
+        text += f" ({spend.unpriced_calls} without a price)"
+    if spend.synthetic_calls:
+        text += f"; {spend.synthetic_calls} synthetic call(s) (offline, $0) apart"
+    return text

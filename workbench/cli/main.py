@@ -112,9 +112,12 @@ def new(project: Path, bundle: Path | None, name: str | None) -> None:
 def info(project: Path, as_json: bool) -> None:
     """Show prompts, versions, labels, datasets and runs."""
     from workbench.services.projects import open_project, project_info
+    from workbench.services.run_service import spend_summary
 
     with open_project(project, read_only=True) as proj:
         data = project_info(proj)
+        spend = spend_summary(proj)
+    data["spend"] = spend.to_dict()
     if as_json:
         echo_json(data)
         return
@@ -142,6 +145,9 @@ def info(project: Path, as_json: bool) -> None:
                     f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
                 )
             )
+    from workbench.cli.formatting import format_spend
+
+    click.echo(format_spend(spend))
 
 
 @cli.command()
@@ -149,9 +155,9 @@ def info(project: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def check(project: Path, as_json: bool) -> None:
     """Integrity report (SQLite checks and our invariants). Never modifies the file."""
-    from workbench.storage.check import check_project
+    from workbench.services.integrity import check_project_file
 
-    report = check_project(project)
+    report = check_project_file(project)
     if as_json:
         echo_json({"ok": report.ok, "problems": report.problems, "notes": report.notes})
     elif report.ok:
@@ -226,7 +232,16 @@ def _split_csv(value: str | None) -> list[str]:
 @click.option(
     "--budget",
     type=click.FloatRange(min=0),
-    help="Refuse a plan estimated above USD, and stop when spend reaches it.",
+    help="Refuse a plan whose worst case (see --budget-basis) is above USD, and stop the run "
+    "when spend reaches it.",
+)
+@click.option(
+    "--budget-basis",
+    type=click.Choice(["worst", "expected"]),
+    default="worst",
+    show_default=True,
+    help="What --budget compares before the run: the worst case (every call writes max_tokens) "
+    "or the expected cost.",
 )
 @click.option(
     "--no-cache", is_flag=True, help="Always call the model, even for a request answered before."
@@ -267,6 +282,7 @@ def run(
     concurrency: int | None,
     per_model_concurrency: int | None,
     budget: float | None,
+    budget_basis: str,
     no_cache: bool,
     provider: str,
     resume_id: int | None,
@@ -287,6 +303,7 @@ def run(
         concurrency=concurrency,
         per_model_concurrency=per_model_concurrency,
         budget=budget,
+        budget_basis=budget_basis,
         use_cache=not no_cache,
         provider_name=provider,
         resume_id=resume_id,
@@ -305,20 +322,23 @@ def report(project: Path, run_id: int | None, as_json: bool) -> None:
     """Latency p50/p95, tokens, cost, errors and cache hits per model and prompt version."""
     from workbench.services.analytics import run_report
     from workbench.services.projects import open_project
+    from workbench.services.run_service import spend_summary
 
     with open_project(project, read_only=True) as proj:
         if run_id is not None:
             proj.runs.get_run(run_id)  # a clear error for an unknown run
         rows = run_report(proj, run_id)
+        spend = spend_summary(proj, run_id)
     if as_json:
-        echo_json({"run": run_id, "groups": rows})
+        echo_json({"run": run_id, "groups": rows, "spend": spend.to_dict()})
         return
     if not rows:
         click.echo("no calls logged yet")
         return
-    from workbench.cli.formatting import format_report
+    from workbench.cli.formatting import format_report, format_spend
 
     click.echo(format_report(rows))
+    click.echo(format_spend(spend))
 
 
 @cli.command()
@@ -339,10 +359,10 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
     with open_project(project, read_only=not refresh) as proj:
         if refresh:
-            from workbench.inference import make_provider
+            from workbench.services.run_service import choose_provider
 
             async def fetch() -> int:
-                provider = make_provider("anthropic")
+                provider = choose_provider(proj, "anthropic")
                 try:
                     return len(await refresh_models(proj, provider))
                 finally:
@@ -397,11 +417,13 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 from workbench.cli.eval import eval_command, export_command  # noqa: E402
 from workbench.cli.logs import logs  # noqa: E402
 from workbench.cli.monitor import monitor_command  # noqa: E402
+from workbench.cli.prices import price  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(export_command)
 cli.add_command(logs)
 cli.add_command(monitor_command)
+cli.add_command(price)
 
 
 def main(argv: list[str] | None = None) -> None:
