@@ -7,7 +7,6 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from charts_support import (
     MODELS,
@@ -22,10 +21,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from workbench.services.analytics import CallFrame
+from workbench.services.chart_data import compute_chart_data
 from workbench.services.pricing import PriceTable
 from workbench.ui.charts import ChartsPane
 from workbench.ui.charts.chart_base import ChartBox
-from workbench.ui.charts.chart_data import ChartData, compute_chart_data
 from workbench.ui.charts.latency_chart import OFFSET
 from workbench.ui.context import ProjectContext
 from workbench.ui.main_window import CHARTS_TAB, MainWindow
@@ -299,9 +298,3 @@ def test_a_hidden_pane_waits_until_shown(qtbot: QtBot, ctx: ProjectContext) -> N
         widget.show()
     assert widget.data.calls == 10 * 9 + 30
     widget.close()
-
-
-def test_chart_data_of_an_empty_frame_is_empty() -> None:
-    data = compute_chart_data(synthetic_frame(0))
-    assert data == ChartData(calls=0, all_models=[])
-    assert np.isfinite(compute_chart_data(synthetic_frame(3)).by_model[0]["calls"])

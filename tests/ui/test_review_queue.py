@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
-from workbench.ui.call_case import sample_calls
+from workbench.services.call_case import sample_calls
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.label_editors import NoteEditor, TagPicker
 from workbench.ui.review_queue import OUTPUT_POINT_SIZE, ReviewQueue

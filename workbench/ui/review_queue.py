@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.call_case import CallCase, CaseLoader, sample_calls
+from workbench.services.call_case import CallCase, CaseLoader, sample_calls
 from workbench.ui.context import ProjectContext
 from workbench.ui.labeling import LabelKeys
 from workbench.ui.operations import Operation, describe_error

@@ -23,14 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.charts.chart_base import ChartBox, model_colour
-from workbench.ui.charts.chart_data import (
+from workbench.services.chart_data import (
     ChartData,
     ChartFilters,
     ProjectCalls,
     compute_chart_data,
     load_project_data,
 )
+from workbench.ui.charts.chart_base import ChartBox, model_colour
 from workbench.ui.charts.cost_chart import CostChart
 from workbench.ui.charts.error_rate_chart import ErrorRateChart
 from workbench.ui.charts.filter_bar import ChartFilterBar

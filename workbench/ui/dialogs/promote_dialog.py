@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Expectation
+from workbench.services.call_case import CaseLoader
 from workbench.services.evals import promote_call
 from workbench.services.scorers import DEFAULT_RUBRIC_THRESHOLD
-from workbench.ui.call_case import CaseLoader
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import describe_error
 from workbench.ui.widgets.label_bar import label_summary
