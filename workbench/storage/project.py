@@ -325,6 +325,18 @@ class Project:
             )
         return _connect_writable(target)
 
+    def connect_same(self) -> Project:
+        """Another connection to this open project, for the calling thread; the caller closes it.
+
+        It holds no lock of its own (this project keeps it) and keeps the read-only reason, so
+        a write through it is refused the same way.
+        """
+        if self.read_only:
+            db = Database(connect_read_only(self.path), execute_plugins=False)
+        else:
+            db = self.connect_writer(self.path)
+        return Project(self.path, db, read_only_reason=self.read_only_reason)
+
     def close(self) -> None:
         """Close the connection and release the write lock (safe to call twice)."""
         with contextlib.suppress(sqlite3.ProgrammingError):

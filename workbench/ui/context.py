@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
 
 
 class ProjectContext(QObject):

@@ -99,7 +99,7 @@ def _selftest() -> str:
     from PySide6.QtWidgets import QApplication
 
     from workbench.core.errors import WorkbenchError
-    from workbench.inference import make_provider
+    from workbench.services.offline_provider import echo_provider
     from workbench.services.planner import make_plan
     from workbench.services.project_catalog import model_catalog, price_table
     from workbench.services.run_service import start_run
@@ -130,7 +130,7 @@ def _selftest() -> str:
             )
             plan.cells = plan.cells[:3]  # a few cells are enough to prove the engine works
             outcome = asyncio.run(
-                start_run(project, plan, make_provider("echo"), options=RunOptions(concurrency=2))
+                start_run(project, plan, echo_provider(), options=RunOptions(concurrency=2))
             )
             if outcome.status != "done":
                 raise WorkbenchError(f"the echo run ended as {outcome.status}: {outcome.reason}")
@@ -148,9 +148,9 @@ def _selftest() -> str:
         finally:
             window.close()
             ctx.close()
-        from workbench.storage.project import Project
+        from workbench.services.project_session import open_project_file
 
-        with Project.open(copy, read_only=True) as reopened:
+        with open_project_file(copy, read_only=True) as reopened:
             stored = reopened.prompts.resolve(prompt.name, saved.version)
             calls = sum(1 for _ in reopened.runs.run_grid(outcome.run_id))
         if stored.note != "selftest":

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from workbench.core.errors import WorkbenchError
-from workbench.storage.project import Project, ProjectLocked
+from workbench.services.project_session import (
+    Project,
+    ProjectLocked,
+    create_project_file,
+    open_project_file,
+)
 from workbench.ui.operations import Operation, describe_error
 
 if TYPE_CHECKING:
@@ -25,11 +30,6 @@ if TYPE_CHECKING:
     from workbench.ui.widgets.run_grid import RunGrid
 
 PROJECT_FILTER = "Prompt Workbench projects (*.pwb);;Text bundles (*.yaml *.yml);;All files (*)"
-
-
-def _open_project(path: Path, read_only: bool) -> Project:
-    """Open on a worker thread: validation (quick_check) can take a while on a big file."""
-    return Project.open(path, read_only=read_only)
 
 
 class ProjectFileActions:
@@ -87,13 +87,13 @@ class ProjectFileActions:
         self.statusBar().showMessage(f"Opening {path}…")
         if not background:
             try:
-                project = _open_project(path, read_only)
+                project = open_project_file(path, read_only=read_only)
             except Exception as exc:
                 self._on_open_failed(path, exc)
                 return False
             self._on_opened(project, remember, demo)
             return True
-        Operation(self, lambda: _open_project(path, read_only)).success(
+        Operation(self, lambda: open_project_file(path, read_only=read_only)).success(
             lambda project: self._on_opened(project, remember, demo)
         ).failure(lambda exc: self._on_open_failed(path, exc)).run()
         return True
@@ -156,11 +156,8 @@ class ProjectFileActions:
         if not name:
             return False
         path = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
-        from workbench.services.project_catalog import seed_defaults
-
         try:
-            project = Project.create(path, path.stem)
-            seed_defaults(project)
+            project = create_project_file(path)
         except WorkbenchError as exc:
             self.show_error(exc.user_message)
             return False

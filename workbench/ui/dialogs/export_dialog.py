@@ -40,7 +40,7 @@ from workbench.services.production_export import (
     export_production,
     format_for,
 )
-from workbench.storage.prompts_repo import check_label_name
+from workbench.services.project_session import check_label_name
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.export_preview import CHANGES_TAB, ExportPreview
 from workbench.ui.dialogs.production_form import PromptSettingsPanel

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.logs_import import ImportReport, import_logs
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import Operation, describe_error
 

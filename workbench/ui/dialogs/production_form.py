@@ -26,7 +26,7 @@ from workbench.services.production_export import (
     get_production_settings,
     set_production_settings,
 )
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
 
 # (field, label, unit, maximum, decimals, tooltip); rates are fractions stored, percent shown.
 ALERT_FIELDS: list[tuple[str, str, str, float, int, str]] = [

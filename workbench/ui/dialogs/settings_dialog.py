@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import PriceRow, Settings
-from workbench.inference import keys
+from workbench.services import api_key_store
 from workbench.services.pricing import load_default_prices
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.price_table import PRICE_FIELDS, PriceTableModel
@@ -53,11 +53,11 @@ def mask_key(key: str | None) -> str:
 
 def key_status() -> str:
     """Where the key comes from, masked: for the dialog and the toolbar."""
-    source = keys.api_key_source()
+    source = api_key_store.api_key_source()
     if source is None:
         return "No API key set"
-    where = "OS keyring" if source == "keyring" else f"{keys.ENV_VAR} environment variable"
-    return f"{mask_key(keys.get_api_key())} (from the {where})"
+    where = "OS keyring" if source == "keyring" else f"{api_key_store.ENV_VAR} environment variable"
+    return f"{mask_key(api_key_store.get_api_key())} (from the {where})"
 
 
 class SettingsDialog(QDialog):
@@ -114,17 +114,17 @@ class SettingsDialog(QDialog):
 
     def _refresh_key(self) -> None:
         self.key_status.setText(key_status())
-        available, why = keys.keyring_available()
+        available, why = api_key_store.keyring_available()
         self.key_edit.setEnabled(available)
         self.save_key_button.setEnabled(available)
-        self.remove_key_button.setEnabled(available and keys.api_key_source() == "keyring")
+        self.remove_key_button.setEnabled(available and api_key_store.api_key_source() == "keyring")
         if available:
             self.keyring_note.setText(
                 f"Keys are stored in the {why}, never in a project file or an export."
             )
         else:
             self.keyring_note.setText(
-                f"The key cannot be stored here because {why}. Set the {keys.ENV_VAR} "
+                f"The key cannot be stored here because {why}. Set the {api_key_store.ENV_VAR} "
                 "environment variable before starting Prompt Workbench instead; the offline "
                 "demo needs no key."
             )
@@ -134,7 +134,7 @@ class SettingsDialog(QDialog):
         typed = self.key_edit.text()
         self.key_edit.clear()  # the key never lingers in a widget
         try:
-            keys.set_api_key(typed)
+            api_key_store.set_api_key(typed)
         except WorkbenchError as exc:
             self._say(self.key_message, exc.user_message, error=True)
             return False
@@ -144,7 +144,7 @@ class SettingsDialog(QDialog):
         return True
 
     def remove_key(self) -> None:
-        removed = keys.delete_api_key()
+        removed = api_key_store.delete_api_key()
         self._say(
             self.key_message,
             "Removed the key from the OS keyring."

@@ -16,7 +16,7 @@ from typing import Protocol
 from PySide6.QtGui import QUndoCommand
 
 from workbench.core.models import Example
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
 from workbench.ui.models.examples_model import ExamplesModel, Row
 
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Example
 from workbench.core.templates import NAME as VARIABLE_NAME
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.import_dialog import ImportDialog
 from workbench.ui.models.examples_model import ExamplesModel, Row

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.storage.labels_repo import CallLabel
+from workbench.services.project_session import CallLabel
 from workbench.ui.context import ProjectContext
 
 KEY_HINT = "J/K move · P pass · F fail · 1–5 rate · T tag · N note · E promote · U clear"
