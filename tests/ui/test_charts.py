@@ -14,11 +14,11 @@ from charts_support import (
     run_echo_sample,
     synthetic_frame,
 )
-from gui_b_support import assert_fonts_render
 from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
 from workbench.services.analytics import CallFrame
 from workbench.services.chart_data import compute_chart_data

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render, make_project
-from gui_c_support import HAIKU, echo_run
+from echo_run_support import HAIKU, echo_run
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render, make_project
 
 from workbench.core.models import Example, Expectation
 from workbench.services.evals import score_run

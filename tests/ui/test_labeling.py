@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render
-from gui_c_support import HAIKU, SONNET, echo_run, make_project, project_with_run
+from echo_run_support import HAIKU, SONNET, echo_run, make_project, project_with_run
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.promote_dialog import PromoteDialog

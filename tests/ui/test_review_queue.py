@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render
-from gui_c_support import import_calls, project_with_run
+from echo_run_support import import_calls, project_with_run
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QPlainTextEdit
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
 from workbench.services.call_case import sample_calls
 from workbench.ui.context import ProjectContext
