@@ -104,7 +104,7 @@ def _selftest() -> str:
     from workbench.services.project_catalog import model_catalog, price_table
     from workbench.services.run_service import start_run
     from workbench.services.runner import RunOptions
-    from workbench.ui.context import ProjectContext
+    from workbench.ui.context import Change, ProjectContext
     from workbench.ui.main_window import MainWindow
 
     _application()
@@ -134,15 +134,15 @@ def _selftest() -> str:
             )
             if outcome.status != "done":
                 raise WorkbenchError(f"the echo run ended as {outcome.status}: {outcome.reason}")
-            ctx.notify("runs", outcome.run_id)
+            ctx.notify(Change.RUNS, outcome.run_id)
             QApplication.processEvents()
             # Write through the editor, then read it back from a fresh connection.
             window.show_prompt(prompt.name)
             editor = window.editor
             editor.system_editor.setPlainText(editor.system_editor.toPlainText() + "\n(selftest)")
-            saved = editor.save_with_note("selftest")
-            if saved is None:
+            if not editor.save_with_note("selftest", wait=True) or editor.base is None:
                 raise WorkbenchError("saving a prompt version failed")
+            saved = editor.base
             copy = window.save_copy(Path(folder) / "copy.pwb")
             QApplication.processEvents()
         finally:

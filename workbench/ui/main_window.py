@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.charts import ChartsPane
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.review_queue import ReviewQueue
@@ -84,7 +84,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self._connect()
         if remember_layout:
             self.restore_layout()
-        self._on_project_changed("project", ctx.project)
+        self._on_project_changed(ProjectChange(Change.PROJECT, ctx.project))
 
     # -- building ----------------------------------------------------------------------------
 
@@ -340,11 +340,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     # -- state -------------------------------------------------------------------------------
 
-    def _on_project_changed(self, kind: str, _detail: object) -> None:
-        if kind in ("project", "settings"):
+    def _on_project_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.SETTINGS | Change.API_KEY | Change.EXPORT):
             self._update_title()
             self._update_key_label()
-        if kind == "project":
+        if change.touches(Change.PROJECT):
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:
                 self.dataset_editor.show_dataset(None)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.call_case import CallCase, CaseLoader, sample_calls
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.labeling import LabelKeys
 from workbench.ui.operations import Operation, describe_error
 from workbench.ui.widgets.label_bar import FAIL_MARK, PASS_MARK, REVIEW_KEY_HINT, LabelBar
@@ -302,8 +302,8 @@ class ReviewQueue(QWidget):
         self.finished_review.emit(counts)
         return counts
 
-    def _on_context_changed(self, kind: str, _detail: object) -> None:
-        if kind == "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT):
             self.cases, self.position = [], 0
             self.set_run(None)
             self.pages.setCurrentIndex(0)

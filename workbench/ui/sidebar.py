@@ -14,7 +14,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.widgets.version_history import plain_tooltip
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -207,8 +207,8 @@ class Sidebar(QWidget):
 
     # -- reacting ----------------------------------------------------------------------------
 
-    def _on_project_changed(self, kind: str, _detail: object) -> None:
-        if kind in ("project", "prompts", "datasets", "runs"):
+    def _on_project_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.PROMPTS | Change.DATASETS | Change.RUNS):
             self.refresh()
 
     def _on_open(self, item: QTreeWidgetItem, _column: int = 0) -> None:

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import describe_error
+from workbench.ui.context import Change, ProjectContext
+from workbench.ui.operations import ProjectOp, describe_error
 
 
 def _error_label() -> QLabel:
@@ -131,12 +131,16 @@ class TagPicker(QDialog):
         return super().eventFilter(watched, event)
 
     def accept(self) -> None:
-        try:
-            self.ctx.require().labels.set_label(self.call_id, tags=self.checked())
-        except WorkbenchError as exc:
-            self._show_error(describe_error(exc))
-            return
-        self.ctx.notify("labels", self.call_id)
+        call_id, tags = self.call_id, self.checked()
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.labels.set_label(call_id, tags=tags),
+            change=Change.LABELS,
+            detail=call_id,
+        ).success(lambda _: self._saved()).failure(self._show_error).run()
+
+    def _saved(self) -> None:
         self.saved.emit(self.call_id)
         super().accept()
 
@@ -178,12 +182,19 @@ class NoteEditor(QDialog):
         self.text.moveCursor(self.text.textCursor().MoveOperation.End)
 
     def accept(self) -> None:
-        try:
-            self.ctx.require().labels.set_label(self.call_id, note=self.text.toPlainText().strip())
-        except WorkbenchError as exc:
-            self.error.setText(describe_error(exc))
-            self.error.setVisible(True)
-            return
-        self.ctx.notify("labels", self.call_id)
+        call_id, note = self.call_id, self.text.toPlainText().strip()
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.labels.set_label(call_id, note=note),
+            change=Change.LABELS,
+            detail=call_id,
+        ).success(lambda _: self._saved()).failure(self._show_error).run()
+
+    def _saved(self) -> None:
         self.saved.emit(self.call_id)
         super().accept()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(True)

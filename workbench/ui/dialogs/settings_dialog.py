@@ -34,8 +34,10 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.models import PriceRow, Settings
 from workbench.services import api_key_store
 from workbench.services.pricing import load_default_prices
-from workbench.ui.context import ProjectContext
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.price_table import PRICE_FIELDS, PriceTableModel
+from workbench.ui.operations import ProjectOp
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -139,7 +141,7 @@ class SettingsDialog(QDialog):
             self._say(self.key_message, exc.user_message, error=True)
             return False
         self._say(self.key_message, f"Saved {mask_key(typed)} in the OS keyring.")
-        self.ctx.notify("settings", "api_key")
+        self.ctx.notify(Change.API_KEY)
         self._refresh_key()
         return True
 
@@ -151,7 +153,7 @@ class SettingsDialog(QDialog):
             if removed
             else "No key was stored in the keyring.",
         )
-        self.ctx.notify("settings", "api_key")
+        self.ctx.notify(Change.API_KEY)
         self._refresh_key()
 
     # -- project settings ----------------------------------------------------------------------
@@ -190,16 +192,17 @@ class SettingsDialog(QDialog):
                 self.project_message, "Base URL: use an http:// or https:// address.", error=True
             )
             return False
-        try:
-            settings = project.settings.model_copy(
-                update={"base_url": url, "default_concurrency": self.concurrency.value()}
+        concurrency = self.concurrency.value()
+
+        def save(own: Project) -> None:
+            settings = own.settings.model_copy(
+                update={"base_url": url, "default_concurrency": concurrency}
             )
-            project.set_settings(Settings.model_validate(settings.model_dump()))
-        except WorkbenchError as exc:
-            self._say(self.project_message, exc.user_message, error=True)
-            return False
-        self._say(self.project_message, "Saved in the project file.")
-        self.ctx.notify("settings", "project")
+            own.set_settings(Settings.model_validate(settings.model_dump()))
+
+        ProjectOp(self, self.ctx, save, change=Change.SETTINGS).success(
+            lambda _: self._say(self.project_message, "Saved in the project file.")
+        ).failure(lambda message: self._say(self.project_message, message, error=True)).run()
         return True
 
     # -- prices --------------------------------------------------------------------------------
@@ -321,21 +324,29 @@ class SettingsDialog(QDialog):
             self._say(self.prices_message, f"Not added: {field}: {first['msg']}.", error=True)
             return None
         rows, defaults = self._project_prices()
-        try:
-            # A project with no rows costs calls with the defaults; copying them in first keeps
-            # that true for every other model once this row exists.
-            added = project.catalog.add_prices([*rows, row] if defaults else [row])
-        except WorkbenchError as exc:
-            self._say(self.prices_message, exc.user_message, error=True)
-            return None
-        self._refresh_prices()
-        if added:
-            self._say(
-                self.prices_message, f"Added a price for {row.model} from {row.effective_from}."
-            )
-            self.ctx.notify("prices", row.model)
-        else:
-            self._say(self.prices_message, "That exact row is already in the table.")
+        # A project with no rows costs calls with the defaults; copying them in first keeps
+        # that true for every other model once this row exists.
+        new_rows = [*rows, row] if defaults else [row]
+
+        def added(count: int) -> None:
+            self._refresh_prices()
+            if count:
+                self._say(
+                    self.prices_message,
+                    f"Added a price for {row.model} from {row.effective_from}.",
+                )
+            else:
+                self._say(self.prices_message, "That exact row is already in the table.")
+
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda own: own.catalog.add_prices(new_rows),
+            change=Change.PRICES,
+            detail=row.model,
+        ).success(added).failure(
+            lambda message: self._say(self.prices_message, message, error=True)
+        ).run()
         return row
 
     # -- common --------------------------------------------------------------------------------
