@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.call_case import CallCase, CaseLoader, sample_calls
+from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.labeling import LabelKeys
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.operations import ProjectOp
 from workbench.ui.widgets.label_bar import FAIL_MARK, PASS_MARK, REVIEW_KEY_HINT, LabelBar
 
 SCOPES = {"run": "This run", "all": "All runs", "import": "Production imports"}
@@ -214,11 +215,11 @@ class ReviewQueue(QWidget):
         self.start_button.setEnabled(False)
         self.setup_status.setText("Drawing a sample…")
 
-        def work() -> list[CallCase]:
-            loader = CaseLoader(project)
-            return [loader.load(i) for i in sample_calls(project, n, scope, run_id, seed)]
+        def work(own: Project) -> list[CallCase]:
+            loader = CaseLoader(own)
+            return [loader.load(i) for i in sample_calls(own, n, scope, run_id, seed)]
 
-        Operation(self, work).success(self._on_sampled).failure(self._on_failed).run()
+        ProjectOp(self, self.ctx, work).success(self._on_sampled).failure(self._on_failed).run()
 
     def _on_sampled(self, cases: list[CallCase]) -> None:
         self.start_button.setEnabled(True)
@@ -233,9 +234,9 @@ class ReviewQueue(QWidget):
         self._show_current()
         self.card.setFocus()
 
-    def _on_failed(self, exc: BaseException) -> None:
+    def _on_failed(self, message: str) -> None:
         self.start_button.setEnabled(True)
-        self.setup_status.setText(describe_error(exc))
+        self.setup_status.setText(message)
 
     # -- walking -------------------------------------------------------------------------------
     @property

@@ -7,9 +7,8 @@ dataset from the project and clears the undo history, so the screen never shows 
 was not stored. Storage ids change when undo re-inserts deleted rows, so commands name rows by
 the editor's session `key` and ask the editor for the current id when the write runs.
 
-The first `redo()` is done by the editor *before* the command is pushed, and the command is
-pushed only once its write is stored (a refused write never lands on the stack); `push` then
-skips that first call.
+The first `redo()` is done by the editor *before* the command is pushed; `push` then skips
+that first call.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ class DatasetHost(Protocol):
     def db_id(self, key: int) -> int: ...
     def set_db_id(self, key: int, example_id: int) -> None: ...
     def new_key(self) -> int: ...
-    def store(self, step: StoreStep, on_stored: Callable[[], None] | None = None) -> None: ...
+    def store(self, step: StoreStep) -> None: ...
 
 
 class _DatasetCommand(QUndoCommand):
@@ -44,9 +43,9 @@ class _DatasetCommand(QUndoCommand):
         self.host = host
         self._skip_first_redo = True
 
-    def apply_now(self, on_stored: Callable[[], None]) -> None:
-        """The first redo, run by the editor before pushing; `on_stored` once it is stored."""
-        self.host.store(self._forward(), on_stored)
+    def apply_now(self) -> None:
+        """The first redo, run by the editor before pushing."""
+        self.host.store(self._forward())
 
     def redo(self) -> None:
         if self._skip_first_redo:

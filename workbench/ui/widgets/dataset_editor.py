@@ -9,7 +9,6 @@ and pasted from a spreadsheet (tab-separated, header optional); files import wit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QUndoStack
@@ -201,13 +200,13 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self._next_key += 1
         return self._next_key
 
-    def store(self, step: StoreStep, on_stored: Callable[[], None] | None = None) -> None:
+    def store(self, step: StoreStep) -> None:
         """Write one command step on the project thread; the model already shows it."""
         self._update_title()
         self._update_actions()
-        ProjectOp(self, self.ctx, step, change=Change.DATASETS, detail=self.dataset).success(
-            lambda _: on_stored() if on_stored is not None else None
-        ).failure(self._store_failed).run()
+        ProjectOp(self, self.ctx, step, change=Change.DATASETS, detail=self.dataset).failure(
+            self._store_failed
+        ).run()
 
     def _store_failed(self, message: str) -> None:
         self._report(message, error=True)
@@ -215,9 +214,10 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self.show_dataset(self.dataset)
 
     def _run(self, command: _DatasetCommand) -> bool:
-        """Apply `command` now; it joins the undo history once its write is stored."""
+        """Apply `command` now and keep it for undo (a refused write clears the history)."""
 
-        command.apply_now(lambda: self.undo_stack.push(command))
+        command.apply_now()
+        self.undo_stack.push(command)
         self._report(command.text())
         return True
 
