@@ -111,6 +111,7 @@ def test_tags_and_notes_from_the_queue(qtbot: QtBot, queue: ReviewQueue) -> None
     new_tag = picker.findChild(QLineEdit)
     qtbot.keyClicks(new_tag, "too long")
     qtbot.keyClick(new_tag, Qt.Key.Key_Return)  # adds the tag, ticked; the picker stays open
+    qtbot.waitUntil(lambda: len(picker.checked()) == 2)
     assert picker.isVisible() and picker.checked() == ["off-topic", "too long"]
     with qtbot.waitSignal(picker.finished):
         qtbot.keyClick(tags, Qt.Key.Key_Return)
