@@ -155,7 +155,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             action = self.actions_by_name[name]
             action.setIcon(self.style().standardIcon(icon))
             bar.addAction(action)
-        # Export ▾: the production config (issue 8) and the text bundle, from one button.
+        # Export ▾: the production config and the text bundle, from one button.
         self.export_button = QToolButton()
         self.export_button.setText("Export ▾")
         self.export_button.setIcon(
@@ -311,8 +311,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             if selected is not None and selected[1] in RESUMABLE:
                 run_id = selected[0]
         if run_id is None:
-            runs = getattr(project, "runs", None)
-            open_runs = [r for r in (runs.summaries() if runs else []) if r["status"] in RESUMABLE]
+            open_runs = [r for r in project.runs.summaries() if r["status"] in RESUMABLE]
             run_id = int(open_runs[-1]["id"]) if open_runs else None
         if run_id is None:
             self.statusBar().showMessage("No interrupted or cancelled run to resume.", 8000)

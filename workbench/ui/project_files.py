@@ -17,7 +17,7 @@ from workbench.services.project_session import (
     create_project_file,
     open_project_file,
 )
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.operations import Operation, ProjectOp, describe_error
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -123,8 +123,7 @@ class ProjectFileActions:
         prompts = project.prompts.list()
         if prompts:  # start where a user would: the version in production, else the latest
             self.show_prompt(prompts[0].name, prompts[0].labels.get("production"))
-        runs = getattr(project, "runs", None)
-        latest = runs.latest_run_id() if runs is not None else None
+        latest = project.runs.latest_run_id()
         if latest is not None:
             self.grid.show_run(latest)
 
@@ -197,11 +196,13 @@ class ProjectFileActions:
             self.ctx.set_project(None)  # release this file's lock; the copy becomes the project
             self.open_path(path, demo=self.ctx.demo)
 
-        def failed(exc: BaseException) -> None:
+        def failed(message: str) -> None:
             self.actions_by_name["save_as"].setEnabled(True)
-            self.show_error(describe_error(exc))
+            self.show_error(message)
 
-        Operation(self, lambda: project.backup_to(dest)).success(done).failure(failed).run()
+        ProjectOp(self, self.ctx, lambda own: own.backup_to(dest)).success(done).failure(
+            failed
+        ).run()
         return True
 
     def export_bundle(self) -> bool:

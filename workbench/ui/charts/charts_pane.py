@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from workbench.services.chart_data import (
     ChartData,
-    ChartFilters,
     ProjectCalls,
     compute_chart_data,
     load_project_data,
@@ -252,9 +251,6 @@ class ChartsPane(QWidget):
 
     def _on_exported(self, path: str) -> None:
         self.status.setText(f"Saved {Path(path).name}")
-
-    def current_filters(self) -> ChartFilters:
-        return self.filter_bar.filters()
 
     def chart_names(self) -> list[str]:
         return list(self.charts)

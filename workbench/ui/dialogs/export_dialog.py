@@ -1,4 +1,4 @@
-"""File ▸ Export production config…: the prompt registry a production app loads (issue 8).
+"""File ▸ Export production config…: the prompt registry a production app loads.
 
 Choose the target file, the label whose versions ship and the rollout controls of each prompt;
 the file text is previewed live and, when a file already exists at the target, diffed against

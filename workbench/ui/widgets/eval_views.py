@@ -2,7 +2,7 @@
 that flipped between two versions, and how often the LLM judge agrees with people.
 
 Figures come from stored scores (`services.evals`); "Re-score" scores a run's stored outputs
-again without new model calls. Reading and scoring run in the background (`Operation`).
+again without new model calls. Reading and scoring run in the background (`ProjectOp`).
 """
 
 from __future__ import annotations
