@@ -137,9 +137,10 @@ class ProjectOp(Generic[T]):
     `op(project)` gets a connection to the open project opened for this operation on the
     project worker thread (never the GUI thread's). On success `success(result)` runs on the GUI
     thread, then `ctx.notify(change, detail)` tells every screen; `detail_of(result)` names the
-    item when only the result knows it. Any failure (a `WorkbenchError` above all) changes
-    nothing, broadcasts nothing and becomes `failure(message)` with `describe_error`'s sentence;
-    without a failure callback the message is shown in a warning box.
+    item when only the result knows it. A failure (a `WorkbenchError` above all) broadcasts
+    nothing and becomes `failure(message)` with `describe_error`'s one sentence; without a
+    failure callback the message is shown in a warning box. Each repository write is one
+    transaction, so a refused write leaves the project as it was.
     """
 
     def __init__(
