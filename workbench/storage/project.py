@@ -409,6 +409,24 @@ class Project:
                 "restore it from a backup.",
             ) from exc
 
+    def connect_same(self) -> Project:
+        """Another connection to this open project, for the calling thread; the caller closes it.
+
+        It holds no lock of its own (this project keeps it) and keeps the read-only reason, so
+        a write through it is refused the same way.
+        """
+        if self.read_only:
+            # The file's own version: an older one is upgraded in memory again, as on open.
+            probe = connect_read_only(self.path)
+            try:
+                version = probe.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                probe.close()
+            db = _open_read_only_db(self.path, version)
+        else:
+            db = self.connect_writer(self.path)
+        return Project(self.path, db, read_only_reason=self.read_only_reason)
+
     def close(self) -> None:
         """Close the connection and release the write lock (safe to call twice)."""
         with contextlib.suppress(sqlite3.ProgrammingError):

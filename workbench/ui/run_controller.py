@@ -22,7 +22,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.services.planner import RunPlan
 from workbench.services.run_service import API_KEY_ENV_VAR, MissingApiKey, ensure_runnable
 from workbench.services.runner import Progress, RunOptions
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import describe_error
 from workbench.ui.run_worker import EventBuffer, RunThread
 
@@ -191,8 +191,8 @@ class RunController(QObject):
             return True
         return self._thread.wait(timeout_ms)
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
-        if kind != "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if not change.touches(Change.PROJECT):
             return
         if self.running:
             self.cancel("the project was closed")
@@ -212,7 +212,7 @@ class RunController(QObject):
             self._announced = True
             self.run_id = progress.run_id
             self.run_started.emit(progress.run_id)
-            self.ctx.notify("runs", progress.run_id)
+            self.ctx.notify(Change.RUNS, progress.run_id)
             if not final:
                 # Showing the run is the heaviest step; the first cells wait one tick so the
                 # window gets to breathe between the two.
@@ -266,13 +266,13 @@ class RunController(QObject):
                 NO_KEY_MESSAGE if isinstance(failure, MissingApiKey) else _message(failure)
             )
             if self.run_id is not None:
-                self.ctx.notify("runs", self.run_id)
+                self.ctx.notify(Change.RUNS, self.run_id)
             return
         outcome = thread.outcome
         assert outcome is not None
         self.run_id = outcome.run_id
         self.run_finished.emit(outcome)
-        self.ctx.notify("runs", outcome.run_id)
+        self.ctx.notify(Change.RUNS, outcome.run_id)
 
 
 def _message(exc: BaseException) -> str:
