@@ -156,12 +156,15 @@ def test_export_holds_the_labelled_version_and_its_settings(project: Project) ->
     assert entry["variables"] == ["company", "question"]
     assert entry["feature_flag"] == {"enabled": True, "staff_only": True, "rollout_percent": 0}
     assert entry["kill_switch"] is False
-    assert entry["alerts"] == {
+    assert entry["alerts"] == {  # the seed's alert table
         "p95_latency_s": 10.0,
         "error_rate": 0.02,
-        "cost_per_user_per_day_usd": 1.0,
-        "eval_pass_rate_drop": 0.05,
-        "thumbs_down_rate": 0.1,
+        "cost_per_user_per_day_multiple": 2.0,
+        "cost_baseline_usd": None,
+        "cost_per_user_per_day_usd": None,
+        "eval_pass_rate_drop": 0.10,
+        "thumbs_down_rate": 0.20,
+        "hallucination_rate": 0.05,
     }
 
 
@@ -371,3 +374,40 @@ def test_standalone_loader_runs_with_only_the_standard_library(
     assert out["kwargs"]["system"][0]["text"] == "You answer for ACME.\nBe brief."
     assert out["kwargs"]["messages"][0]["content"][0]["text"] == "Q: Why? {{not a var}}"
     assert 800 <= out["on"] <= 1200
+
+
+def test_saved_alert_values_survive_the_new_defaults(project: Project) -> None:
+    # What a project saved before the seed's table became the defaults: five fields only.
+    old = {"p95_latency_s": 8.0, "error_rate": 0.03, "cost_per_user_per_day_usd": 1.0}
+    old |= {"eval_pass_rate_drop": 0.05, "thumbs_down_rate": 0.1}
+    project.catalog.set_meta("production:summarise", {"alerts": old})
+    alerts = get_production_settings(project, "summarise").alerts
+    assert alerts.model_dump() == {
+        **old,  # kept as saved
+        "cost_per_user_per_day_multiple": 2.0,  # never saved: the new defaults
+        "cost_baseline_usd": None,
+        "hallucination_rate": 0.05,
+    }
+    fresh = AlertThresholds()
+    assert (fresh.eval_pass_rate_drop, fresh.thumbs_down_rate, fresh.hallucination_rate) == (
+        0.10,
+        0.20,
+        0.05,
+    )
+
+
+def test_cli_export_is_readable_by_others_under_umask_022(tmp_path: Path) -> None:
+    out = tmp_path / "deploy" / "prompts.json"
+    out.parent.mkdir()
+    command = [sys.executable, "-m", "workbench", "export", str(SAMPLE), "--format", "production"]
+    command += ["-o", str(out), "--with-loader"]
+    done = subprocess.run(
+        ["sh", "-c", 'umask 022 && exec "$@"', "sh", *command],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert (out.parent / "prompt_registry.py").stat().st_mode & 0o777 == 0o644

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.formatting import safe, safe_json
 from workbench.cli.params import FiniteFloatRange
 
 EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
@@ -176,10 +177,10 @@ def run_eval_command(
     """The body of `workbench eval`; returns the exit code."""
     from workbench.cli.run import TerminalProgress
     from workbench.formats.atomic import write_text_atomic
-    from workbench.inference import make_provider
     from workbench.services.evals import EvalReport, run_eval
     from workbench.services.junit import write_junit
     from workbench.services.projects import open_project
+    from workbench.services.run_service import choose_provider
     from workbench.services.runner import RunOptions
 
     to_stdout = json_path is not None and str(json_path) == "-"
@@ -188,7 +189,7 @@ def run_eval_command(
         options = RunOptions(
             concurrency=concurrency or proj.settings.default_concurrency, use_cache=use_cache
         )
-        chosen = make_provider(provider_name)
+        chosen = choose_provider(proj, provider_name)
         listener = TerminalProgress(enabled=sys.stderr.isatty())
 
         async def go() -> EvalReport:
@@ -218,7 +219,7 @@ def run_eval_command(
     if report.run_status == "failed":
         click.echo(
             f"error: the eval run #{report.run_id} failed: "
-            + (report.run_reason or "the provider refused the calls; check ANTHROPIC_API_KEY"),
+            + safe(report.run_reason or "the provider refused the calls; check ANTHROPIC_API_KEY"),
             err=True,
         )
         return ExitCode.FAILED
@@ -228,11 +229,11 @@ def run_eval_command(
     if json_path is not None:
         text = json.dumps(report.to_dict(bar), indent=2, ensure_ascii=False) + "\n"
         if to_stdout:
-            click.echo(text, nl=False)
+            click.echo(safe_json(text), nl=False)
         else:
             write_text_atomic(json_path, text)
     for line in _summary_lines(report, bar):
-        click.echo(line, err=to_stdout)
+        click.echo(safe(line, multiline=True), err=to_stdout)
     status = "met" if met else "NOT met"
     if report.run_status != "done":
         status += f" (the run was {report.run_status})"
@@ -309,4 +310,4 @@ def export_command(
             prompt_name = prompts[0].partition("@")[0] if prompts else None
             count = export_labels_csv(proj, output, run_id=run_id, prompt=prompt_name)
             what = f"{count} labelled call(s)"
-    click.echo(f"wrote {output} ({what})", err=True)
+    click.echo(safe(f"wrote {output} ({what})"), err=True)

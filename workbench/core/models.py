@@ -141,13 +141,24 @@ class FeatureFlag(Strict):
 
 
 class AlertThresholds(Strict):
-    """When monitoring should page someone (the seed's alert table)."""
+    """When monitoring should page someone: the seed's alert table, its values as defaults.
+
+    A project keeps the values it saved; a field it never saved takes the default below.
+    """
 
     p95_latency_s: float = Field(default=10.0, gt=0)
     error_rate: float = Field(default=0.02, ge=0, le=1)
-    cost_per_user_per_day_usd: float = Field(default=1.0, ge=0)
-    eval_pass_rate_drop: float = Field(default=0.05, ge=0, le=1)
-    thumbs_down_rate: float = Field(default=0.10, ge=0, le=1)
+    cost_per_user_per_day_multiple: float = Field(default=2.0, gt=0)
+    """Alert when a day's cost per active user exceeds this multiple of the baseline."""
+    cost_baseline_usd: float | None = Field(default=None, gt=0)
+    """The baseline cost per user per day; None takes the trailing 7-day median."""
+    cost_per_user_per_day_usd: float | None = Field(default=None, ge=0)
+    """An absolute cap on cost per user per day as well (None: none; older projects saved one)."""
+    eval_pass_rate_drop: float = Field(default=0.10, ge=0, le=1)
+    """Alert when the weekly eval pass rate falls this much (0.10 = 10 points) below the last."""
+    thumbs_down_rate: float = Field(default=0.20, ge=0, le=1)
+    hallucination_rate: float = Field(default=0.05, ge=0, le=1)
+    """Share of reviewed production calls tagged ``hallucination``."""
 
 
 class ProductionSettings(Strict):

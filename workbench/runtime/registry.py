@@ -4,13 +4,16 @@ Standard library only (Python 3.9+): a production app copies this one file besid
 ``prompts.json`` (``workbench export PROJECT --format production -o prompts.json --with-loader``
 writes it as ``prompt_registry.py``) and needs nothing else from the workbench::
 
-    from prompt_registry import Registry
+    from prompt_registry import LiveRegistry, log_call
 
-    registry = Registry.load("prompts.json")
+    registry = LiveRegistry("prompts.json")  # re-reads the file when it changes (kill switch)
     if registry.is_enabled("support-answer", user_id=user.id, is_staff=user.is_staff):
         rendered = registry.render("support-answer", question=text)
         response = client.messages.create(**rendered.to_anthropic_kwargs())
-        log.write(json.dumps(rendered.log_record(output=..., latency_ms=...)) + "\\n")
+        log_call(rendered.log_record(output=..., latency_ms=..., user_id=user.id))
+
+The environment variable ``PROMPT_WORKBENCH_KILL`` turns prompts off without touching the file:
+a comma-separated list of prompt names (``support-answer,summarize``) or ``*`` for all of them.
 
 Template rules, identical to the workbench's own rendering:
 
@@ -27,7 +30,11 @@ import copy
 import datetime
 import hashlib
 import json
+import logging
+import os
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +44,10 @@ FORMAT = "prompt-workbench/production"
 FORMAT_VERSION = 1
 ROLLOUT_BUCKETS = 10_000  # rollout_percent has a resolution of 0.01 %
 FEEDBACK_VALUES = ("up", "down")
+KILL_ENV = "PROMPT_WORKBENCH_KILL"  # "name,other" or "*": off for everyone, whatever the file says
+CALL_LOGGER = "prompt_workbench.calls"  # log_call writes the log lines to this logger
+DEFAULT_CHECK_EVERY_S = 5.0
+_log = logging.getLogger("prompt_workbench.registry")
 
 NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 # One alternation so escapes and variables are found in a single left-to-right scan.
@@ -90,6 +101,24 @@ def rollout_bucket(prompt: str, user_id: object) -> int:
     """The user's stable bucket in 0..9999 for `prompt`; enabled when below rollout_percent*100."""
     digest = hashlib.sha256(f"{prompt}:{user_id}".encode()).hexdigest()
     return int(digest[:8], 16) % ROLLOUT_BUCKETS
+
+
+def killed_by_environment(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``PROMPT_WORKBENCH_KILL`` (names, comma-separated, or ``*``) turns `name` off."""
+    value = (os.environ if environ is None else environ).get(KILL_ENV, "")
+    names = {part.strip() for part in value.split(",")}
+    return "*" in names or name in names
+
+
+def log_call(record: Mapping[str, Any], logger: logging.Logger | None = None) -> None:
+    """Log one call or feedback line through `logging` (logger ``prompt_workbench.calls``).
+
+    The message is exactly the JSONL line ``workbench logs import`` reads, so give the handler
+    that writes it the format ``%(message)s``; your LOGGING config decides where it goes.
+    """
+    (logger or logging.getLogger(CALL_LOGGER)).info(
+        "%s", json.dumps(dict(record), ensure_ascii=False, default=str)
+    )
 
 
 def _now_iso() -> str:
@@ -154,7 +183,7 @@ class RenderedPrompt:
         output_tokens: int | None = None,
         cache_creation_input_tokens: int | None = None,
         cache_read_input_tokens: int | None = None,
-        user_id: str | None = None,
+        user_id: object = None,
         feedback: str | None = None,
         call_id: str | None = None,
         request_id: str | None = None,
@@ -190,7 +219,8 @@ class RenderedPrompt:
             "output_tokens": output_tokens,
             "cache_creation_input_tokens": cache_creation_input_tokens,
             "cache_read_input_tokens": cache_read_input_tokens,
-            "user_id": user_id,
+            # Any scalar id (Django's integer user.id) is logged as a string.
+            "user_id": None if user_id is None else str(user_id),
             "feedback": feedback,
             "call_id": call_id,
             "request_id": request_id,
@@ -387,12 +417,13 @@ class Registry:
     def is_enabled(self, name: str, user_id: object = None, is_staff: bool = False) -> bool:
         """Whether to serve the feature behind `name` to this user.
 
-        Kill switch on, or flag disabled: no one. Staff: yes. Staff-only: no one else. Otherwise
-        users whose stable bucket falls under rollout_percent; anonymous users only at 100 %.
+        Kill switch on (in the file, or ``PROMPT_WORKBENCH_KILL`` names it), or flag disabled: no
+        one. Staff: yes. Staff-only: no one else. Otherwise users whose stable bucket falls
+        under rollout_percent; anonymous users only at 100 %.
         """
         entry = self._entry(name)
         flag = entry["feature_flag"]
-        if entry["kill_switch"] or not flag["enabled"]:
+        if entry["kill_switch"] or not flag["enabled"] or killed_by_environment(name):
             return False
         if is_staff:
             return True
@@ -444,3 +475,131 @@ def _variables_of(entry: Mapping[str, Any]) -> list[str]:
         for name in extract_variables(text):
             seen.setdefault(name, None)
     return list(seen)
+
+
+# --- a registry that follows its file --------------------------------------------------------
+
+
+class LiveRegistry:
+    """A `Registry` that re-reads its export file when it changes, so a kill switch set on disk
+    takes effect within `check_every` seconds in a running server, without a restart.
+
+    The file's modification time and size are looked at most once every `check_every` seconds,
+    by whichever thread asks first; the others keep answering from the loaded registry. A new
+    file that does not load is logged (logger ``prompt_workbench.registry``, once per version
+    of the file) and the last good one stays in force. The first load raises `RegistryError`,
+    so a bad export stops the app at start-up with a message naming the file and the field.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        check_every: float = DEFAULT_CHECK_EVERY_S,
+        loader: Callable[[str], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not check_every >= 0:
+            raise RegistryError(f"check_every must be 0 seconds or more, not {check_every!r}.")
+        self.path = Path(path)
+        self.check_every = float(check_every)
+        self._loader = loader
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._signature = self._stat()
+        self._registry = Registry.load(self.path, loader=loader)
+        self._rejected: tuple[int, int] | None = None
+        self._checked_at = clock()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    @property
+    def registry(self) -> Registry:
+        """The registry in force, re-read first when the file changed and a check is due."""
+        if self._clock() - self._checked_at >= self.check_every and self._lock.acquire(False):
+            try:
+                self._checked_at = self._clock()
+                self._refresh()
+            finally:
+                self._lock.release()
+        return self._registry
+
+    def reload(self) -> bool:
+        """Look at the file now; True when a new version was loaded."""
+        with self._lock:
+            self._checked_at = self._clock()
+            return self._refresh()
+
+    def _refresh(self) -> bool:
+        signature = self._stat()
+        if signature is None or signature in (self._signature, self._rejected):
+            return False  # unchanged, already refused, or gone for a moment mid-deploy
+        try:
+            fresh = Registry.load(self.path, loader=self._loader)
+        except RegistryError as exc:
+            self._rejected = signature
+            _log.error("%s; still serving the version loaded before.", exc)
+            return False
+        self._registry, self._signature, self._rejected = fresh, signature, None
+        _log.info("%s: reloaded (exported at %s).", self.path, fresh.exported_at or "?")
+        return True
+
+    # The `Registry` API, answered by the registry in force.
+    @property
+    def source(self) -> str:
+        return self.registry.source
+
+    @property
+    def project(self) -> str:
+        return self.registry.project
+
+    @property
+    def label(self) -> str:
+        return self.registry.label
+
+    @property
+    def exported_at(self) -> str:
+        return self.registry.exported_at
+
+    def names(self) -> list[str]:
+        return self.registry.names()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.registry
+
+    def __len__(self) -> int:
+        return len(self.registry)
+
+    def prompt(self, name: str) -> dict[str, Any]:
+        return self.registry.prompt(name)
+
+    def version_id(self, name: str) -> str:
+        return self.registry.version_id(name)
+
+    def content_hash(self, name: str) -> str:
+        return self.registry.content_hash(name)
+
+    def variables(self, name: str) -> list[str]:
+        return self.registry.variables(name)
+
+    def alerts(self, name: str) -> dict[str, Any]:
+        return self.registry.alerts(name)
+
+    def feature_flag(self, name: str) -> dict[str, Any]:
+        return self.registry.feature_flag(name)
+
+    def kill_switch(self, name: str) -> bool:
+        return self.registry.kill_switch(name)
+
+    def is_enabled(self, name: str, user_id: object = None, is_staff: bool = False) -> bool:
+        return self.registry.is_enabled(name, user_id=user_id, is_staff=is_staff)
+
+    def render(
+        self, name: str, values: Mapping[str, object] | None = None, /, **variables: object
+    ) -> RenderedPrompt:
+        return self.registry.render(name, values, **variables)

@@ -3,7 +3,7 @@ judge-vs-human agreement, and promoting a labelled call to an eval case.
 
 Generation and scoring are separate: `score_run` scores the stored outputs of any run (re-scoring
 makes no model calls unless an `llm-rubric` verdict is missing and a judge provider is given),
-and `run_eval` is just `make_plan` + `start_run` over a dataset followed by `score_run`.
+and `run_eval` is just `plan_run` + `start_run` over a dataset followed by `score_run`.
 
 A case is one cell of a run (example × prompt version × model × repeat). It passes when every
 expectation with a weight above 0 passes; a failed call fails every expectation. A case whose
@@ -22,10 +22,9 @@ from typing import Any
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Example, Expectation
 from workbench.inference.base import Provider
-from workbench.services.judge import Judge, JudgeRequest
-from workbench.services.planner import make_plan, resolve_versions
-from workbench.services.project_catalog import model_catalog, price_table
-from workbench.services.run_service import start_run
+from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
+from workbench.services.planner import resolve_versions
+from workbench.services.run_service import RunRequest, plan_run, start_run
 from workbench.services.runner import RunListener, RunOptions
 from workbench.services.scorers import CallFacts, build_scorer, check_expectations, describe
 from workbench.storage.labels_repo import LabelsRepo, ScoreRow
@@ -324,20 +323,19 @@ async def run_eval(
         )
     for row, (_, example) in enumerate(examples, start=1):
         check_expectations(example.expect, where=f"dataset '{dataset}', example {row}")
-    plan = make_plan(
+    if any(e.type == "llm-rubric" for _, example in examples for e in example.expect):
+        ensure_judge_prompt(project)  # the explicit step: scoring itself never creates it
+    plan = await plan_run(
         project,
-        prompts=prompts,
-        dataset=dataset,
-        models=models,
-        catalog=model_catalog(project),
-        prices=price_table(project),
+        RunRequest(
+            prompts=tuple(prompts),
+            dataset=dataset,
+            models=tuple(models or ()),
+            only_with_expectations=True,
+        ),
+        provider,
+        count_tokens=False,  # an eval shows no estimate: no requests spent on one
     )
-    if not plan.ok:
-        raise BadInput(
-            "the eval cannot run: " + "; ".join(plan.problems[:3]),
-            hint="Fix the examples or the prompt, then run again.",
-        )
-    plan.cells = [c for c in plan.cells if c.example_id in with_expect]
     outcome = await start_run(
         project, plan, provider, options=options, listener=listener, kind="eval"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,14 @@ from typing import Any
 FEEDBACK = {"up": 1, "down": -1}  # stored as integers in calls.feedback and call_feedback
 _VERSION_ID = re.compile(r"(?P<name>.+)@v(?P<version>[0-9]+)(?:#(?P<hash>[0-9a-fA-F]{4,64}))?")
 _ERROR_TYPE = re.compile(r"[A-Za-z_][\w.]{0,79}")
+
+# Ranges a real call lies in. Anything outside is a bad line, never a crash further down
+# (a year-9999 time at -14:00 is in year 10000 UTC; 10**30 tokens do not fit SQLite's integer).
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(3000, 1, 1, tzinfo=dt.UTC)
+MAX_TOKENS = 10**12
+MAX_MILLISECONDS = 7 * 86_400_000.0  # a week: no model call takes longer
+MAX_VERSION = 10**9
 
 
 class LineError(Exception):
@@ -102,8 +111,12 @@ class _Fields:
             if required:
                 raise LineError(self.line, f"'{key}' is required")
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-            raise self.bad(key, "a number of milliseconds, 0 or more")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_MILLISECONDS  # also refuses NaN and Infinity
+        ):
+            raise self.bad(key, f"a number of milliseconds from 0 to {MAX_MILLISECONDS:.0f}")
         return float(value)
 
     def count(self, *keys: str) -> int | None:
@@ -112,8 +125,12 @@ class _Fields:
             value = self.obj.get(key)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise self.bad(key, "a whole number, 0 or more")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not 0 <= value <= MAX_TOKENS
+            ):
+                raise self.bad(key, f"a whole number from 0 to {MAX_TOKENS:_}".replace("_", " "))
             return value
         return None
 
@@ -127,7 +144,28 @@ class _Fields:
             raise self.bad("timestamp", "ISO 8601, e.g. 2026-05-04T09:12:44Z") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)  # documented: no zone means UTC
+        try:
+            # Compare in UTC: 9999-12-31T23:00-14:00 is already year 10000 there.
+            in_range = EARLIEST <= moment <= LATEST
+        except (OverflowError, ValueError):
+            in_range = False
+        if not in_range:
+            raise self.bad("timestamp", "a time between 1970 and 3000 (UTC)")
         return moment.timestamp()
+
+    def user_id(self) -> str | None:
+        """Any scalar id (Django's integer ``user.id`` included), kept as a string."""
+        value = self.obj.get("user_id")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.bad("user_id", "a string or a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.bad("user_id", "a string or a finite number")
+        text = value if isinstance(value, str) else _scalar_text(value)
+        if not text.strip():
+            raise self.bad("user_id", "a non-empty string or a number")
+        return text
 
     def variables(self) -> dict[str, str] | None:
         value = self.obj.get("vars")
@@ -139,7 +177,7 @@ class _Fields:
         for name, item in value.items():
             if isinstance(item, dict | list) or item is None:
                 raise self.bad(f"vars.{name}", "a string")
-            out[name] = item if isinstance(item, str) else str(item)
+            out[name] = item if isinstance(item, str) else _scalar_text(item)
         return out
 
     def messages(self) -> list[dict[str, str]] | None:
@@ -168,13 +206,20 @@ class _Fields:
         return FEEDBACK[value]
 
 
+def _scalar_text(value: int | float) -> str:
+    """A number as text; an integral float (``42.0``) reads as the integer it is."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _version(f: _Fields, prompt: str) -> tuple[int, str | None]:
     """(version number, content hash prefix) from `version_id`, `version` and `content_hash`."""
     number = f.obj.get("version")
     if number is not None and (
-        isinstance(number, bool) or not isinstance(number, int) or number < 1
+        isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_VERSION
     ):
-        raise f.bad("version", "a version number, 1 or more")
+        raise f.bad("version", f"a version number from 1 to {MAX_VERSION}")
     digest = f.text("content_hash")
     version_id = f.text("version_id")
     if version_id is None and number is None:
@@ -185,6 +230,8 @@ def _version(f: _Fields, prompt: str) -> tuple[int, str | None]:
         match = _VERSION_ID.fullmatch(version_id)
         if match is None:
             raise f.bad("version_id", 'of the form "<prompt>@v<number>#<hash>"')
+        if len(match["version"]) > 9:
+            raise f.bad("version_id", f"a version number from 1 to {MAX_VERSION}")
         if match["name"] != prompt:
             raise LineError(
                 f.line, f"'version_id' names prompt '{match['name']}' but 'prompt' is '{prompt}'"
@@ -228,7 +275,7 @@ def _call_line(f: _Fields) -> CallLine:
         output_tokens=f.count("output_tokens"),
         cache_creation_tokens=f.count("cache_creation_input_tokens", "cache_creation_tokens"),
         cache_read_tokens=f.count("cache_read_input_tokens", "cache_read_tokens"),
-        user_id=f.text("user_id"),
+        user_id=f.user_id(),
         feedback=f.feedback(required=False),
         call_id=f.text("call_id"),
         request_id=f.text("request_id"),
@@ -240,10 +287,12 @@ def parse_line(text: str, line: int) -> CallLine | FeedbackLine:
     """Check one JSONL line; raises `LineError` saying what is wrong with it."""
     try:
         obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise LineError(
-            line, f"is not valid JSON ({getattr(exc, 'msg', 'too deeply nested')})"
-        ) from None
+    except json.JSONDecodeError as exc:
+        raise LineError(line, f"is not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise LineError(line, "is not valid JSON (too deeply nested)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise LineError(line, f"is not valid JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise LineError(line, "must be a JSON object")
     f = _Fields(obj, line)

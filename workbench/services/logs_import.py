@@ -116,6 +116,9 @@ def parse_log(lines: Iterable[tuple[int, bytes]]) -> ParsedLog:
         except LineError as error:
             parsed.errors.append(error)
             continue
+        except Exception as exc:  # one odd line must never abort the import
+            parsed.errors.append(LineError(number, f"cannot be read ({type(exc).__name__})"))
+            continue
         if isinstance(item, CallLine):
             parsed.calls.append(item)
         else:
@@ -260,12 +263,20 @@ def import_logs(project: Project, path: Path, *, prices: PriceTable | None = Non
     table = prices or price_table(project)
     records: list[CallRecord] = []
     missing: dict[str, int] = {}
+    kept: list[CallLine] = []
     for line in fresh:
-        ref = linker.find(line)
+        try:
+            ref = linker.find(line)
+            record = _record(line, ref, linker.request(line, ref), table)
+        except Exception as exc:  # one odd line must never abort the import
+            report.errors.append(LineError(line.line, f"cannot be imported ({exc})"))
+            continue
         if ref is None:
             key = line.version_label
             missing[key] = missing.get(key, 0) + 1
-        records.append(_record(line, ref, linker.request(line, ref), table))
+        records.append(record)
+        kept.append(line)
+    report.errors.sort(key=lambda e: e.line)
     report.calls = len(records)
     report.unlinked = sum(missing.values())
     report.unknown_cost = sum(1 for r in records if r.cost_usd is None and r.error_type is None)
@@ -278,7 +289,7 @@ def import_logs(project: Project, path: Path, *, prices: PriceTable | None = Non
     report.run_id, _ = repo.store_import(
         plan={"source": "import", "file": path.name, "path": str(path.resolve())},
         records=records,
-        external_ids=[line.call_id for line in fresh],
+        external_ids=[line.call_id for line in kept],
         late_feedback=late,
         totals={
             "lines": report.lines,

@@ -64,9 +64,28 @@ def _prompt_schema() -> dict[str, Any]:
         {
             "p95_latency_s": {"type": "number", "exclusiveMinimum": 0},
             "error_rate": _number("Share of calls that fail.", maximum=1),
-            "cost_per_user_per_day_usd": _number("Spend per active user per day."),
-            "eval_pass_rate_drop": _number("Drop from the eval baseline.", maximum=1),
+            "cost_per_user_per_day_multiple": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "description": "Alert above this multiple of the baseline cost per user per day.",
+            },
+            "cost_baseline_usd": {
+                "type": ["number", "null"],
+                "exclusiveMinimum": 0,
+                "description": "Baseline cost per user per day; null: the trailing 7-day median.",
+            },
+            "cost_per_user_per_day_usd": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "description": "An absolute cap on spend per active user per day; null: none.",
+            },
+            "eval_pass_rate_drop": _number(
+                "Weekly eval pass rate drop (0.1 = 10 points).", maximum=1
+            ),
             "thumbs_down_rate": _number("Share of rated calls rated down.", maximum=1),
+            "hallucination_rate": _number(
+                "Share of reviewed production calls tagged hallucination.", maximum=1
+            ),
         }
     )
     alerts["description"] = "Alert when a metric goes above its threshold."

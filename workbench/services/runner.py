@@ -23,7 +23,7 @@ from workbench.inference.base import CallResult, Provider
 from workbench.services.call_writer import CallWriter
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import render_request
+from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.write_errors import ProjectWriteError
@@ -58,6 +58,8 @@ class Progress:
     cached: int = 0
     in_flight: int = 0
     spend_usd: float = 0.0
+    unpriced: int = 0
+    """Answered calls whose model has no price: their cost is unknown, not in `spend_usd`."""
     elapsed_s: float = 0.0
     status: str = "running"
 
@@ -78,7 +80,8 @@ class RunOutcome:
 
 
 class RunListener(Protocol):
-    """What a view wants to hear; every method is optional (see `NullListener`)."""
+    """What a view hears about a run. The engine calls every method, so a listener implements
+    all of them (subclass `NullListener` to keep only the ones it cares about)."""
 
     def on_progress(self, progress: Progress) -> None: ...
     def on_cell_started(self, cell: Cell) -> None: ...
@@ -88,6 +91,8 @@ class RunListener(Protocol):
 
 
 class NullListener:
+    """A listener that ignores everything."""
+
     def on_progress(self, progress: Progress) -> None:
         pass
 
@@ -157,10 +162,14 @@ def record_from_result(
     )
 
 
-def record_from_cache(cached: dict[str, Any], *, cell: Cell, request: dict[str, Any]) -> CallRecord:
+def record_from_cache(
+    cached: dict[str, Any], *, model: str, request: dict[str, Any], **links: Any
+) -> CallRecord:
+    """The log record of an answer reused from an identical earlier request; `links` as for
+    `record_from_result`."""
     now = time.time()
     return CallRecord(
-        model=cell.model,
+        model=model,
         request=request,
         request_hash=cached["request_hash"],
         started_at=now,
@@ -178,9 +187,7 @@ def record_from_cache(cached: dict[str, Any], *, cell: Cell, request: dict[str, 
         request_id=cached["request_id"],
         cached_from=cached["id"],
         synthetic=bool(cached["synthetic"]),
-        run_id=cell.run_id,
-        cell_id=cell.id,
-        version_id=cell.version_id,
+        **links,
     )
 
 
@@ -311,6 +318,7 @@ class RunEngine:
             "errors": progress.errors,
             "cached": progress.cached,
             "spend_usd": round(progress.spend_usd, 8),
+            "unpriced_calls": progress.unpriced,
             "elapsed_s": round(progress.elapsed_s, 3),
             **self._writer.failure_totals(),
         }
@@ -318,19 +326,18 @@ class RunEngine:
     async def _finish(self, run_id: int, progress: Progress) -> tuple[str, str | None]:
         """Mark unfinished cells and write the run's final status; returns (status, reason)."""
         if self._writer.failure is not None:
-            reason = self._writer.failure_message(run_id)
+            message = self._writer.failure_message(run_id)
             # One attempt: the project may be writable again (a lock released). If not, the
             # run stays "running" and the next open marks it interrupted; either way it resumes.
             with contextlib.suppress(Exception):
-                await self.db(_finish_failed_run, run_id, reason, self._totals(progress))
-            return "failed", reason
+                await self.db(_finish_failed_run, run_id, message, self._totals(progress))
+            return "failed", message
         if self._task_error is not None:
             error = self._task_error
             self._stop_starting(f"internal error ({type(error).__name__}: {error})", "failed")
-        if self._stop_reason is not None:
-            status, reason = self._stop_status, self._stop_reason
-        else:
-            status, reason = "done", None
+        status, reason = (
+            (self._stop_status, self._stop_reason) if self._stop_reason else ("done", None)
+        )
         try:
             if self._stop_reason is not None:
                 await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
@@ -367,62 +374,27 @@ class RunEngine:
             accepted=accepted,
             timeout_s=self.options.timeout_s,
         )
-        request = rendered.as_dict()
-        synthetic = bool(getattr(self.provider, "synthetic", False))
+        links = {"run_id": cell.run_id, "cell_id": cell.id, "version_id": cell.version_id}
         self.listener.on_cell_started(cell)
-        record: CallRecord | None = None
-        if use_cache:
-            try:
-                cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
-            except ProjectWriteError as exc:
-                self._writer.fail(exc)
-                return  # nothing was sent for this cell; a resume runs it
-            if cached is not None:
-                record = record_from_cache(cached, cell=cell, request=request)
-        if record is None:
-            throttle = self._throttle(cell.model)
-            await throttle.acquire()
-            progress.in_flight += 1
-            call_started = time.time()
-            ok = False
-            try:
-                result = await self.provider.call(
-                    rendered.request,
-                    on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
-                    on_backoff=lambda model, delay, reason: self._on_backoff(
-                        cell, throttle, model, delay, reason
-                    ),
-                )
-                ok = result.ok
-            finally:
-                progress.in_flight -= 1
-                await throttle.release(success=ok)
-            cost = self._cost(cell.model, result) if result.ok else None
-            record = record_from_result(
-                result,
+        try:
+            record = await self._answer(
+                rendered,
                 model=cell.model,
-                request=request,
-                request_hash=rendered.hash,
-                started_at=call_started,
-                cost=cost,
-                synthetic=synthetic,
-                run_id=cell.run_id,
-                cell_id=cell.id,
-                version_id=cell.version_id,
+                use_cache=use_cache,
+                progress=progress,
+                on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
+                on_retry=lambda: self.listener.on_cell_reset(cell.id),
+                links=links,
             )
-            if result.auth_failed:
-                # Calls already in flight go on: whatever they answer is paid for and kept.
-                self._stop_starting(
-                    f"{result.error_message or 'authentication failed'} — set a valid API key, "
-                    "then resume the run",
-                    "failed",
-                )
+        except ProjectWriteError:
+            return  # the cache could not be read, so nothing was sent; a resume runs the cell
         # Shielded: once a call has been paid for, cancellation must not lose its record.
         call_id = await asyncio.shield(self._writer.persist(record))
         progress.done += 1
         progress.errors += 0 if record.ok else 1
         progress.cached += 1 if record.cached_from is not None else 0
         progress.spend_usd += record.cost_usd or 0.0
+        progress.unpriced += 1 if record.ok and record.cost_usd is None else 0
         progress.elapsed_s = time.monotonic() - started
         cell.status = "done" if record.ok else "error"
         cell.call_id = call_id
@@ -433,16 +405,104 @@ class RunEngine:
         if budget is not None and progress.spend_usd >= budget:
             self._stop(f"the budget of ${budget:.2f} was reached", "cancelled")
 
-    def _on_backoff(
-        self, cell: Cell, throttle: ModelThrottle, model: str, delay_s: float, reason: str
-    ) -> None:
-        throttle.backoff(model, delay_s, reason)
-        # The next attempt streams from scratch, so what the view showed so far is void.
-        reset = getattr(self.listener, "on_cell_reset", None)  # optional for listeners
-        if reset is not None:
-            reset(cell.id)
+    async def call(
+        self,
+        content: PromptContent,
+        values: dict[str, str],
+        *,
+        model: str,
+        use_cache: bool = True,
+        **links: Any,
+    ) -> tuple[CallRecord, int]:
+        """One call outside a run's cells (the LLM judge), on the same path as a cell: the
+        model's throttle, the provider's retries, this engine's prices and request cache, and
+        the writer thread. `links` are CallRecord fields (source, version_id, prompt_name…).
+        Returns the record and its call id once committed."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        accepted = self.catalog.accepted_params(model, content.params) if self.catalog else None
+        rendered = render_request(
+            content, values, model=model, accepted=accepted, timeout_s=self.options.timeout_s
+        )
+        record = await self._answer(
+            rendered,
+            model=model,
+            use_cache=use_cache and self.options.use_cache,
+            progress=None,
+            on_text=None,
+            on_retry=None,
+            links=links,
+        )
+        call_id = await asyncio.shield(self._writer.persist(record))
+        if call_id is None:  # kept in the journal: the project cannot be written now
+            raise ProjectWriteError(self._writer.failure or "the project could not be written")
+        return record, call_id
 
-    def _cost(self, model: str, result: CallResult) -> float | None:
+    async def _answer(
+        self,
+        rendered: RenderedRequest,
+        *,
+        model: str,
+        use_cache: bool,
+        progress: Progress | None,
+        on_text: Callable[[str], None] | None,
+        on_retry: Callable[[], None] | None,
+        links: dict[str, Any],
+    ) -> CallRecord:
+        """The record of one request: an identical earlier answer, or a throttled provider
+        call priced at this engine's prices."""
+        request = rendered.as_dict()
+        synthetic = self.provider.synthetic
+        if use_cache:
+            try:
+                cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
+            except ProjectWriteError as exc:
+                self._writer.fail(exc)
+                raise
+            if cached is not None:
+                return record_from_cache(cached, model=model, request=request, **links)
+        throttle = self._throttle(model)
+        await throttle.acquire()
+        if progress is not None:
+            progress.in_flight += 1
+        call_started = time.time()
+        ok = False
+
+        def backoff(backoff_model: str, delay_s: float, reason: str) -> None:
+            throttle.backoff(backoff_model, delay_s, reason)
+            # The next attempt streams from scratch, so what the view showed so far is void.
+            if on_retry is not None:
+                on_retry()
+
+        try:
+            result = await self.provider.call(rendered.request, on_text=on_text, on_backoff=backoff)
+            ok = result.ok
+        finally:
+            if progress is not None:
+                progress.in_flight -= 1
+            await throttle.release(success=ok)
+        record = record_from_result(
+            result,
+            model=model,
+            request=request,
+            request_hash=rendered.hash,
+            started_at=call_started,
+            cost=self._cost(model, result, synthetic) if result.ok else None,
+            synthetic=synthetic,
+            **links,
+        )
+        if result.auth_failed:
+            # Calls already in flight go on: whatever they answer is paid for and kept.
+            self._stop_starting(
+                f"{result.error_message or 'authentication failed'} — set a valid API key, "
+                "then resume the run",
+                "failed",
+            )
+        return record
+
+    def _cost(self, model: str, result: CallResult, synthetic: bool) -> float | None:
+        if synthetic:
+            return 0.0  # an offline answer is not billed by anyone
         if self.prices is None:
             return None
         return self.prices.cost_for(model, result.usage, self._today)

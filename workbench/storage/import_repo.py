@@ -3,11 +3,13 @@
 An import is written in one transaction: its run row (kind 'import'), every call, the callers'
 own call ids (so a re-import skips lines already imported, and a later feedback line finds its
 call) and feedback for calls imported earlier. Calls are immutable, so thumbs that arrive after
-a call was stored go to ``call_feedback`` (migration m004); the latest row wins.
+a call was stored go to ``call_feedback`` (migration m004); the latest row wins. Long request
+texts (the system prompt every line repeats) are stored once (`storage.request_texts`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from workbench.core.records import CallRecord
+from workbench.storage.request_texts import RequestTexts
 from workbench.storage.runs_repo import RunsRepo
 
 
@@ -80,9 +83,12 @@ class ImportRepo:
             run_id = runs.create_run(
                 provider="import", synthetic=False, plan=plan, cells=[], kind="import"
             )
-            for record in records:
-                record.run_id = run_id
-            call_ids = runs.record_calls(records)
+            texts = RequestTexts(self.db)
+            stored = [
+                dataclasses.replace(r, run_id=run_id, request=texts.compact(r.request))
+                for r in records
+            ]
+            call_ids = runs.record_calls(stored)
             self.db.conn.executemany(
                 "INSERT INTO call_external_ids (call_id, external_id) VALUES (?, ?)",
                 [

@@ -325,3 +325,25 @@ _FEEDBACK_TABLES = [
 def m004_call_feedback(db: Database) -> None:
     """External ids of imported calls and feedback that arrives after a call was logged."""
     _run(db, _FEEDBACK_TABLES)
+
+
+_REQUEST_TEXT_TABLES = [
+    # Long texts of logged requests (a system prompt, a few-shot prefix), stored once: a call's
+    # request_json holds {"$text": id} in their place. 100 000 imported calls of one prompt
+    # otherwise store its system prompt 100 000 times (storage.request_texts reads them back).
+    """CREATE TABLE request_texts (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL)""",
+    *_immutable("request_texts", "request texts"),
+    # Imported calls never answer from the cache (find_cached reads source 'run' only), so the
+    # cache index need not hold them: it was a tenth of an imported call's size.
+    "DROP INDEX calls_cache",
+    "CREATE INDEX calls_cache ON calls (request_hash) WHERE error_type IS NULL AND source = 'run'",
+]
+
+
+@migration
+def m005_request_texts(db: Database) -> None:
+    """Long request texts stored once, and a cache index without imported calls."""
+    _run(db, _REQUEST_TEXT_TABLES)

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell, CellSpec
+from workbench.storage.request_texts import expand_request
 
 _CALL_COLUMNS = [
     "run_id",
@@ -304,12 +305,43 @@ class RunsRepo:
         )
         return rows[0] if rows else None
 
+    def spend_split(self, run_id: int | None = None) -> dict[str, Any]:
+        """Real spend apart from synthetic calls (all calls, or one run's): ``real_usd`` (the
+        priced real calls), ``real_calls``, ``unpriced_calls`` (real answered calls without a
+        price), ``synthetic_calls``."""
+        where, params = ("WHERE run_id = ?", [run_id]) if run_id is not None else ("", [])
+        row = self.db.execute(
+            "SELECT total(CASE WHEN synthetic = 0 THEN cost_usd END), "
+            "coalesce(sum(synthetic = 0), 0), "
+            "coalesce(sum(synthetic = 0 AND error_type IS NULL AND cost_usd IS NULL), 0), "
+            f"coalesce(sum(synthetic = 1), 0) FROM calls {where}",
+            params,
+        ).fetchone()
+        return {
+            "real_usd": float(row[0]),
+            "real_calls": int(row[1]),
+            "unpriced_calls": int(row[2]),
+            "synthetic_calls": int(row[3]),
+        }
+
+    def output_tokens_history(self, version_hash: str, model: str, limit: int) -> list[int]:
+        """Output tokens of the newest answered, billed calls (not cached, not synthetic) of the
+        prompt content `version_hash` on `model`: what estimates learn answer lengths from."""
+        rows = self.db.execute(
+            "SELECT k.output_tokens FROM calls k JOIN prompt_versions v ON v.id = k.version_id "
+            "WHERE v.hash = ? AND k.model = ? AND k.error_type IS NULL "
+            "AND k.output_tokens IS NOT NULL AND k.cached_from IS NULL AND k.synthetic = 0 "
+            "ORDER BY k.id DESC LIMIT ?",
+            [version_hash, model, limit],
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def get_call(self, call_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
         if not rows:
             raise NotFound(f"There is no call #{call_id} in this project.")
         row = rows[0]
-        row["request"] = json.loads(row.pop("request_json"))
+        row["request"] = expand_request(self.db, row.pop("request_json"))
         row["attempts"] = list(
             self.db.query("SELECT * FROM attempts WHERE call_id = ? ORDER BY number", [call_id])
         )

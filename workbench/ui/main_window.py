@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.charts import ChartsPane
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.review_queue import ReviewQueue
@@ -38,6 +38,7 @@ from workbench.ui.sidebar import RESUMABLE, Sidebar
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
 from workbench.ui.widgets.eval_views import EvalsPane
+from workbench.ui.widgets.production_view import ProductionView
 from workbench.ui.widgets.prompt_editor import PromptEditor
 from workbench.ui.widgets.run_grid import RunGrid
 from workbench.ui.window_menus import build_menus
@@ -84,7 +85,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self._connect()
         if remember_layout:
             self.restore_layout()
-        self._on_project_changed("project", ctx.project)
+        self._on_project_changed(ProjectChange(Change.PROJECT, ctx.project))
 
     # -- building ----------------------------------------------------------------------------
 
@@ -103,6 +104,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.tabs.addTab(self.charts, "Charts")
         self.tabs.addTab(self.review, "Review")
         self.tabs.addTab(self.evals, "Evals")
+        self.production = ProductionView(self.ctx, open_review=self._review_production_sample)
+        self.tabs.addTab(self.production, "Production")
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
@@ -155,7 +158,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             action = self.actions_by_name[name]
             action.setIcon(self.style().standardIcon(icon))
             bar.addAction(action)
-        # Export ▾: the production config (issue 8) and the text bundle, from one button.
+        # Export ▾: the production config and the text bundle, from one button.
         self.export_button = QToolButton()
         self.export_button.setText("Export ▾")
         self.export_button.setIcon(
@@ -273,6 +276,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.tabs.setCurrentIndex(REVIEW_TAB)
         (self.review.card if self.review.reviewing else self.review.start_button).setFocus()
 
+    def _review_production_sample(self, call_ids: list[int]) -> None:
+        """The Production tab's weekly sample, walked in the review queue."""
+        self.review.review_calls(call_ids)
+        self.tabs.setCurrentWidget(self.review)
+
     def new_prompt(self) -> None:
         self.tabs.setCurrentIndex(EDITOR_TAB)
         self.editor.new_prompt()
@@ -311,8 +319,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             if selected is not None and selected[1] in RESUMABLE:
                 run_id = selected[0]
         if run_id is None:
-            runs = getattr(project, "runs", None)
-            open_runs = [r for r in (runs.summaries() if runs else []) if r["status"] in RESUMABLE]
+            open_runs = [r for r in project.runs.summaries() if r["status"] in RESUMABLE]
             run_id = int(open_runs[-1]["id"]) if open_runs else None
         if run_id is None:
             self.statusBar().showMessage("No interrupted or cancelled run to resume.", 8000)
@@ -340,11 +347,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     # -- state -------------------------------------------------------------------------------
 
-    def _on_project_changed(self, kind: str, _detail: object) -> None:
-        if kind in ("project", "settings"):
+    def _on_project_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.SETTINGS | Change.API_KEY | Change.EXPORT):
             self._update_title()
             self._update_key_label()
-        if kind == "project":
+        if change.touches(Change.PROJECT):
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:
                 self.dataset_editor.show_dataset(None)

@@ -26,16 +26,23 @@ from workbench.services.production_export import (
     get_production_settings,
     set_production_settings,
 )
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
+from workbench.ui.context import ProjectContext
+from workbench.ui.operations import ProjectOp
 
 # (field, label, unit, maximum, decimals, tooltip); rates are fractions stored, percent shown.
 ALERT_FIELDS: list[tuple[str, str, str, float, int, str]] = [
     ("p95_latency_s", "p95 latency above", "s", 600.0, 1, "Page when the 95th percentile of call latency exceeds this"),
     ("error_rate", "Error rate above", "%", 100.0, 2, "Page when this share of calls fail"),
-    ("cost_per_user_per_day_usd", "Cost per user per day above", "$", 1000.0, 2, "Page when one user's calls cost more than this in a day"),
-    ("eval_pass_rate_drop", "Eval pass rate drops by", "%", 100.0, 2, "Page when the eval pass rate falls by this many points"),
+    ("cost_per_user_per_day_multiple", "Cost per user per day above", "× baseline", 100.0, 2, "Page when a day's cost per active user exceeds this multiple of the baseline"),
+    ("cost_baseline_usd", "Cost baseline", "$", 1000.0, 4, "Cost per user per day to compare with; at 0 the trailing 7-day median"),
+    ("cost_per_user_per_day_usd", "Cost per user per day cap", "$", 1000.0, 2, "Also page above this absolute cost per user per day; at 0 no cap"),
+    ("eval_pass_rate_drop", "Eval pass rate drops by", "%", 100.0, 2, "Page when the weekly eval pass rate falls by this many points"),
     ("thumbs_down_rate", "Thumbs-down rate above", "%", 100.0, 2, "Page when this share of answers get a thumbs-down"),
+    ("hallucination_rate", "Hallucination rate above", "%", 100.0, 2, "Page when this share of reviewed production calls are tagged hallucination"),
 ]  # fmt: skip
+# Optional thresholds: the spin box's minimum (0) stands for None, shown as this text.
+OPTIONAL_ALERTS = {"cost_baseline_usd": "7-day median", "cost_per_user_per_day_usd": "no cap"}
 
 
 def audience(settings: ProductionSettings) -> str:
@@ -99,8 +106,11 @@ class ProductionSettingsForm(QWidget):
         for field, label, unit, maximum, decimals, tip in ALERT_FIELDS:
             spin = QDoubleSpinBox()
             spin.setDecimals(decimals)
-            # p95 latency must stay above zero (the model says gt=0).
-            spin.setRange(0.1 if field == "p95_latency_s" else 0.0, maximum)
+            # These must stay above zero (the model says gt=0).
+            positive = field in ("p95_latency_s", "cost_per_user_per_day_multiple")
+            spin.setRange(0.1 if positive else 0.0, maximum)
+            if field in OPTIONAL_ALERTS:
+                spin.setSpecialValueText(OPTIONAL_ALERTS[field])
             if unit == "$":
                 spin.setPrefix("$ ")
             else:
@@ -130,7 +140,7 @@ class ProductionSettingsForm(QWidget):
             self.rollout.setValue(flag.rollout_percent)
             self.kill_switch.setChecked(settings.kill_switch)
             for field, _label, unit, *_ in ALERT_FIELDS:
-                value = float(getattr(settings.alerts, field))
+                value = float(getattr(settings.alerts, field) or 0.0)  # None: the minimum
                 self.alerts[field].setValue(value * 100 if unit == "%" else value)
         finally:
             self._loading = False
@@ -138,11 +148,13 @@ class ProductionSettingsForm(QWidget):
 
     def settings(self) -> ProductionSettings:
         """The settings as the controls show them."""
-        alerts = {}
+        alerts: dict[str, float | None] = {}
         for field, _label, unit, *_ in ALERT_FIELDS:
             value = self.alerts[field].value()
             # Round away float noise (2.0 / 100 -> 0.02) so the export stays readable.
             alerts[field] = round(value / 100, 6) if unit == "%" else value
+            if field in OPTIONAL_ALERTS and value == 0:
+                alerts[field] = None
         return ProductionSettings(
             feature_flag=FeatureFlag(
                 enabled=self.enabled.isChecked(),
@@ -150,7 +162,7 @@ class ProductionSettingsForm(QWidget):
                 rollout_percent=self.rollout.value(),
             ),
             kill_switch=self.kill_switch.isChecked(),
-            alerts=AlertThresholds(**alerts),
+            alerts=AlertThresholds.model_validate(alerts),
         )
 
     def _on_edited(self, *_args: object) -> None:
@@ -170,8 +182,9 @@ class PromptSettingsPanel(QWidget):
     selected = Signal(str)
     failed = Signal(str)  # one sentence for the user
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.project: Project | None = None
         self.prompts: list[Prompt] = []
         self.prompt_list = QListWidget()
@@ -247,9 +260,7 @@ class PromptSettingsPanel(QWidget):
         name = self.selected_prompt()
         if self.project is None or name is None:
             return
-        try:
-            set_production_settings(self.project, name, settings)
-        except WorkbenchError as exc:
-            self.failed.emit(exc.user_message)
-            return
-        self.saved.emit(name)
+        # No broadcast per keystroke: the export dialog announces the edits once they settle.
+        ProjectOp(
+            self, self.ctx, lambda project: set_production_settings(project, name, settings)
+        ).success(lambda _: self.saved.emit(name)).failure(self.failed.emit).run()

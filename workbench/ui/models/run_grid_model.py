@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from workbench.ui.models.run_grid_cells import (
+from workbench.services.run_grid_cells import (
     GridCell,
     GridColumn,
     GridRow,

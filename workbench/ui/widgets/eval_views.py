@@ -2,13 +2,12 @@
 that flipped between two versions, and how often the LLM judge agrees with people.
 
 Figures come from stored scores (`services.evals`); "Re-score" scores a run's stored outputs
-again without new model calls. Reading and scoring run in the background (`Operation`).
+again without new model calls. Reading and scoring run in the background (`ProjectOp`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -35,12 +34,13 @@ from workbench.services.evals import (
     score_run,
     stored_pass_rates,
 )
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import Operation, describe_error
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.operations import ProjectOp
 
 RATE_HEADERS = ["Prompt version", "Model", "Cases", "Passed", "Pass rate", "95 % interval"]
 FLIP_HEADERS = ["Change", "Row", "Model", "Repeat", "Why it fails now"]
-RELOAD_KINDS = ("project", "runs", "labels", "datasets", "prompts")
+RELOAD_ON = Change.PROJECT | Change.RUNS | Change.LABELS | Change.DATASETS | Change.PROMPTS
 ANY_MODEL = "any model"
 
 
@@ -211,12 +211,10 @@ class EvalsPane(QWidget):
         self.busy = True
         self.status.setText("Reading scores…")
 
-        def work() -> tuple[list[GroupRate], Agreement]:
-            return stored_pass_rates(project, run_id=run_id), judge_agreement(
-                project, run_id=run_id
-            )
+        def work(own: Project) -> tuple[list[GroupRate], Agreement]:
+            return stored_pass_rates(own, run_id=run_id), judge_agreement(own, run_id=run_id)
 
-        Operation(self, work).success(self._show).failure(self._failed).run()
+        ProjectOp(self, self.ctx, work).success(self._show).failure(self._failed).run()
 
     def _show(self, result: tuple[list[GroupRate], Agreement | None]) -> None:
         self.busy = False
@@ -262,9 +260,9 @@ class EvalsPane(QWidget):
                 f"({percent((agreement.percent or 0) / 100)})."
             )
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, message: str) -> None:
         self.busy = False
-        self.status.setText(describe_error(exc))
+        self.status.setText(message)
         self.updated.emit()
 
     def rescore(self) -> None:
@@ -279,9 +277,9 @@ class EvalsPane(QWidget):
             return
         self.busy = True
         self.status.setText(f"Re-scoring run #{run_id}…")
-        Operation(self, lambda: score_run(project, run_id)).success(
-            lambda report: self.ctx.notify("labels", None)
-        ).failure(self._failed).run()
+        ProjectOp(self, self.ctx, lambda own: score_run(own, run_id), change=Change.LABELS).failure(
+            self._failed
+        ).run()
 
     def compare(self) -> None:
         """The regression view between the chosen versions."""
@@ -292,9 +290,9 @@ class EvalsPane(QWidget):
             return
         model = self.model_choice.currentData()
         self.flip_summary.setText("Comparing…")
-        Operation(self, lambda: regression(project, name, base, head, model=model)).success(
-            self._show_flips
-        ).failure(lambda exc: self.flip_summary.setText(describe_error(exc))).run()
+        ProjectOp(
+            self, self.ctx, lambda own: regression(own, name, base, head, model=model)
+        ).success(self._show_flips).failure(self.flip_summary.setText).run()
 
     def _show_flips(self, result: Regression) -> None:
         self.flips = result
@@ -312,10 +310,10 @@ class EvalsPane(QWidget):
         self.updated.emit()
 
     # -- staying current ---------------------------------------------------------------------
-    def _on_context_changed(self, kind: str, _detail: Any) -> None:
-        if kind in ("project", "runs", "prompts"):
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.RUNS | Change.PROMPTS):
             self._fill_choices()
-        if kind in RELOAD_KINDS:
+        if change.touches(RELOAD_ON):
             self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunOutcome
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.labeling import attach_grid_labeling
 from workbench.ui.models.run_grid_model import CALL_ID_ROLE, CELL_ID_ROLE, RunGridModel
 from workbench.ui.models.run_grid_proxy import RunGridProxy
@@ -273,10 +273,11 @@ class RunGrid(QWidget):
         self._settled_run = outcome.run_id
         self._update_header()
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
-        if kind == "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        detail = change.detail
+        if change.touches(Change.PROJECT):
             self.show_run(None)
-        elif kind == "runs" and detail == self.model.run_id and not self._live():
+        elif change.touches(Change.RUNS) and detail == self.model.run_id and not self._live():
             if detail == self._settled_run:
                 self._settled_run = None  # the notice of the run that just finished here
             else:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.run_grid_cells import PREVIEW_LINES
 from workbench.services.runner import Progress
-from workbench.ui.models.run_grid_cells import PREVIEW_LINES
 from workbench.ui.models.run_grid_proxy import SORT_KEYS
 from workbench.ui.run_controller import progress_text
 from workbench.ui.widgets.grid_cell_delegate import GridCellDelegate
