@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTabWidget
 from pytestqt.qtbot import QtBot
 
 from workbench.services.logs_import import import_logs
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.widgets.production_view import (
     BREACHED_FG,
