@@ -27,7 +27,13 @@ from workbench.services.planner import make_plan, resolve_versions
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.run_service import start_run
 from workbench.services.runner import RunListener, RunOptions
-from workbench.services.scorers import CallFacts, build_scorer, check_expectations, describe
+from workbench.services.scorers import (
+    CallFacts,
+    build_scorer,
+    check_expectations,
+    describe,
+    rubric_expectations,
+)
 from workbench.storage.labels_repo import LabelsRepo, ScoreRow
 from workbench.storage.project import Project
 
@@ -211,7 +217,9 @@ async def score_run_async(
                 examples[example_id] = None
     for example_id, example in examples.items():
         if example is not None:
-            check_expectations(example.expect, where=f"example #{example_id}")
+            check_expectations(
+                example.expect, where=f"example #{example_id}", base_dir=project.path
+            )
 
     done = [r for r in rows if r["call_id"] is not None]
     facts = {
@@ -222,6 +230,8 @@ async def score_run_async(
             vars=json.loads(r["example_vars_json"]),
             latency_ms=r["latency_ms"],
             cost_usd=r["cost_usd"],
+            stop_reason=r.get("stop_reason"),
+            prompt=r["prompt_name"] or "",
         )
         for r in done
     }
@@ -230,8 +240,7 @@ async def score_run_async(
         JudgeRequest(str(e.value), r["output"], facts[r["call_id"]].input, r["call_id"])
         for r in done
         if r["error_type"] is None and (ex := examples.get(r["example_id"])) is not None
-        for e in ex.expect
-        if e.type == "llm-rubric"
+        for e in rubric_expectations(ex.expect)
     ]
     verdicts = {}
     if requests:
@@ -249,7 +258,7 @@ async def score_run_async(
         else:
             results = []
             for index, expectation in enumerate(expectations):
-                scorer = build_scorer(expectation, judge=judge_fn)
+                scorer = build_scorer(expectation, judge=judge_fn, base_dir=project.path)
                 outcome = scorer(row["output"], facts[row["call_id"]])
                 results.append(
                     ScoreRow(
@@ -322,7 +331,9 @@ async def run_eval(
             hint="Add `expect:` entries to its examples (see docs/eval-formats.md).",
         )
     for row, (_, example) in enumerate(examples, start=1):
-        check_expectations(example.expect, where=f"dataset '{dataset}', example {row}")
+        check_expectations(
+            example.expect, where=f"dataset '{dataset}', example {row}", base_dir=project.path
+        )
     plan = make_plan(
         project,
         prompts=prompts,
