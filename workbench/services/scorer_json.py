@@ -58,7 +58,7 @@ def _drop_slash_comments(text: str) -> str:
                     quote = ""
             elif char == '"' or (char == "'" and not line[i - 1 : i].isalpha()):
                 quote = char
-            elif line.startswith("//", i) and not line[max(0, i - 1) : i] == ":":
+            elif line.startswith("//", i) and line[max(0, i - 1) : i] != ":":
                 line = line[:i]
                 break
         lines.append(line)
