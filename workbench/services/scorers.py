@@ -118,6 +118,11 @@ def base_type(kind: str) -> str:
     return kind[4:] if kind.startswith("not-") else kind
 
 
+def _limit(limit_s: float | None) -> float:
+    # Read at call time, so a changed TIME_LIMIT_S applies to scorers already built.
+    return TIME_LIMIT_S if limit_s is None else limit_s
+
+
 def _result(passed: bool, reason: str, score: float | None = None) -> ScoreResult:
     return ScoreResult(passed, float(passed) if score is None else score, reason)
 
@@ -208,7 +213,7 @@ def starts_with(prefix: str) -> Scorer:
     return score
 
 
-def regex(pattern: str, *, where: str, limit_s: float = TIME_LIMIT_S) -> Scorer:
+def regex(pattern: str, *, where: str, limit_s: float | None = None) -> Scorer:
     """The output has a match for the JavaScript regex `pattern` (see `js_regex`)."""
     try:
         compiled = js_regex.compile_js(pattern)
@@ -220,7 +225,7 @@ def regex(pattern: str, *, where: str, limit_s: float = TIME_LIMIT_S) -> Scorer:
 
     def score(output: str, call: CallFacts) -> ScoreResult:
         try:
-            match = js_regex.search(compiled, output, limit_s)
+            match = js_regex.search(compiled, output, _limit(limit_s))
         except js_regex.RegexTimeout as exc:
             return _error(f"the regex {quote(pattern)} was stopped: {exc}")
         if match:
@@ -243,13 +248,14 @@ def length(bound: int, *, minimum: bool) -> Scorer:
     return score
 
 
-def levenshtein(expected: str, threshold: float, limit_s: float = TIME_LIMIT_S) -> Scorer:
+def levenshtein(expected: str, threshold: float, limit_s: float | None = None) -> Scorer:
     """The edit distance (UTF-16 units) to `expected` is at most `threshold`."""
 
     def score(output: str, call: CallFacts) -> ScoreResult:
-        distance = levenshtein_utf16(output, expected, deadline=time.monotonic() + limit_s)
+        limit = _limit(limit_s)
+        distance = levenshtein_utf16(output, expected, deadline=time.monotonic() + limit)
         if distance is None:
-            return _error(f"the edit distance took longer than {limit_s:g} s")
+            return _error(f"the edit distance took longer than {limit:g} s")
         ok = distance <= threshold
         return _result(ok, f"the edit distance is {distance}; at most {threshold:g} allowed")
 
@@ -329,13 +335,13 @@ def is_json(schema: Any = None, *, where: str = "the expectation") -> Scorer:
 
 
 def contains_json(
-    schema: Any = None, *, where: str = "the expectation", limit_s: float = TIME_LIMIT_S
+    schema: Any = None, *, where: str = "the expectation", limit_s: float | None = None
 ) -> Scorer:
     """The output holds a JSON object (any of them valid against the schema, when one is set)."""
     validator = None if schema in (None, "") else scorer_json.validator(schema, where)
 
     def score(output: str, call: CallFacts) -> ScoreResult:
-        deadline = time.monotonic() + limit_s
+        deadline = time.monotonic() + _limit(limit_s)
         try:
             found = scorer_json.extract_json_objects(output, deadline=deadline)
         except scorer_json.JsonTimeout as exc:
@@ -391,9 +397,8 @@ def python_check(value: str, threshold: float | None, base_dir: Path | None) -> 
     def score(output: str, call: CallFacts) -> ScoreResult:
         context = {"vars": dict(call.vars), "prompt": call.prompt, "model": call.model}
         try:
-            passed, points, reason = scorer_code.verdict(
-                scorer_code.run_check(check, output, context), threshold
-            )
+            result = scorer_code.run_check(check, output, context, scorer_code.PYTHON_TIME_LIMIT_S)
+            passed, points, reason = scorer_code.verdict(result, threshold)
         except scorer_code.CodeError as exc:
             return _error(str(exc))
         return _result(passed, reason, points)
