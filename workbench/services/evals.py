@@ -78,6 +78,7 @@ class CaseResult:
     latency_ms: float | None
     cost_usd: float | None
     results: list[ScoreRow] = field(default_factory=list)
+    skip_reason: str | None = None  # why an unscored case was not scored, when not the usual
 
     @property
     def skipped(self) -> bool:

@@ -93,10 +93,18 @@ JudgeFn = Callable[[str, str, CallFacts], JudgeVerdict]
 """``judge(rubric, output, call)``: how `llm-rubric` obtains a verdict."""
 
 
+_SHOWN_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def quote(text: str, limit: int = _QUOTE_CHARS) -> str:
-    """A short quoted form of `text` for reasons (long values are cut with an ellipsis)."""
+    """A short quoted form of `text` for reasons: ``'\\d+ days'`` as written (backslashes are
+    not doubled), line breaks shown as ``\\n``, long values cut with an ellipsis."""
     text = str(text)
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    shown = "".join(
+        _SHOWN_CONTROLS.get(c, f"\\x{ord(c):02x}" if ord(c) < 0x20 else c) for c in text
+    )
+    return f"'{shown}'"
 
 
 def describe(expectation: Expectation, index: int | None = None) -> str:
