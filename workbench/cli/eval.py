@@ -11,6 +11,7 @@ Register with ``cli.add_command(eval_command)`` and ``cli.add_command(export_com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -101,6 +102,16 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
     "--concurrency", type=click.IntRange(1, 256), help="Calls in flight (default: project setting)."
 )
 @click.option("--no-cache", is_flag=True, help="Call the model even for requests answered before.")
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="No API calls: answer unchanged requests from recorded calls, skip the changed ones.",
+)
+@click.option(
+    "--recording",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Project file (.pwb) whose calls --replay answers from (default: PROJECT itself).",
+)
 def eval_command(
     project: Path,
     dataset: str,
@@ -113,6 +124,8 @@ def eval_command(
     judge_model: str | None,
     concurrency: int | None,
     no_cache: bool,
+    replay: bool,
+    recording: Path | None,
 ) -> None:
     """Run an eval set and check the bar: exit 0 met, 1 not met, 2 bad input.
 
@@ -130,6 +143,8 @@ def eval_command(
         judge_model=judge_model,
         concurrency=concurrency,
         use_cache=not no_cache,
+        replay=replay,
+        recording=recording,
     )
     sys.exit(code)
 
@@ -147,8 +162,15 @@ def run_eval_command(
     judge_model: str | None,
     concurrency: int | None,
     use_cache: bool,
+    replay: bool = False,
+    recording: Path | None = None,
 ) -> int:
-    """The body of `workbench eval`; returns the exit code."""
+    """The body of `workbench eval`; returns the exit code.
+
+    With `replay`, no API call is made (see `workbench.services.replay`): cells whose request
+    is unchanged are scored from the recording, changed ones are skipped, and the bar applies to
+    the (version, model)s that have replayed cases.
+    """
     from workbench.cli.run import TerminalProgress
     from workbench.core.errors import WorkbenchError
     from workbench.formats.atomic import write_text_atomic
@@ -159,12 +181,19 @@ def run_eval_command(
     from workbench.services.runner import RunOptions
 
     to_stdout = json_path is not None and str(json_path) == "-"
-    with open_project(project) as proj:
+    with contextlib.ExitStack() as stack:
+        proj = stack.enter_context(open_project(project))
         bar = proj.settings.min_pass_rate if min_pass_rate is None else min_pass_rate
         options = RunOptions(
-            concurrency=concurrency or proj.settings.default_concurrency, use_cache=use_cache
+            concurrency=concurrency or proj.settings.default_concurrency,
+            # A replay answers through its provider, so costs come from the recorded tokens.
+            use_cache=use_cache and not replay,
         )
-        chosen = make_provider(provider_name)
+        chosen = (
+            replay_provider(stack, proj, project, recording)
+            if replay
+            else make_provider(provider_name)
+        )
         listener = TerminalProgress(enabled=sys.stderr.isatty())
 
         async def go() -> EvalReport:
@@ -188,7 +217,7 @@ def run_eval_command(
             f"the eval run #{report.run_id} stopped: the provider refused the calls",
             hint="Check ANTHROPIC_API_KEY, then run again.",
         )
-    met = report.meets(bar) and report.run_status == "done"
+    met = report.meets(bar, replayed=replay) and report.run_status == "done"
     if junit is not None:
         write_junit(report, junit)
     if json_path is not None:
@@ -199,11 +228,36 @@ def run_eval_command(
             write_text_atomic(json_path, text)
     for line in _summary_lines(report, bar):
         click.echo(line, err=to_stdout)
+    if replay:
+        answered = sum(1 for c in report.cases if not c.skip_reason)
+        click.echo(
+            f"replay: {answered} of {len(report.cases)} case(s) answered from the recording; "
+            f"{report.replay_skipped} changed case(s) skipped (they need an API key to run)",
+            err=to_stdout,
+        )
     status = "met" if met else "NOT met"
     if report.run_status != "done":
         status += f" (the run was {report.run_status})"
     click.echo(f"eval run #{report.run_id}: bar {bar:.0%} {status}", err=to_stdout)
     return ExitCode.OK if met else ExitCode.FAILED
+
+
+def replay_provider(
+    stack: contextlib.ExitStack, proj: Any, project: Path, recording: Path | None
+) -> Any:
+    """The `ReplayProvider` over `recording`, or over PROJECT's own calls when it is a .pwb."""
+    from workbench.core.errors import BadInput
+    from workbench.services.replay import ReplayProvider, open_recording
+
+    if recording is not None:
+        return ReplayProvider(stack.enter_context(open_recording(recording)))
+    if Path(project).suffix != ".pwb":
+        raise BadInput(
+            "--replay from a bundle needs --recording FILE.pwb (a bundle holds no calls)",
+            field="--recording",
+            hint="Pass the project file the last keyed eval run wrote (see docs/ci.md).",
+        )
+    return ReplayProvider(proj.runs)
 
 
 @click.command("export")

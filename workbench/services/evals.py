@@ -25,6 +25,7 @@ from workbench.inference.base import Provider
 from workbench.services.judge import Judge, JudgeRequest
 from workbench.services.planner import make_plan, resolve_versions
 from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.replay import REPLAY_SKIP_REASON, is_replay_miss
 from workbench.services.run_service import start_run
 from workbench.services.runner import RunListener, RunOptions
 from workbench.services.scorers import (
@@ -164,12 +165,23 @@ class EvalReport:
     def groups(self) -> list[GroupRate]:
         return group_rates(self.cases)
 
-    def meets(self, bar: float) -> bool:
-        """True when every (version, model) has cases and a pass rate of at least `bar`."""
+    def meets(self, bar: float, *, replayed: bool = False) -> bool:
+        """True when every (version, model) has cases and a pass rate of at least `bar`.
+
+        :param replayed: a replay: (version, model)s with no replayed case are not held to the
+            bar, since nothing could be checked for them without a key
+        """
         groups = self.groups
+        if replayed:
+            return all(g.pass_rate >= bar - 1e-12 for g in groups if g.pass_rate is not None)
         return bool(groups) and all(
             g.pass_rate is not None and g.pass_rate >= bar - 1e-12 for g in groups
         )
+
+    @property
+    def replay_skipped(self) -> int:
+        """Cases a replay could not answer (their request changed since the recording)."""
+        return sum(c.skip_reason == REPLAY_SKIP_REASON for c in self.cases)
 
     def to_dict(self, bar: float | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -178,6 +190,7 @@ class EvalReport:
             "run_status": self.run_status,
             "judge_calls": self.judge_calls,
             "not_run": self.not_run,
+            "replay_skipped": self.replay_skipped,
             "groups": [g.to_dict() for g in self.groups],
             "cases": [c.to_dict() for c in self.cases],
         }
@@ -254,7 +267,10 @@ async def score_run_async(
     for row in done:
         example = examples.get(row["example_id"])
         expectations = example.expect if example is not None else []
-        if row["error_type"] is not None:
+        skip_reason = None
+        if is_replay_miss(row):
+            results, skip_reason = [], REPLAY_SKIP_REASON  # changed: skipped, not failed
+        elif row["error_type"] is not None:
             results = _call_failed(row, expectations)
         else:
             results = []
@@ -284,11 +300,12 @@ async def score_run_async(
                 model=row["model"],
                 output=row["output"] or "",
                 error=None
-                if row["error_type"] is None
+                if row["error_type"] is None or skip_reason
                 else (row["error_message"] or row["error_type"]),
                 latency_ms=row["latency_ms"],
                 cost_usd=row["cost_usd"],
                 results=results,
+                skip_reason=skip_reason,
             )
         )
     LabelsRepo(project).replace_scores(stored)
