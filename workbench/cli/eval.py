@@ -112,6 +112,18 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Project file (.pwb) whose calls --replay answers from (default: PROJECT itself).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="--json report of the last production run: fail if a pass rate dropped below it.",
+)
+@click.option(
+    "--max-drop",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="With --baseline: the largest pass-rate drop allowed (0.05 = 5 points).",
+)
 def eval_command(
     project: Path,
     dataset: str,
@@ -126,6 +138,8 @@ def eval_command(
     no_cache: bool,
     replay: bool,
     recording: Path | None,
+    baseline: Path | None,
+    max_drop: float,
 ) -> None:
     """Run an eval set and check the bar: exit 0 met, 1 not met, 2 bad input.
 
@@ -145,6 +159,8 @@ def eval_command(
         use_cache=not no_cache,
         replay=replay,
         recording=recording,
+        baseline=baseline,
+        max_drop=max_drop,
     )
     sys.exit(code)
 
@@ -164,6 +180,8 @@ def run_eval_command(
     use_cache: bool,
     replay: bool = False,
     recording: Path | None = None,
+    baseline: Path | None = None,
+    max_drop: float = 0.05,
 ) -> int:
     """The body of `workbench eval`; returns the exit code.
 
@@ -175,12 +193,15 @@ def run_eval_command(
     from workbench.core.errors import WorkbenchError
     from workbench.formats.atomic import write_text_atomic
     from workbench.inference import make_provider
+    from workbench.services.eval_baseline import load_baseline, pass_rate_drops
     from workbench.services.evals import EvalReport, run_eval
     from workbench.services.junit import write_junit
     from workbench.services.projects import open_project
     from workbench.services.runner import RunOptions
 
     to_stdout = json_path is not None and str(json_path) == "-"
+    # Read before the run, so a missing or wrong baseline costs no call.
+    baseline_rates = None if baseline is None else load_baseline(baseline)
     with contextlib.ExitStack() as stack:
         proj = stack.enter_context(open_project(project))
         bar = proj.settings.min_pass_rate if min_pass_rate is None else min_pass_rate
@@ -218,6 +239,8 @@ def run_eval_command(
             hint="Check ANTHROPIC_API_KEY, then run again.",
         )
     met = report.meets(bar, replayed=replay) and report.run_status == "done"
+    drops = [] if baseline_rates is None else pass_rate_drops(report, baseline_rates, max_drop)
+    met = met and not drops
     if junit is not None:
         write_junit(report, junit)
     if json_path is not None:
@@ -228,6 +251,8 @@ def run_eval_command(
             write_text_atomic(json_path, text)
     for line in _summary_lines(report, bar):
         click.echo(line, err=to_stdout)
+    for drop in drops:
+        click.echo(drop.describe(max_drop), err=to_stdout)
     if replay:
         answered = sum(1 for c in report.cases if not c.skip_reason)
         click.echo(
