@@ -1,5 +1,6 @@
-"""The weekly regression gate: `workbench eval --baseline LAST.json --max-drop F` fails when a
-pass rate fell more than F below the last production run's (echo provider, real subprocesses)."""
+"""The weekly regression gate: `workbench eval --baseline LAST.json` fails when a pass rate fell
+more than the prompt's production alert threshold (`alerts.eval_pass_rate_drop`, or
+`--max-drop F`) below the last production run's (echo provider, real subprocesses)."""
 
 from __future__ import annotations
 
@@ -80,8 +81,13 @@ def test_a_drop_beyond_the_threshold_fails_and_a_small_one_passes(tmp_path: Path
     dropped = _eval(worse, tmp_path, "worse", "--baseline", str(base))  # 100 % -> 75 %
     assert dropped.returncode == 1, dropped.stdout + dropped.stderr
     assert "REGRESSION helper claude-haiku-5-5: pass rate 100.0% -> 75.0%" in dropped.stdout
+    assert "at most 5.0 allowed" in dropped.stdout  # the default alert threshold
     tolerated = _eval(worse, tmp_path, "worse", "--baseline", str(base), "--max-drop", "0.25")
     assert tolerated.returncode == 0, tolerated.stdout + tolerated.stderr
+    # The project's own threshold: the prompt's production alert for an eval pass-rate drop.
+    worse["prompts"][0]["production"] = {"alerts": {"eval_pass_rate_drop": 0.3}}
+    own = _eval(worse, tmp_path, "worse", "--baseline", str(base))
+    assert own.returncode == 0, own.stdout + own.stderr
 
 
 def test_a_bad_baseline_is_one_clear_error_before_any_call(tmp_path: Path) -> None:

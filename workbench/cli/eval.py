@@ -120,9 +120,8 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
 @click.option(
     "--max-drop",
     type=click.FloatRange(0, 1),
-    default=0.05,
-    show_default=True,
-    help="With --baseline: the largest pass-rate drop allowed (0.05 = 5 points).",
+    help="With --baseline: the largest pass-rate drop allowed (0.05 = 5 points; default the "
+    "prompt's production alert eval_pass_rate_drop).",
 )
 def eval_command(
     project: Path,
@@ -139,7 +138,7 @@ def eval_command(
     replay: bool,
     recording: Path | None,
     baseline: Path | None,
-    max_drop: float,
+    max_drop: float | None,
 ) -> None:
     """Run an eval set and check the bar: exit 0 met, 1 not met, 2 bad input.
 
@@ -181,7 +180,7 @@ def run_eval_command(
     replay: bool = False,
     recording: Path | None = None,
     baseline: Path | None = None,
-    max_drop: float = 0.05,
+    max_drop: float | None = None,
 ) -> int:
     """The body of `workbench eval`; returns the exit code.
 
@@ -193,7 +192,11 @@ def run_eval_command(
     from workbench.core.errors import WorkbenchError
     from workbench.formats.atomic import write_text_atomic
     from workbench.inference import make_provider
-    from workbench.services.eval_baseline import load_baseline, pass_rate_drops
+    from workbench.services.eval_baseline import (
+        load_baseline,
+        pass_rate_drops,
+        project_max_drops,
+    )
     from workbench.services.evals import EvalReport, run_eval
     from workbench.services.junit import write_junit
     from workbench.services.projects import open_project
@@ -233,13 +236,14 @@ def run_eval_command(
                 await chosen.aclose()
 
         report = asyncio.run(go())
+        limits = project_max_drops(proj, prompts) if max_drop is None else max_drop
     if report.run_status == "failed":
         raise WorkbenchError(
             f"the eval run #{report.run_id} stopped: the provider refused the calls",
             hint="Check ANTHROPIC_API_KEY, then run again.",
         )
     met = report.meets(bar, replayed=replay) and report.run_status == "done"
-    drops = [] if baseline_rates is None else pass_rate_drops(report, baseline_rates, max_drop)
+    drops = [] if baseline_rates is None else pass_rate_drops(report, baseline_rates, limits)
     met = met and not drops
     if junit is not None:
         write_junit(report, junit)
@@ -252,7 +256,7 @@ def run_eval_command(
     for line in _summary_lines(report, bar):
         click.echo(line, err=to_stdout)
     for drop in drops:
-        click.echo(drop.describe(max_drop), err=to_stdout)
+        click.echo(drop.describe(), err=to_stdout)
     if replay:
         answered = sum(1 for c in report.cases if not c.skip_reason)
         click.echo(

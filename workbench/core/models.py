@@ -248,8 +248,7 @@ class Expectation(Strict):
 
     @model_validator(mode="after")
     def _set_members(self) -> Expectation:
-        if self.type == "assert-set" and not self.assert_:
-            raise ValueError("an assert-set needs `assert:`, a list of expectations")
+        # An assert-set without members is reported when its scorer is built (before any call).
         if self.type != "assert-set" and self.assert_ is not None:
             raise ValueError(f"`assert:` belongs to assert-set, not to {self.type}")
         return self

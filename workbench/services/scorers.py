@@ -555,6 +555,10 @@ def _build_base(
     if kind == "llm-rubric":
         return _rubric(expectation, judge, where)
     if kind == "assert-set":
+        if not expectation.assert_:
+            raise BadInput(
+                f"{where} has no expectations", hint="List them under `assert:` (see docs)."
+            )
         members = [
             (e, build_scorer(e, judge=judge, where=f"{where}, {describe(e, i)}", base_dir=base_dir))
             for i, e in enumerate(expectation.assert_ or [])
