@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def start_gui(
     *,
     project: str | None = None,
@@ -14,9 +23,7 @@ def start_gui(
 
     :raises WorkbenchError: when Qt (the `gui` extra) is not installed, saying how to add it
     """
-    import importlib.util
-
-    missing = [m for m in ("PySide6", "pyqtgraph") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("PySide6", "pyqtgraph") if not _installed(m)]
     if missing:
         from workbench.core.errors import WorkbenchError
 

@@ -148,3 +148,29 @@ def _run_action_eval_step(inputs: dict[str, Any], cwd: Path, env: dict[str, str]
     match = re.search(r"exit-code=(\d+)", output.read_text())
     assert match, output.read_text()
     return int(match[1])
+
+
+_WITHOUT_QT = """
+import sys
+
+class NoQt:
+    # Stands in for an install without the gui extra: PySide6 and pyqtgraph cannot be found.
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PySide6", "pyqtgraph"):
+            raise ModuleNotFoundError(name)
+        return None
+
+sys.meta_path.insert(0, NoQt())
+sys.argv = ["workbench"]
+from workbench.cli.main import main
+main()
+"""
+
+
+def test_the_app_without_the_gui_extra_says_how_to_add_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_QT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the desktop app needs the gui extra: pip install 'prompt-workbench[gui]'" in done.stderr
+    assert "Traceback" not in done.stderr
