@@ -8,8 +8,8 @@ Steps: write the parity bundle (tests/services/promptfoo_parity_cases.py), expor
 replies, fixed latency), run ``promptfoo eval`` against it (ANTHROPIC_BASE_URL, a dummy key,
 telemetry and sharing off: the env file of the setup script), and save promptfoo's verdict per
 expectation. promptfoo is never a dependency of the project; only this script runs it.
-Then it prints how many verdicts the workbench gives identically (the same count the test
-asserts).
+tests/services/test_promptfoo_parity.py then compares the workbench's verdicts with the table
+and prints "k of n verdicts agree".
 """
 
 from __future__ import annotations
