@@ -182,3 +182,12 @@ def test_javascript_is_refused_when_the_bundle_loads(tmp_path: Path) -> None:
         load_bundle(bundle)
     message = str(info.value)
     assert "javascript" in message and "Node" in message and "python" in message
+
+
+def test_schema_patterns_match_as_javascript_within_a_time_limit() -> None:
+    digits = {"type": "object", "properties": {"a": {"type": "string", "pattern": "^\\d+$"}}}
+    assert verdict({"type": "is-json", "value": digits}, '{"a": "12"}').passed
+    assert not verdict({"type": "is-json", "value": digits}, '{"a": "\u0663"}').passed
+    slow = {"type": "object", "properties": {"a": {"type": "string", "pattern": "(a+)+$"}}}
+    result = verdict({"type": "is-json", "value": slow}, '{"a": "' + "a" * 5000 + '!"}')
+    assert not result.passed and "time limit" in result.reason

@@ -27,6 +27,7 @@ from workbench.core.errors import BadInput
 
 NO_JSON: Any = object()
 MAX_CANDIDATE_CHARS = 100_000  # promptfoo's maxJsonLength
+PATTERN_TIME_LIMIT_S = 2.0
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
 
@@ -162,7 +163,31 @@ def validator(schema: Any, where: str) -> Any:
             f"{where} has an invalid JSON Schema: {exc.message}",
             hint="Fix the schema (JSON Schema draft 7, or the draft its $schema names).",
         ) from None
-    return cls(schema, format_checker=_format_checker())
+    return _with_js_patterns(cls)(schema, format_checker=_format_checker())
+
+
+def _with_js_patterns(cls: Any) -> Any:
+    """`cls` whose ``pattern`` keyword matches as JavaScript does (Ajv), with a time limit, so a
+    catastrophic pattern in a schema cannot hang the eval either."""
+    import jsonschema
+
+    from workbench.services import js_regex
+
+    def pattern(validator: Any, value: str, instance: Any, schema: Any) -> Any:
+        if not validator.is_type(instance, "string"):
+            return
+        try:
+            found = js_regex.search(js_regex.compile_js(value), instance, PATTERN_TIME_LIMIT_S)
+        except js_regex.RegexTimeout:
+            yield jsonschema.ValidationError(f"the pattern {value!r} ran past its time limit")
+            return
+        except Exception:  # noqa: BLE001 - an invalid pattern: leave it to the schema check
+            return
+        if found is None:
+            shown = instance if len(instance) <= 40 else instance[:39] + "…"
+            yield jsonschema.ValidationError(f"{shown!r} does not match {value!r}")
+
+    return jsonschema.validators.extend(cls, {"pattern": pattern})
 
 
 def schema_error(value: Any, schema_validator: Any) -> str | None:
