@@ -107,12 +107,13 @@ def test_numeric_run_options_accept_only_finite_numbers_in_range(
     assert option in lines[0] and lines[0].startswith("error: ")
 
 
+@pytest.mark.parametrize("option", ["--min-pass-rate", "--max-drop"])
 @pytest.mark.parametrize("value", ["nan", "inf", "-0.1", "1.5"])
-def test_min_pass_rate_accepts_only_a_finite_fraction(
-    project: Path, value: str, capsys: pytest.CaptureFixture[str]
+def test_eval_fractions_accept_only_finite_numbers_in_range(
+    project: Path, option: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["eval", str(project), "--prompt", "p", "--dataset", "d", "--min-pass-rate", value])
+        main(["eval", str(project), "--prompt", "p", "--dataset", "d", option, value])
     _, err = capsys.readouterr()
     assert exit_info.value.code == 2
-    assert len(err.strip().splitlines()) == 1 and "--min-pass-rate" in err
+    assert len(err.strip().splitlines()) == 1 and option in err

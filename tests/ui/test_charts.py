@@ -24,7 +24,7 @@ from workbench.services.analytics import CallFrame
 from workbench.services.chart_data import compute_chart_data
 from workbench.services.pricing import PriceTable
 from workbench.ui.charts import ChartsPane
-from workbench.ui.charts.chart_base import ChartBox
+from workbench.ui.charts.chart_base import ChartBox, fmt_usd
 from workbench.ui.charts.latency_chart import OFFSET
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.main_window import CHARTS_TAB, MainWindow
@@ -168,7 +168,7 @@ def test_hover_tooltips_give_exact_values(demo: ChartsPane) -> None:
     QApplication.processEvents()
     label, model, bx, _w, value, _row = demo.cost._cells[0]
     text = demo.cost.hover_text(bx, 0.0)
-    assert text is not None and f"{model} · {label}" in text and f"${value:,.2f}" in text
+    assert text is not None and f"{model} · {label}" in text and fmt_usd(value) in text
 
     demo.select_chart("Pass rate")
     QApplication.processEvents()

@@ -24,9 +24,16 @@ from workbench.core.models import Example, Expectation
 from workbench.inference.base import Provider
 from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import resolve_versions
+from workbench.services.replay import REPLAY_SKIP_REASON, is_replay_miss
 from workbench.services.run_service import RunRequest, plan_run, start_run
 from workbench.services.runner import RunListener, RunOptions
-from workbench.services.scorers import CallFacts, build_scorer, check_expectations, describe
+from workbench.services.scorers import (
+    CallFacts,
+    build_scorer,
+    check_expectations,
+    describe,
+    rubric_expectations,
+)
 from workbench.storage.labels_repo import LabelsRepo, ScoreRow
 from workbench.storage.project import Project
 
@@ -71,6 +78,7 @@ class CaseResult:
     latency_ms: float | None
     cost_usd: float | None
     results: list[ScoreRow] = field(default_factory=list)
+    skip_reason: str | None = None  # why an unscored case was not scored, when not the usual
 
     @property
     def skipped(self) -> bool:
@@ -157,12 +165,23 @@ class EvalReport:
     def groups(self) -> list[GroupRate]:
         return group_rates(self.cases)
 
-    def meets(self, bar: float) -> bool:
-        """True when every (version, model) has cases and a pass rate of at least `bar`."""
+    def meets(self, bar: float, *, replayed: bool = False) -> bool:
+        """True when every (version, model) has cases and a pass rate of at least `bar`.
+
+        :param replayed: a replay: (version, model)s with no replayed case are not held to the
+            bar, since nothing could be checked for them without a key
+        """
         groups = self.groups
+        if replayed:
+            return all(g.pass_rate >= bar - 1e-12 for g in groups if g.pass_rate is not None)
         return bool(groups) and all(
             g.pass_rate is not None and g.pass_rate >= bar - 1e-12 for g in groups
         )
+
+    @property
+    def replay_skipped(self) -> int:
+        """Cases a replay could not answer (their request changed since the recording)."""
+        return sum(c.skip_reason == REPLAY_SKIP_REASON for c in self.cases)
 
     def to_dict(self, bar: float | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -171,6 +190,7 @@ class EvalReport:
             "run_status": self.run_status,
             "judge_calls": self.judge_calls,
             "not_run": self.not_run,
+            "replay_skipped": self.replay_skipped,
             "groups": [g.to_dict() for g in self.groups],
             "cases": [c.to_dict() for c in self.cases],
         }
@@ -211,7 +231,9 @@ async def score_run_async(
                 examples[example_id] = None
     for example_id, example in examples.items():
         if example is not None:
-            check_expectations(example.expect, where=f"example #{example_id}")
+            check_expectations(
+                example.expect, where=f"example #{example_id}", base_dir=project.path
+            )
 
     done = [r for r in rows if r["call_id"] is not None]
     facts = {
@@ -222,6 +244,8 @@ async def score_run_async(
             vars=json.loads(r["example_vars_json"]),
             latency_ms=r["latency_ms"],
             cost_usd=r["cost_usd"],
+            stop_reason=r.get("stop_reason"),
+            prompt=r["prompt_name"] or "",
         )
         for r in done
     }
@@ -230,8 +254,7 @@ async def score_run_async(
         JudgeRequest(str(e.value), r["output"], facts[r["call_id"]].input, r["call_id"])
         for r in done
         if r["error_type"] is None and (ex := examples.get(r["example_id"])) is not None
-        for e in ex.expect
-        if e.type == "llm-rubric"
+        for e in rubric_expectations(ex.expect)
     ]
     verdicts = {}
     if requests:
@@ -244,12 +267,15 @@ async def score_run_async(
     for row in done:
         example = examples.get(row["example_id"])
         expectations = example.expect if example is not None else []
-        if row["error_type"] is not None:
+        skip_reason = None
+        if is_replay_miss(row):
+            results, skip_reason = [], REPLAY_SKIP_REASON  # changed: skipped, not failed
+        elif row["error_type"] is not None:
             results = _call_failed(row, expectations)
         else:
             results = []
             for index, expectation in enumerate(expectations):
-                scorer = build_scorer(expectation, judge=judge_fn)
+                scorer = build_scorer(expectation, judge=judge_fn, base_dir=project.path)
                 outcome = scorer(row["output"], facts[row["call_id"]])
                 results.append(
                     ScoreRow(
@@ -274,11 +300,12 @@ async def score_run_async(
                 model=row["model"],
                 output=row["output"] or "",
                 error=None
-                if row["error_type"] is None
+                if row["error_type"] is None or skip_reason
                 else (row["error_message"] or row["error_type"]),
                 latency_ms=row["latency_ms"],
                 cost_usd=row["cost_usd"],
                 results=results,
+                skip_reason=skip_reason,
             )
         )
     LabelsRepo(project).replace_scores(stored)
@@ -322,7 +349,9 @@ async def run_eval(
             hint="Add `expect:` entries to its examples (see docs/eval-formats.md).",
         )
     for row, (_, example) in enumerate(examples, start=1):
-        check_expectations(example.expect, where=f"dataset '{dataset}', example {row}")
+        check_expectations(
+            example.expect, where=f"dataset '{dataset}', example {row}", base_dir=project.path
+        )
     if any(e.type == "llm-rubric" for _, example in examples for e in example.expect):
         ensure_judge_prompt(project)  # the explicit step: scoring itself never creates it
     plan = await plan_run(

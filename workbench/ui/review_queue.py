@@ -230,11 +230,11 @@ class ReviewQueue(QWidget):
         self.setup_status.setText("Loading the sample…")
         ids = list(call_ids)
 
-        def work() -> list[CallCase]:
-            loader = CaseLoader(project)
+        def work(own: Project) -> list[CallCase]:
+            loader = CaseLoader(own)
             return [loader.load(i) for i in ids]
 
-        Operation(self, work).success(self._on_sampled).failure(self._on_failed).run()
+        ProjectOp(self, self.ctx, work).success(self._on_sampled).failure(self._on_failed).run()
 
     def _on_sampled(self, cases: list[CallCase]) -> None:
         self.start_button.setEnabled(True)
