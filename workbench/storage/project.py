@@ -39,7 +39,7 @@ from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.schema_guard import audit_schema, guard_connection
-from workbench.storage.write_errors import describe_write_error
+from workbench.storage.write_errors import BUSY_TIMEOUT_S, describe_write_error
 
 PathLike = str | os.PathLike[str]
 READ_ONLY_ON_REQUEST = "It was opened read-only."
@@ -254,7 +254,7 @@ def _writable_if_still_ours(path: Path, version: int) -> tuple[Database | None, 
 
 
 def _connect_writable(path: Path) -> Database:
-    conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     guard_connection(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
