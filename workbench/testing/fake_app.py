@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.testing.fake_batches import PREFIX as BATCHES_PREFIX
+from workbench.testing.fake_batches import BatchStore
 from workbench.testing.fake_config import HTTP_FAULTS, FakeConfig, FaultSpec, Latency
 from workbench.testing.fake_errors import (
     API_KEY_REQUIRED,
@@ -89,6 +91,7 @@ class FakeAnthropicApp:
         self._cache = PromptCache()
         self._id_prefix = os.urandom(3).hex()  # ids stay unique across server instances
         self._next_id = 0
+        self._batches = BatchStore(self._new_id, self._cache, self._rng)
         self._connections: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -105,6 +108,7 @@ class FakeAnthropicApp:
         self.stats = self.stats.fresh()
         self._rng.seed(self.config.seed)
         self._cache.clear()
+        self._batches.clear()
 
     async def close(self) -> None:
         """Drop every open connection (including hanging ones)."""
@@ -208,6 +212,8 @@ class FakeAnthropicApp:
             raise ApiError(401, "authentication_error", API_KEY_REQUIRED)
         if (method, path) == ("POST", "/v1/messages"):
             return await self._messages(ex)
+        if path == BATCHES_PREFIX or path.startswith(BATCHES_PREFIX + "/"):
+            return await self._batch_route(ex)
         if (method, path) == ("POST", "/v1/messages/count_tokens"):
             body = parse_body(ex.request.body, ("model", "messages"))
             return await ex.send_json(200, {"input_tokens": count_input_tokens(body)})
@@ -216,6 +222,23 @@ class FakeAnthropicApp:
         if method == "GET" and path.startswith("/v1/models/"):
             return await ex.send_json(200, self._model(path.removeprefix("/v1/models/")))
         raise ApiError(404, "not_found_error", f"Not found: {method} {path}")
+
+    async def _batch_route(self, ex: Exchange) -> bool:
+        request = ex.request
+        kind, payload = self._batches.route(
+            request.method,
+            request.path,
+            request.query,
+            request.body,
+            request.headers.get("host", "127.0.0.1"),
+            self.config.batches,
+        )
+        if kind == "json":
+            return await ex.send_json(200, payload)
+        headers = [("content-type", "application/binary"), ("request-id", ex.request_id)]
+        ex.writer.write(full_response(200, headers, payload, keep_alive=request.keep_alive))
+        await ex.writer.drain()
+        return True
 
     # -- /v1/models ----------------------------------------------------------------------
 
