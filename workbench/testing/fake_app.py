@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import os
 import random
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from workbench.testing.fake_http import (
     read_request,
     response_head,
 )
+from workbench.testing.fake_ratelimit import RateLimiter, retry_after_header
 from workbench.testing.fake_sse import StreamPlan, message_json, plan_stream
 from workbench.testing.fake_stats import Stats
 from workbench.testing.fake_text import (
@@ -92,6 +94,8 @@ class FakeAnthropicApp:
         self._id_prefix = os.urandom(3).hex()  # ids stay unique across server instances
         self._next_id = 0
         self._batches = BatchStore(self._new_id, self._cache, self._rng)
+        self._limiter = RateLimiter()
+        self._limiter.configure(self.config.rate_limits)
         self._connections: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -100,6 +104,7 @@ class FakeAnthropicApp:
     def configure(self, options: Mapping[str, Any]) -> None:
         """Apply constructor-style options; a new ``seed`` reseeds the fault RNG."""
         self.config = self.config.with_options(options)
+        self._limiter.configure(self.config.rate_limits)
         if "seed" in options:
             self._rng.seed(self.config.seed)
 
@@ -109,6 +114,7 @@ class FakeAnthropicApp:
         self._rng.seed(self.config.seed)
         self._cache.clear()
         self._batches.clear()
+        self._limiter.clear()
 
     async def close(self) -> None:
         """Drop every open connection (including hanging ones)."""
@@ -290,18 +296,32 @@ class FakeAnthropicApp:
         except ApiError as exc:
             self.stats.by_outcome[str(exc.status)] += 1
             raise
+        admission = self._limiter.admit(model, count_input_tokens(body))
+        if admission.retry_after_s is not None:
+            self.stats.by_outcome["429"] += 1
+            self.stats.rate_limited += 1
+            # retry-after in whole seconds like the real API, plus the exact wait in ms so
+            # benchmarks that scale time down (a 6 s window) are not slowed by rounding.
+            wait = admission.retry_after_s
+            headers = [
+                *admission.headers,
+                retry_after_header(wait),
+                ("retry-after-ms", str(math.ceil(wait * 1000))),
+            ]
+            message = f"This request would exceed the rate limit for {admission.limited_by}"
+            return await ex.send_error(429, "rate_limit_error", message, headers)
         fault = self._pick_fault(number, model)
         self.stats.by_outcome[fault.fault if fault else "ok"] += 1
         if fault is not None:
             return await self._apply_fault(ex, fault, body)
         completion, usage = complete(body), self._cache.account(body)
+        limit_headers = self._limiter.spend_output(model, len(completion.pieces))
         latency = self.config.latency_for(model)
         if body.get("stream") is True:
-            return await self._stream(
-                ex, plan_stream(self._new_id("msg"), body, completion, usage), latency
-            )
+            plan = plan_stream(self._new_id("msg"), body, completion, usage)
+            return await self._stream(ex, plan, latency, limit_headers)
         await _sleep(latency.total_s(len(completion.pieces)))
-        return await ex.send_json(200, self._message(body, completion, usage))
+        return await ex.send_json(200, self._message(body, completion, usage), limit_headers)
 
     def _message(
         self, body: Mapping[str, Any], completion: Completion, usage: InputUsage
@@ -365,7 +385,9 @@ class FakeAnthropicApp:
             pass
         ex.writer.transport.abort()
 
-    async def _stream(self, ex: Exchange, plan: StreamPlan, latency: Latency) -> bool:
+    async def _stream(
+        self, ex: Exchange, plan: StreamPlan, latency: Latency, extra_headers: Headers = ()
+    ) -> bool:
         """Write an SSE response: headers and opening events at TTFT, then paced deltas."""
         await _sleep(latency.ttft_ms / 1000.0)
         headers = [
@@ -373,6 +395,7 @@ class FakeAnthropicApp:
             ("cache-control", "no-cache"),
             ("request-id", ex.request_id),
             ("transfer-encoding", "chunked"),
+            *extra_headers,
         ]
         writer, interval = ex.writer, latency.token_interval_ms / 1000.0
         first, rest = plan.deltas[:1], plan.deltas[1:]
