@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Model
+from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 
 ErrorType = Literal[
     "rate_limit",
@@ -155,6 +156,7 @@ class CallResult:
     :param partial_text: text streamed by the latest failed attempt that streamed any (kept
         on a successful retry too); diagnostic only, never part of ``text``
     :param request_id: the final attempt's request id
+    :param rate_limits: the rate-limit headers of the final attempt's response, if it sent any
     """
 
     text: str = ""
@@ -169,6 +171,7 @@ class CallResult:
     partial_text: str = ""
     request_id: str | None = None
     model: str | None = None
+    rate_limits: RateLimitSnapshot | None = None
 
     @property
     def ok(self) -> bool:
@@ -190,6 +193,14 @@ class CallResult:
         data = dict(raw)
         data["usage"] = Usage(**data.get("usage", {}))
         data["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
+        limits = data.get("rate_limits")
+        if isinstance(limits, dict):
+            data["rate_limits"] = RateLimitSnapshot(
+                **{
+                    key: Quota(**value) if isinstance(value, dict) else value
+                    for key, value in limits.items()
+                }
+            )
         return cls(**data)
 
 

@@ -20,6 +20,7 @@ from workbench.core.models import PromptContent
 from workbench.core.records import AttemptRecord, CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
 from workbench.services.model_catalog import ModelCatalog
+from workbench.services.pacing import Pacing
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import render_request
 from workbench.services.throttle import ModelThrottle
@@ -37,6 +38,8 @@ class RunOptions:
     :param budget_usd: stop starting calls once the run's actual spend reaches this
     :param use_cache: reuse an identical earlier answer from this project (not with repeats > 1)
     :param timeout_s: limit for one attempt of one call
+    :param pace: pace each model ahead of the rate limits its responses report (AIMD on 429s
+        stays the fallback either way)
     """
 
     concurrency: int = 8
@@ -44,6 +47,7 @@ class RunOptions:
     budget_usd: float | None = None
     use_cache: bool = True
     timeout_s: float = 600.0
+    pace: bool = True
 
 
 @dataclass
@@ -215,6 +219,7 @@ class RunEngine:
         self._stop_reason: str | None = None
         self._stop_status = "cancelled"
         self._throttles: dict[str, ModelThrottle] = {}
+        self.pacing = Pacing(enabled=self.options.pace)
         self._today = dt.date.today()
 
     # -- writer thread -----------------------------------------------------------------------
@@ -348,13 +353,15 @@ class RunEngine:
             call_started = time.time()
             ok = False
             try:
-                result = await self.provider.call(
-                    rendered.request,
-                    on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
-                    on_backoff=lambda model, delay, reason: self._on_backoff(
-                        cell, throttle, model, delay, reason
-                    ),
-                )
+                async with self.pacing.slot(rendered.request) as paced:
+                    call_started = time.time()
+                    result = paced.result = await self.provider.call(
+                        rendered.request,
+                        on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
+                        on_backoff=lambda model, delay, reason: self._on_backoff(
+                            cell, throttle, model, delay, reason
+                        ),
+                    )
                 ok = result.ok
             finally:
                 progress.in_flight -= 1
