@@ -30,6 +30,7 @@ ErrorType = Literal[
     "stream_error",
     "malformed_response",
     "cancelled",
+    "expired",
 ]
 ERROR_TYPES: tuple[str, ...] = ErrorType.__args__  # type: ignore[attr-defined]
 

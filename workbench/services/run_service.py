@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from workbench.core.errors import BadInput
 from workbench.inference.base import Provider
+from workbench.services.batch_runs import open_batch_runs
 from workbench.services.planner import RunPlan
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
@@ -75,6 +76,11 @@ async def resume_run(
     run = project.runs.get_run(run_id)
     if run["status"] == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
+    if run_id in open_batch_runs(project):
+        raise BadInput(
+            f"run #{run_id} has Message Batches not yet collected",
+            hint="Collect them (`workbench batch collect`) or cancel them first.",
+        )
     engine = _engine(project, provider, options or RunOptions(), listener)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
