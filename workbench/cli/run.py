@@ -89,7 +89,26 @@ def execute_run_command(
     timeout: float,
     dry_run: bool,
     as_json: bool,
+    batch: bool = False,
 ) -> int:
+    if batch:
+        from workbench.cli.batch import submit_run_as_batch
+
+        if resume_id is None and (not prompts or not dataset):
+            raise BadInput("--prompt and --dataset are required (or --resume RUN_ID)", field="run")
+        return submit_run_as_batch(
+            project,
+            prompts=prompts,
+            dataset=dataset or "",
+            tags=tags,
+            models=models,
+            repeats=repeats,
+            budget=budget,
+            use_cache=use_cache,
+            resume_id=resume_id,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
     from workbench.inference import make_provider
     from workbench.inference.keys import MissingApiKey
     from workbench.services.planner import count_input_tokens, make_plan

@@ -344,6 +344,11 @@ def _epoch(iso: str | None) -> float:
     return dt.datetime.fromisoformat(iso).timestamp()
 
 
+def list_batches(project: Project, run_id: int | None = None) -> list[dict[str, Any]]:
+    """The stored batches (of one run, or all) as last seen, without asking the API."""
+    return BatchesRepo(project.db).batches(run_id)
+
+
 def open_batch_runs(project: Project) -> list[int]:
     """Runs with batches not yet collected (the app checks these when it opens a project)."""
     return BatchesRepo(project.db).runs_with_open_batches()
@@ -377,6 +382,7 @@ __all__ = [
     "cancel",
     "chunk_requests",
     "collect",
+    "list_batches",
     "make_batches_client",
     "open_batch_runs",
     "refresh",
