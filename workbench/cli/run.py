@@ -63,6 +63,18 @@ def _show_plan(plan: RunPlan, budget: float | None, as_json: bool) -> None:
         )
 
 
+def _show_cache_preview(plan: RunPlan, prices: Any) -> None:
+    from workbench.services.prompt_caching import preview_plan
+
+    preview = preview_plan(plan, prices)
+    if preview.groups:
+        click.echo(
+            f"prompt caching: a shared prefix of ~{preview.prefix_tokens} tokens is cached for "
+            f"{preview.cached_requests} calls, expected saving {usd(preview.saving_usd)}",
+            err=True,
+        )
+
+
 def _install_sigint(engine: RunEngine) -> None:
     # First Ctrl+C cancels gracefully (finished calls are kept, the run is resumable).
     def handler(signum: int, frame: object) -> None:
@@ -168,6 +180,8 @@ def execute_run_command(
                             prices=price_table(proj),
                         )
                     _show_plan(plan, budget, as_json)
+                    if not as_json:
+                        _show_cache_preview(plan, price_table(proj))
                     if dry_run:
                         return None
                     assert provider is not None

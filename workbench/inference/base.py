@@ -196,11 +196,12 @@ class CallResult:
         data["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
         limits = data.get("rate_limits")
         if isinstance(limits, dict):
+            quotas = {k: Quota(**v) for k, v in limits.items() if isinstance(v, dict)}
             data["rate_limits"] = RateLimitSnapshot(
-                **{
-                    key: Quota(**value) if isinstance(value, dict) else value
-                    for key, value in limits.items()
-                }
+                requests=quotas.get("requests"),
+                input_tokens=quotas.get("input_tokens"),
+                output_tokens=quotas.get("output_tokens"),
+                retry_after_s=limits.get("retry_after_s"),
             )
         return cls(**data)
 

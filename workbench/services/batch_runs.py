@@ -30,6 +30,7 @@ from workbench.inference.batches import (
 from workbench.services.planner import RunPlan
 from workbench.services.pricing import PriceTable
 from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.prompt_caching import run_prefix_caching
 from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.runner import record_from_cache, record_from_result
 from workbench.storage.batches_repo import BatchesRepo
@@ -161,7 +162,9 @@ async def _submit(
     repo = BatchesRepo(project.db)
     busy = repo.cells_in_open_batches(run_id)
     cells = [c for c in project.runs.cells(run_id) if c.status != "done" and c.id not in busy]
-    render = _Renderer(project, project.runs.version_contents(run_id))
+    contents = project.runs.version_contents(run_id)
+    render = _Renderer(project, contents)
+    caching = run_prefix_caching(cells, contents)
     use_cache = use_cache and not any(c.repeat > 0 for c in cells)
     report = BatchReport(run_id)
     hits: list[CallRecord] = []
@@ -173,9 +176,8 @@ async def _submit(
             hits.append(record_from_cache(cached, cell=cell, request=rendered.as_dict()))
             continue
         custom_id = f"cell-{cell.id}"
-        encoded.append(
-            (cell.id, custom_id, rendered.hash, encoded_request(custom_id, rendered.request))
-        )
+        request = caching.apply(cell.version_id, rendered.request)
+        encoded.append((cell.id, custom_id, rendered.hash, encoded_request(custom_id, request)))
     if hits:
         project.runs.record_calls(hits)
         report.cached = len(hits)

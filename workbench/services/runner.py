@@ -22,6 +22,7 @@ from workbench.inference.base import CallResult, Provider
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pacing import Pacing
 from workbench.services.pricing import PriceTable
+from workbench.services.prompt_caching import PrefixCaching, run_prefix_caching
 from workbench.services.rendering import render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
@@ -38,6 +39,8 @@ class RunOptions:
     :param budget_usd: stop starting calls once the run's actual spend reaches this
     :param use_cache: reuse an identical earlier answer from this project (not with repeats > 1)
     :param timeout_s: limit for one attempt of one call
+    :param auto_cache: mark the prompt prefix the run's cells share for prompt caching where
+        it is long enough and reused (a version that marks caching itself is left alone)
     :param pace: pace each model ahead of the rate limits its responses report (AIMD on 429s
         stays the fallback either way)
     """
@@ -48,6 +51,7 @@ class RunOptions:
     use_cache: bool = True
     timeout_s: float = 600.0
     pace: bool = True
+    auto_cache: bool = True
 
 
 @dataclass
@@ -220,6 +224,7 @@ class RunEngine:
         self._stop_status = "cancelled"
         self._throttles: dict[str, ModelThrottle] = {}
         self.pacing = Pacing(enabled=self.options.pace)
+        self.caching = PrefixCaching()
         self._today = dt.date.today()
 
     # -- writer thread -----------------------------------------------------------------------
@@ -272,6 +277,7 @@ class RunEngine:
         started = time.monotonic()
         limit = asyncio.Semaphore(max(1, self.options.concurrency))
         use_cache = self.options.use_cache and not any(c.repeat > 0 for c in cells)
+        self.caching = run_prefix_caching(cells, contents, enabled=self.options.auto_cache)
         self.listener.on_progress(progress)
 
         async def run_one(cell: Cell) -> None:
@@ -338,6 +344,7 @@ class RunEngine:
             accepted=accepted,
             timeout_s=self.options.timeout_s,
         )
+        rendered.request = self.caching.apply(cell.version_id, rendered.request)
         request = rendered.as_dict()
         synthetic = bool(getattr(self.provider, "synthetic", False))
         self.listener.on_cell_started(cell)

@@ -52,7 +52,7 @@ class BatchesRepo:
         self, run_id: int | None = None, *, open_only: bool = False
     ) -> list[dict[str, Any]]:
         """Batches (of one run, or all), oldest first, with their counts decoded."""
-        sql, params = "SELECT * FROM message_batches WHERE 1 = 1", []
+        sql, params = "SELECT * FROM message_batches WHERE 1 = 1", list[Any]()
         if run_id is not None:
             sql += " AND run_id = ?"
             params.append(run_id)

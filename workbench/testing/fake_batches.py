@@ -268,7 +268,7 @@ class BatchStore:
             raise ApiError(400, "invalid_request_error", "the batch is still processing")
         self._advance(batch, now)
         lines = []
-        unfinished = {"type": batch.unfinished_type()}
+        unfinished: dict[str, Any] = {"type": batch.unfinished_type()}
         for index, (custom_id, _) in enumerate(batch.requests):
             result = batch.results[index] if index < len(batch.results) else unfinished
             lines.append(json.dumps({"custom_id": custom_id, "result": result}))
