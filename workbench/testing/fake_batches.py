@@ -223,8 +223,8 @@ class BatchStore:
         except ApiError as exc:
             return _errored(exc.error_type, exc.message)
         completion, usage = complete(params), self._cache.account(params)
-        message = message_json(self._new_id("msg"), str(model), completion, usage)
-        return {"type": "succeeded", "message": message}
+        answer = message_json(self._new_id("msg"), str(model), completion, usage)
+        return {"type": "succeeded", "message": answer}
 
     def _pick_fault(
         self, faults: tuple[FaultSpec, ...], number: int, model: Any
