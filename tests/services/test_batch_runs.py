@@ -252,3 +252,21 @@ def test_byte_limit_splits_batches(tmp_path: Path, fake: FakeAnthropicServer) ->
             )
         )
         assert report.submitted == 5 and len(report.batches) >= 2
+
+
+def test_a_refused_batch_leaves_the_run_resumable(
+    tmp_path: Path, fake: FakeAnthropicServer
+) -> None:
+    from workbench.inference.base import ProviderError
+
+    with _project(tmp_path / "p.pwb", 3) as project:
+        fake.configure(batches={"max_requests": 2})
+        with pytest.raises(ProviderError, match="at most 2 requests"):
+            asyncio.run(_with_client(fake, lambda c: submit_batch_run(project, _plan(project), c)))
+        run_id = project.runs.latest_run_id()
+        assert run_id is not None
+        run = project.runs.get_run(run_id)
+        assert run["status"] == "interrupted" and "never submitted" in run["status_reason"]
+        fake.configure(batches={})
+        again = asyncio.run(_with_client(fake, lambda c: resume_batch_run(project, run_id, c)))
+        assert again.submitted == 3

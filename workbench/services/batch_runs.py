@@ -181,17 +181,20 @@ async def _submit(
     if hits:
         project.runs.record_calls(hits)
         report.cached = len(hits)
-    for chunk in chunk_requests(encoded, limits):
-        status = await client.create([item[3] for item in chunk])
-        # Stored before anything else can fail: the batch is paid for from here on.
-        repo.add_batch(
-            run_id,
-            status.id,
-            [(cell_id, custom_id, h) for cell_id, custom_id, h, _ in chunk],
-            expires_at=status.expires_at,
-        )
-        report.submitted += len(chunk)
-    _settle_run(project, run_id, report)
+    try:
+        for chunk in chunk_requests(encoded, limits):
+            status = await client.create([item[3] for item in chunk])
+            # Stored before anything else can fail: the batch is paid for from here on.
+            repo.add_batch(
+                run_id,
+                status.id,
+                [(cell_id, custom_id, h) for cell_id, custom_id, h, _ in chunk],
+                expires_at=status.expires_at,
+            )
+            report.submitted += len(chunk)
+    finally:
+        # Even when a later batch is refused, the run must not stay "running".
+        _settle_run(project, run_id, report)
     return report
 
 
