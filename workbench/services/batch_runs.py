@@ -16,6 +16,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import BadInput
@@ -354,6 +355,24 @@ def list_batches(project: Project, run_id: int | None = None) -> list[dict[str, 
     return BatchesRepo(project.db).batches(run_id)
 
 
+def collect_open_project(path: Path, base_url: str | None = None) -> list[BatchReport]:
+    """Collect every ended batch of a project this process holds open (the app), from a
+    background thread: it gets a connection of its own, as the run engine's writer does."""
+    project = Project(Path(path), Project.connect_writer(path))
+    try:
+
+        async def go() -> list[BatchReport]:
+            client = make_batches_client(base_url)
+            try:
+                return await collect(project, client)
+            finally:
+                await client.aclose()
+
+        return asyncio.run(go())
+    finally:
+        project.db.close()
+
+
 def open_batch_runs(project: Project) -> list[int]:
     """Runs with batches not yet collected (the app checks these when it opens a project)."""
     return BatchesRepo(project.db).runs_with_open_batches()
@@ -387,6 +406,7 @@ __all__ = [
     "cancel",
     "chunk_requests",
     "collect",
+    "collect_open_project",
     "list_batches",
     "make_batches_client",
     "open_batch_runs",

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ui.batch_watch import BatchWatch
 from workbench.ui.charts import ChartsPane
 from workbench.ui.context import ProjectContext
 from workbench.ui.project_files import ProjectFileActions
@@ -182,9 +183,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
     def _build_status_bar(self) -> None:
         self.run_status = RunStatus()
         self.statusBar().addPermanentWidget(self.run_status)
+        self.batch_watch = BatchWatch()
+        self.statusBar().addPermanentWidget(self.batch_watch)
 
     def _connect(self) -> None:
         self.ctx.changed.connect(self._on_project_changed)
+        self.batch_watch.collected.connect(lambda _: self.ctx.notify("runs"))
         self.editor.title_changed.connect(lambda text: self.tabs.setTabText(EDITOR_TAB, text))
         self.editor.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.sidebar.prompt_opened.connect(self.show_prompt)
@@ -344,6 +348,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         if kind in ("project", "settings"):
             self._update_title()
             self._update_key_label()
+        if kind in ("project", "runs"):
+            self.batch_watch.show_project(self.ctx.project)
         if kind == "project":
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:
