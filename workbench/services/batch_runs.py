@@ -355,6 +355,26 @@ def list_batches(project: Project, run_id: int | None = None) -> list[dict[str, 
     return BatchesRepo(project.db).batches(run_id)
 
 
+def submit_open_project(
+    path: Path, plan: RunPlan, base_url: str | None = None, use_cache: bool = True
+) -> BatchReport:
+    """`submit_batch_run` for a project this process holds open (the app), from a background
+    thread, on a connection of its own."""
+    project = Project(Path(path), Project.connect_writer(path))
+    try:
+
+        async def go() -> BatchReport:
+            client = make_batches_client(base_url)
+            try:
+                return await submit_batch_run(project, plan, client, use_cache=use_cache)
+            finally:
+                await client.aclose()
+
+        return asyncio.run(go())
+    finally:
+        project.db.close()
+
+
 def collect_open_project(path: Path, base_url: str | None = None) -> list[BatchReport]:
     """Collect every ended batch of a project this process holds open (the app), from a
     background thread: it gets a connection of its own, as the run engine's writer does."""
@@ -413,5 +433,6 @@ __all__ = [
     "refresh",
     "resume_batch_run",
     "status_rows",
+    "submit_open_project",
     "submit_batch_run",
 ]

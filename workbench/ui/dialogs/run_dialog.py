@@ -35,6 +35,7 @@ from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
+from workbench.ui.dialogs.batch_choice import BatchChoice
 from workbench.ui.dialogs.run_choices import (
     PlanRequest,
     checked,
@@ -108,6 +109,8 @@ class RunDialog(QDialog):
         form.addRow("&Concurrency", self.concurrency)
         form.addRow("&Budget", self.budget)
         form.addRow("", self.use_cache)
+        self.as_batch = BatchChoice()
+        form.addRow("", self.as_batch)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -292,6 +295,7 @@ class RunDialog(QDialog):
                     "it still stops the run once recorded spend reaches it."
                 )
         self.plan, self.problems = plan, problems
+        self.as_batch.show_price(plan, self._prices, demo=self.ctx.demo)
         self.preflight.show_plan(
             plan,
             problems,
