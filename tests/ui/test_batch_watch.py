@@ -64,7 +64,9 @@ def test_open_batches_show_and_collect_in_the_main_window(
         window.show()
         watch = window.batch_watch
         assert watch.isVisible()
-        assert f"run #{run_id}" in watch.label.text() and "0 of 10" in watch.label.text()
+        assert f"run #{run_id}" in watch.label.text()
+        # Opening the project asks the API in the background how far the batches are.
+        qtbot.waitUntil(lambda: "10 of 10 requests done" in watch.label.text(), timeout=20_000)
         qtbot.wait(50)
         assert window.grab().save(str(artifacts_dir / "batch_watch_open.png"))
         with qtbot.waitSignal(watch.collected, timeout=20_000) as got:

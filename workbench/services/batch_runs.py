@@ -375,6 +375,23 @@ def submit_open_project(
         project.db.close()
 
 
+def refresh_open_project(path: Path, base_url: str | None = None) -> list[dict[str, Any]]:
+    """`refresh` (ask the API about open batches) for the app, from a background thread."""
+    project = Project(Path(path), Project.connect_writer(path))
+    try:
+
+        async def go() -> list[dict[str, Any]]:
+            client = make_batches_client(base_url)
+            try:
+                return await refresh(project, client)
+            finally:
+                await client.aclose()
+
+        return asyncio.run(go())
+    finally:
+        project.db.close()
+
+
 def collect_open_project(path: Path, base_url: str | None = None) -> list[BatchReport]:
     """Collect every ended batch of a project this process holds open (the app), from a
     background thread: it gets a connection of its own, as the run engine's writer does."""
@@ -431,6 +448,7 @@ __all__ = [
     "make_batches_client",
     "open_batch_runs",
     "refresh",
+    "refresh_open_project",
     "resume_batch_run",
     "status_rows",
     "submit_open_project",

@@ -1,7 +1,7 @@
 """The status bar's Message Batches panel: open batches of the project and a Collect button.
 
-When a project opens, the batches stored in it that are not yet collected are listed (no API
-call: the project knows them). Collect asks the API in the background and stores every answer
+When a project opens, the batches stored in it that are not yet collected are listed at once
+(the project knows them), then the API is asked in the background how far they are. Collect asks the API in the background and stores every answer
 that is ready, each once, like `workbench batch collect`.
 """
 
@@ -38,6 +38,8 @@ class BatchWatch(QWidget):
     """Hidden when no batch is open; ``collected`` carries the reports after a Collect."""
 
     collected = Signal(object)
+    checked = Signal(object)
+    """The API was asked about the open batches (None when it could not be reached)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +64,21 @@ class BatchWatch(QWidget):
         text = summarise(batch_runs.list_batches(project)) if project is not None else ""
         self.label.setText(text)
         self.setVisible(bool(text))
+        if text and self._path is not None:
+            self._check(self._path, self._base_url)
+
+    def _check(self, path: Path, base_url: str | None) -> None:
+        """Ask the API how the open batches are doing, in the background."""
+        Operation(self, lambda: batch_runs.refresh_open_project(path, base_url)).success(
+            self._on_checked
+        ).failure(lambda exc: self.checked.emit(None)).run()
+
+    def _on_checked(self, batches: list[dict[str, Any]]) -> None:
+        if self._path is not None and self.button.isEnabled():
+            text = summarise(batches)
+            self.label.setText(text)
+            self.setVisible(bool(text))
+        self.checked.emit(batches)
 
     def collect(self) -> None:
         if self._path is None:
