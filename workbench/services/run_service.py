@@ -14,6 +14,7 @@ from workbench.inference import make_provider
 from workbench.inference.base import Provider
 from workbench.inference.keys import ENV_VAR as API_KEY_ENV_VAR
 from workbench.inference.keys import MissingApiKey
+from workbench.services.batch_runs import open_batch_runs
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.planner import (
     BudgetBasis,
@@ -259,6 +260,11 @@ async def resume_run(
     run = project.runs.get_run(run_id)
     if run["status"] == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
+    if run_id in open_batch_runs(project):
+        raise BadInput(
+            f"run #{run_id} has Message Batches not yet collected",
+            hint="Collect them (`workbench batch collect`) or cancel them first.",
+        )
     engine = open_engine(project, provider, options or RunOptions(), listener)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
