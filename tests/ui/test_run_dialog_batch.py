@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_b_support import make_project
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from quiz_project_support import make_project
 
 from workbench.services.batch_runs import list_batches
 from workbench.testing.fake_anthropic import FakeAnthropicServer
