@@ -202,8 +202,45 @@ class EvalReport:
 
 
 def _call_failed(row: dict[str, Any], expectations: list[Expectation]) -> list[ScoreRow]:
-    why = f"the call failed ({row['error_type']}): {row['error_message'] or 'no message'}"
+    return call_failed_scores(row["error_type"], row["error_message"], expectations)
+
+
+def call_failed_scores(
+    error_type: str | None, error_message: str | None, expectations: Sequence[Expectation]
+) -> list[ScoreRow]:
+    """A failed call fails every expectation, with the error as the reason."""
+    why = f"the call failed ({error_type}): {error_message or 'no message'}"
     return [ScoreRow(i, e.type, False, 0.0, why, e.weight) for i, e in enumerate(expectations)]
+
+
+def score_output(
+    expectations: Sequence[Expectation],
+    output: str | None,
+    facts: CallFacts,
+    *,
+    judge: Any = None,
+    base_dir: Any = None,
+) -> list[ScoreRow]:
+    """Score one answered call's output against `expectations`, in order (what `score_run`
+    stores for a case; scoring as a run lands uses the same function).
+
+    :param judge: a `JudgeFn` for `llm-rubric` verdicts (None: they fail, saying so)
+    """
+    results = []
+    for index, expectation in enumerate(expectations):
+        scorer = build_scorer(expectation, judge=judge, base_dir=base_dir)
+        outcome = scorer(output, facts)
+        results.append(
+            ScoreRow(
+                index,
+                expectation.type,
+                outcome.passed,
+                outcome.score,
+                f"{describe(expectation, index)}: {outcome.reason}",
+                expectation.weight,
+            )
+        )
+    return results
 
 
 async def score_run_async(
@@ -272,20 +309,13 @@ async def score_run_async(
         elif row["error_type"] is not None:
             results = _call_failed(row, expectations)
         else:
-            results = []
-            for index, expectation in enumerate(expectations):
-                scorer = build_scorer(expectation, judge=judge_fn, base_dir=project.path)
-                outcome = scorer(row["output"], facts[row["call_id"]])
-                results.append(
-                    ScoreRow(
-                        index,
-                        expectation.type,
-                        outcome.passed,
-                        outcome.score,
-                        f"{describe(expectation, index)}: {outcome.reason}",
-                        expectation.weight,
-                    )
-                )
+            results = score_output(
+                expectations,
+                row["output"],
+                facts[row["call_id"]],
+                judge=judge_fn,
+                base_dir=project.path,
+            )
         stored.append((row["call_id"], row["example_id"], results))
         cases.append(
             CaseResult(
@@ -365,7 +395,7 @@ async def run_eval(
         count_tokens=False,  # an eval shows no estimate: no requests spent on one
     )
     outcome = await start_run(
-        project, plan, provider, options=options, listener=listener, kind="eval"
+        project, plan, provider, options=options, listener=listener, kind="eval", score=False
     )
     report = await score_run_async(
         project,
