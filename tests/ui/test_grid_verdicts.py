@@ -16,7 +16,7 @@ from workbench.services.planner import make_plan
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.run_grid_cells import FLAKY_MARK
 from workbench.services.runner import RunOptions
-from workbench.ui.models.run_grid_model import FAILED, PASSED
+from workbench.ui.models.run_grid_model import DIFFERS_ROLE, FAILED, PASSED
 
 
 def _graded(tmp_path: Path) -> Screen.__class__:
@@ -63,7 +63,7 @@ def test_cells_are_coloured_as_they_land_without_a_click(
             assert model.data(model.index(1, column), Qt.ItemDataRole.BackgroundRole) is FAILED
             assert model.data(model.index(2, column), Qt.ItemDataRole.BackgroundRole) is None
             header = model.headerData(column, Qt.Orientation.Horizontal)
-            assert header.endswith("✓ 1/2 pass")
+            assert header.endswith("pass 1/2")
         tip = model.data(model.index(1, 0), Qt.ItemDataRole.ToolTipRole)
         assert "✗ fails:" in tip and "contains 'hard'" in tip
         assert model.data(model.index(1, 0)).startswith("✗ contains · ")
@@ -105,5 +105,36 @@ def test_repeats_share_a_column_with_k_of_n_and_a_flaky_mark(
         tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
         assert "#2: ✗ fails:" in tip and "#1: ✓" in tip
         assert screen.grid.grab().save(str(artifacts_dir / "grid_repeats.png"))
+    finally:
+        screen.close()
+
+
+def test_differs_from_the_first_column_is_one_click_away(
+    qtbot: QtBot, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    screen = Screen(qtbot, _graded(tmp_path), demo=True)
+    try:
+        p = screen.project
+        plan = make_plan(
+            p,
+            prompts=["quiz@1", "quiz@2"],  # v2 has another system prompt: every output differs
+            dataset="graded",
+            models=[HAIKU],
+            catalog=model_catalog(p),
+            prices=price_table(p),
+            synthetic=True,
+        )
+        screen.run(plan)
+        model = screen.grid.model
+        assert not model.data(model.index(0, 1), DIFFERS_ROLE)
+        qtbot.mouseClick(screen.grid.differs_first, Qt.MouseButton.LeftButton)
+        assert all(model.data(model.index(r, 1), DIFFERS_ROLE) for r in range(3))
+        assert not model.data(model.index(0, 0), DIFFERS_ROLE)  # the first column itself
+        tip = model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
+        assert "≠ differs from the first column" in tip
+        qtbot.wait(50)
+        assert screen.grid.grab().save(str(artifacts_dir / "grid_differs_first.png"))
+        qtbot.mouseClick(screen.grid.differs_first, Qt.MouseButton.LeftButton)
+        assert not model.data(model.index(0, 1), DIFFERS_ROLE)
     finally:
         screen.close()

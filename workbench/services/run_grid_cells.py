@@ -193,6 +193,13 @@ class GridCell:
         return f"✗ {bad[0].type}{f' +{len(bad) - 1}' if len(bad) > 1 else ''} · "
 
 
+def differs_from(cell: GridCell, first: GridCell | None) -> bool:
+    """Whether a finished cell's output differs from the first column's (whitespace aside)."""
+    if first is None or cell is first or cell.status != "done" or first.status != "done":
+        return False
+    return " ".join(cell.output.split()) != " ".join(first.output.split())
+
+
 def usd(value: float | None) -> str:
     """Dollars with enough digits that a cheap call does not read as $0.0000."""
     if value is None:

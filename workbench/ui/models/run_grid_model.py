@@ -19,6 +19,7 @@ from workbench.services.run_grid_cells import (
     GridCell,
     GridColumn,
     GridRow,
+    differs_from,
     pass_count,
     repeats_line,
     verdict_text,
@@ -31,6 +32,8 @@ CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 CELL_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 OUTPUT_ROLE = Qt.ItemDataRole.UserRole + 4
+DIFFERS_ROLE = Qt.ItemDataRole.UserRole + 5
+"""True for a cell whose output differs from the first column's, while that is highlighted."""
 
 BACKGROUNDS = {
     "error": QBrush(QColor("#ffd7d9")),
@@ -61,6 +64,7 @@ class RunGridModel(QAbstractTableModel):
         self._where: dict[int, tuple[int, int]] = {}
         self._by_id: dict[int, GridCell] = {}
         self._keys: dict[tuple[int, str, int, int], tuple[tuple[int, int], GridCell]] | None = None
+        self.highlight_differences = False
 
     # -- loading and live updates ---------------------------------------------------------------
     def load(self, run_id: int | None, grid_rows: list[dict[str, Any]]) -> None:
@@ -172,6 +176,18 @@ class RunGridModel(QAbstractTableModel):
             self._changed(cell_id)
             self._headers_changed()
 
+    def set_highlight_differences(self, on: bool) -> None:
+        """Mark the cells whose output differs from the first column's (one click in the bar)."""
+        self.highlight_differences = on
+        if self.rows and self.columns:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1)
+            )
+
+    def differs_from_first(self, row: int, column: int) -> bool:
+        cell = self.cells.get((row, column))
+        return cell is not None and column > 0 and differs_from(cell, self.cells.get((row, 0)))
+
     def column_pass_rate(self, column: int) -> tuple[int, int]:
         """(passed, scored) over every cell and repeat of `column`."""
         cells = [c for (_, col), cs in self.repeats.items() if col == column for c in cs]
@@ -257,7 +273,7 @@ class RunGridModel(QAbstractTableModel):
         """The column's title and, once cells are scored, its pass rate k/n."""
         passed, scored = self.column_pass_rate(column)
         title = self.columns[column].title()
-        return f"{title}\n✓ {passed}/{scored} pass" if scored else title
+        return f"{title}\npass {passed}/{scored}" if scored else title
 
     # -- Qt model API --------------------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -294,6 +310,10 @@ class RunGridModel(QAbstractTableModel):
             return cell.status
         if role == OUTPUT_ROLE:
             return cell.text
+        if role == DIFFERS_ROLE:
+            return self.highlight_differences and self.differs_from_first(
+                index.row(), index.column()
+            )
         return None
 
     def _tooltip(self, cell: GridCell, repeats: list[GridCell]) -> str:
@@ -303,6 +323,10 @@ class RunGridModel(QAbstractTableModel):
         parts = [clipped, stats] if clipped else [stats]
         if cell.verdict is not None:
             parts.append(verdict_text(cell.verdict))
+        if self.highlight_differences:
+            row, column = self._where.get(cell.cell_id, (-1, -1))
+            if self.differs_from_first(row, column):
+                parts.append("≠ differs from the first column")
         if len(repeats) > 1:
             lines = [repeats_line(repeats)]
             for c in repeats:

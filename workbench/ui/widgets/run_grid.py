@@ -65,6 +65,8 @@ class RunGrid(QWidget):
             self.filter_bar.differ_right,
         )
         self.sort_mode = self.filter_bar.sort_mode
+        self.differs_first = self.filter_bar.differs_first
+        self.differs_first.toggled.connect(self.model.set_highlight_differences)
         self.compare_button = self.filter_bar.compare_button
         self.stop_button.clicked.connect(self._on_stop)
         self.resume_button.clicked.connect(self._on_resume)
