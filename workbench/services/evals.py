@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import resolve_versions
 from workbench.services.replay import REPLAY_SKIP_REASON, is_replay_miss
 from workbench.services.run_service import RunRequest, plan_run, start_run
-from workbench.services.runner import RunListener, RunOptions
+from workbench.services.runner import RunEngine, RunListener, RunOptions
 from workbench.services.scorers import (
     CallFacts,
     build_scorer,
@@ -364,10 +364,13 @@ async def run_eval(
     listener: RunListener | None = None,
     judge_provider: Provider | None = None,
     judge_model: str | None = None,
+    engine_ready: Callable[[RunEngine], None] | None = None,
 ) -> EvalReport:
     """Run the dataset's cases that have expectations, then score every call.
 
     Every expectation is checked first, so a bad regex or schema stops before any paid call.
+
+    :param engine_ready: gets the run's engine before any call, so a caller can cancel it
     """
     examples = project.datasets.get_with_ids(dataset)
     with_expect = {example_id for example_id, e in examples if e.expect}
@@ -395,7 +398,14 @@ async def run_eval(
         count_tokens=False,  # an eval shows no estimate: no requests spent on one
     )
     outcome = await start_run(
-        project, plan, provider, options=options, listener=listener, kind="eval", score=False
+        project,
+        plan,
+        provider,
+        options=options,
+        listener=listener,
+        kind="eval",
+        score=False,
+        engine_ready=engine_ready,
     )
     report = await score_run_async(
         project,
@@ -405,6 +415,12 @@ async def run_eval(
     )
     report.run_status = outcome.status
     return report
+
+
+def bar_met(report: EvalReport, bar: float, *, replayed: bool = False) -> bool:
+    """What `workbench eval` exits 0 on (before any baseline check): every (version, model)
+    meets `bar` and the run finished."""
+    return report.meets(bar, replayed=replayed) and report.run_status == "done"
 
 
 # -- figures from stored scores -------------------------------------------------------------------
