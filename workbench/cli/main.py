@@ -17,6 +17,7 @@ import click
 from workbench import __version__
 from workbench.cli.exit_codes import ExitCode
 from workbench.cli.formatting import safe, safe_json
+from workbench.cli.params import FiniteFloatRange
 from workbench.core.errors import WorkbenchError
 
 
@@ -231,7 +232,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--budget",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     help="Refuse a plan whose worst case (see --budget-basis) is above USD, and stop the run "
     "when spend reaches it.",
 )
@@ -261,7 +262,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1, max=86_400),
     default=600,
     show_default=True,
     help="Seconds allowed per attempt.",
@@ -434,6 +435,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         fail("aborted", ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        # One line: what is wrong and where to look (click's own form adds usage lines).
+        command = exc.ctx.command_path if exc.ctx is not None else "workbench"
+        fail(f"{exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.BAD_INPUT)

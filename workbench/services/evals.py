@@ -157,6 +157,7 @@ class EvalReport:
     dataset: str
     cases: list[CaseResult]
     run_status: str = "done"
+    run_reason: str | None = None
     judge_calls: int = 0
     not_run: int = 0
 
@@ -414,6 +415,7 @@ async def run_eval(
         judge_model=judge_model,
     )
     report.run_status = outcome.status
+    report.run_reason = outcome.reason
     return report
 
 

@@ -2,13 +2,14 @@
 
 Qt-free asyncio; the CLI runs it with `asyncio.run`, the GUI on a worker thread with its own loop.
 All SQL happens on one writer thread (its own connection) so the event loop never waits on disk,
-and each finished call is committed in one transaction before it counts as done.
+and each finished call is committed in one transaction before it counts as done. When the project
+cannot be written, the writer (`call_writer.CallWriter`) journals every answered call instead and
+the engine starts no more calls; the run ends "failed" with one message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import time
@@ -19,11 +20,13 @@ from typing import Any, Protocol, TypeVar
 from workbench.core.models import PromptContent
 from workbench.core.records import AttemptRecord, CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
+from workbench.services.call_writer import CallWriter
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
+from workbench.storage.write_errors import ProjectWriteError
 
 T = TypeVar("T")
 
@@ -209,42 +212,24 @@ class RunEngine:
         self.catalog = catalog
         self.options = options or RunOptions()
         self.listener: RunListener = listener or NullListener()
-        self._connect = connect
-        self._repo: RunsRepo | None = None
-        self._writer = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="workbench-writer", initializer=self._open_repo
+        self._writer = CallWriter(
+            connect, on_failure=lambda reason: self._stop_starting(reason, "failed")
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        # Group commit: records that finish while a write is in progress go in the next batch.
-        self._write_batch: list[tuple[CallRecord, asyncio.Future[int]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._task_error: BaseException | None = None
         self._stop_reason: str | None = None
         self._stop_status = "cancelled"
         self._throttles: dict[str, ModelThrottle] = {}
         self._today = dt.date.today()
 
     # -- writer thread -----------------------------------------------------------------------
-    def _open_repo(self) -> None:
-        self._repo = self._connect()
-
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(repo, *args)` on the writer thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, lambda: fn(self._require_repo(), *args))
-
-    def _require_repo(self) -> RunsRepo:
-        assert self._repo is not None, "writer connection not open"
-        return self._repo
+        """Run `fn(repo, *args)` on the writer thread (see `CallWriter.db`)."""
+        return await self._writer.db(fn, *args)
 
     def close(self) -> None:
-        def _close() -> None:
-            if self._repo is not None:
-                self._repo.db.close()
-                self._repo = None
-
-        self._writer.submit(_close).result()
-        self._writer.shutdown(wait=True)
+        self._writer.close()
 
     # -- control -------------------------------------------------------------------------------
     def cancel(self, reason: str = "cancelled by the user") -> None:
@@ -258,23 +243,37 @@ class RunEngine:
             loop.call_soon_threadsafe(self._stop, reason, "cancelled")
 
     def _stop(self, reason: str, status: str) -> None:
+        self._stop_starting(reason, status)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _stop_starting(self, reason: str, status: str) -> None:
+        """Start no more calls; those in flight finish, so what they answer is kept."""
         if self._stop_reason is None:
             self._stop_reason = reason
             self._stop_status = status
-        for task in list(self._tasks):
-            task.cancel()
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._task_error is None:
+            self._task_error = task.exception()  # retrieved here, reported when the run ends
 
     # -- execution -----------------------------------------------------------------------------
     async def execute(
         self, run_id: int, cells: list[Cell], contents: dict[int, PromptContent]
     ) -> RunOutcome:
-        """Run `cells` (all pending) of run `run_id` and finish the run row."""
+        """Run `cells` (all pending) of run `run_id` and finish the run row.
+
+        Cancelling the task that awaits this ends the run as "cancelled" (finished calls kept)
+        and then re-raises the cancellation.
+        """
         self._loop = asyncio.get_running_loop()
         progress = Progress(run_id=run_id, total=len(cells))
         started = time.monotonic()
         limit = asyncio.Semaphore(max(1, self.options.concurrency))
         use_cache = self.options.use_cache and not any(c.repeat > 0 for c in cells)
         self.listener.on_progress(progress)
+        started_tasks: list[asyncio.Task[None]] = []
 
         async def run_one(cell: Cell) -> None:
             try:
@@ -282,27 +281,38 @@ class RunEngine:
             finally:
                 limit.release()
 
-        for cell in cells:
-            await limit.acquire()
-            if self._stop_reason is not None:
-                limit.release()
-                break
-            task = asyncio.create_task(run_one(cell))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        cancelled_from_outside = False
+        try:
+            for cell in cells:
+                await limit.acquire()
+                if self._stop_reason is not None:
+                    limit.release()
+                    break
+                task = asyncio.create_task(run_one(cell))
+                self._tasks.add(task)
+                started_tasks.append(task)
+                task.add_done_callback(self._task_done)
+            if started_tasks:
+                await asyncio.gather(*started_tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            # The caller was cancelled (asyncio.run on Ctrl+C or a forwarded SIGTERM): stop
+            # like `cancel()` and still finish the run row before passing the cancellation on.
+            cancelled_from_outside = True
+            self._stop("cancelled", "cancelled")
+            await asyncio.gather(*started_tasks, return_exceptions=True)
         # Calls finished just before a cancel are still queued for the writer: keep them.
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.shield(self._flusher)
+        await self._writer.drain()
 
         progress.elapsed_s = time.monotonic() - started
-        if self._stop_reason is not None:
-            await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
-            status, reason = self._stop_status, self._stop_reason
-        else:
-            status, reason = "done", None
-        totals = {
+        status, reason = await self._finish(run_id, progress)
+        progress.status = status
+        self.listener.on_progress(progress)
+        if cancelled_from_outside:
+            raise asyncio.CancelledError
+        return RunOutcome(run_id, status, reason, progress, self._totals(progress))
+
+    def _totals(self, progress: Progress) -> dict[str, Any]:
+        return {
             "cells": progress.total,
             "done": progress.done,
             "errors": progress.errors,
@@ -310,11 +320,34 @@ class RunEngine:
             "spend_usd": round(progress.spend_usd, 8),
             "unpriced_calls": progress.unpriced,
             "elapsed_s": round(progress.elapsed_s, 3),
+            **self._writer.failure_totals(),
         }
-        await self.db(_finish_run, run_id, status, reason, totals)
-        progress.status = status
-        self.listener.on_progress(progress)
-        return RunOutcome(run_id, status, reason, progress, totals)
+
+    async def _finish(self, run_id: int, progress: Progress) -> tuple[str, str | None]:
+        """Mark unfinished cells and write the run's final status; returns (status, reason)."""
+        if self._writer.failure is not None:
+            message = self._writer.failure_message(run_id)
+            # One attempt: the project may be writable again (a lock released). If not, the
+            # run stays "running" and the next open marks it interrupted; either way it resumes.
+            with contextlib.suppress(Exception):
+                await self.db(_finish_failed_run, run_id, message, self._totals(progress))
+            return "failed", message
+        if self._task_error is not None:
+            error = self._task_error
+            self._stop_starting(f"internal error ({type(error).__name__}: {error})", "failed")
+        status, reason = (
+            (self._stop_status, self._stop_reason) if self._stop_reason else ("done", None)
+        )
+        try:
+            if self._stop_reason is not None:
+                await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
+            await self.db(_finish_run, run_id, status, reason, self._totals(progress))
+        except ProjectWriteError as exc:
+            # Every answer is stored; only the run's own row could not be updated. It stays
+            # "running" until the next open marks it interrupted, and resumes like any other.
+            self._writer.fail(exc)
+            return "failed", self._writer.failure_message(run_id)
+        return status, reason
 
     def _throttle(self, model: str) -> ModelThrottle:
         throttle = self._throttles.get(model)
@@ -343,17 +376,20 @@ class RunEngine:
         )
         links = {"run_id": cell.run_id, "cell_id": cell.id, "version_id": cell.version_id}
         self.listener.on_cell_started(cell)
-        record = await self._answer(
-            rendered,
-            model=cell.model,
-            use_cache=use_cache,
-            progress=progress,
-            on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
-            on_retry=lambda: self.listener.on_cell_reset(cell.id),
-            links=links,
-        )
+        try:
+            record = await self._answer(
+                rendered,
+                model=cell.model,
+                use_cache=use_cache,
+                progress=progress,
+                on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
+                on_retry=lambda: self.listener.on_cell_reset(cell.id),
+                links=links,
+            )
+        except ProjectWriteError:
+            return  # the cache could not be read, so nothing was sent; a resume runs the cell
         # Shielded: once a call has been paid for, cancellation must not lose its record.
-        call_id = await asyncio.shield(self._persist(record))
+        call_id = await asyncio.shield(self._writer.persist(record))
         progress.done += 1
         progress.errors += 0 if record.ok else 1
         progress.cached += 1 if record.cached_from is not None else 0
@@ -362,7 +398,8 @@ class RunEngine:
         progress.elapsed_s = time.monotonic() - started
         cell.status = "done" if record.ok else "error"
         cell.call_id = call_id
-        self.listener.on_cell_finished(cell, call_id, record)
+        # A call kept in the journal has no id yet (0 is no call: views look it up and skip).
+        self.listener.on_cell_finished(cell, call_id or 0, record)
         self.listener.on_progress(progress)
         budget = self.options.budget_usd
         if budget is not None and progress.spend_usd >= budget:
@@ -396,7 +433,9 @@ class RunEngine:
             on_retry=None,
             links=links,
         )
-        call_id = await asyncio.shield(self._persist(record))
+        call_id = await asyncio.shield(self._writer.persist(record))
+        if call_id is None:  # kept in the journal: the project cannot be written now
+            raise ProjectWriteError(self._writer.failure or "the project could not be written")
         return record, call_id
 
     async def _answer(
@@ -415,7 +454,11 @@ class RunEngine:
         request = rendered.as_dict()
         synthetic = self.provider.synthetic
         if use_cache:
-            cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
+            try:
+                cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
+            except ProjectWriteError as exc:
+                self._writer.fail(exc)
+                raise
             if cached is not None:
                 return record_from_cache(cached, model=model, request=request, **links)
         throttle = self._throttle(model)
@@ -449,38 +492,13 @@ class RunEngine:
             **links,
         )
         if result.auth_failed:
-            self._stop(
+            # Calls already in flight go on: whatever they answer is paid for and kept.
+            self._stop_starting(
                 f"{result.error_message or 'authentication failed'} — set a valid API key, "
                 "then resume the run",
                 "failed",
             )
         return record
-
-    def _persist(self, record: CallRecord) -> asyncio.Future[int]:
-        """Queue `record` for the writer; the future resolves to its call id once committed."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._write_batch.append((record, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return future
-
-    async def _flush(self) -> None:
-        # One transaction per batch: under load many calls share a commit, when idle each call
-        # is committed on its own as soon as it finishes.
-        while self._write_batch:
-            batch, self._write_batch = self._write_batch, []
-            try:
-                ids = await self.db(RunsRepo.record_calls, [record for record, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiter
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for (_, future), call_id in zip(batch, ids, strict=True):
-                if not future.done():
-                    future.set_result(call_id)
 
     def _cost(self, model: str, result: CallResult, synthetic: bool) -> float | None:
         if synthetic:
@@ -494,3 +512,9 @@ def _finish_run(
     repo: RunsRepo, run_id: int, status: str, reason: str | None, totals: dict[str, Any]
 ) -> None:
     repo.set_status(run_id, status, reason=reason, totals=totals)
+
+
+def _finish_failed_run(repo: RunsRepo, run_id: int, reason: str, totals: dict[str, Any]) -> None:
+    with repo.db.atomic():
+        repo.mark_unfinished_cells(run_id, "cancelled")
+        repo.set_status(run_id, "failed", reason=reason, totals=totals)

@@ -33,11 +33,13 @@ from workbench.storage.check import (
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
+from workbench.storage.journal import apply_journals_on_open
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.schema_guard import audit_schema, guard_connection
+from workbench.storage.write_errors import BUSY_TIMEOUT_S, describe_write_error
 
 PathLike = str | os.PathLike[str]
 READ_ONLY_ON_REQUEST = "It was opened read-only."
@@ -252,7 +254,7 @@ def _writable_if_still_ours(path: Path, version: int) -> tuple[Database | None, 
 
 
 def _connect_writable(path: Path) -> Database:
-    conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     guard_connection(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -370,6 +372,7 @@ class Project:
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
                 project.runs.mark_stale_runs_interrupted()
+                apply_journals_on_open(db, target)
             return project
         except BaseException as exc:
             if db is not None:
@@ -377,7 +380,8 @@ class Project:
             if lock is not None:
                 lock.release()
             if isinstance(exc, sqlite3.Error):
-                raise ProjectFileError(f"{target} could not be opened ({exc}).") from exc
+                why = describe_write_error(exc, target) or str(exc)
+                raise ProjectFileError(f"{target} could not be opened: {why}.") from exc
             raise
 
     @staticmethod

@@ -278,6 +278,21 @@ class RunsRepo:
             )
         return call_id
 
+    def has_call(self, record: CallRecord) -> bool:
+        """Whether this very call (same cell, request and timestamps) is already logged."""
+        row = self.db.execute(
+            "SELECT 1 FROM calls WHERE request_hash = ? AND started_at = ? AND finished_at = ? "
+            "AND cell_id IS ? AND run_id IS ? LIMIT 1",
+            [
+                record.request_hash,
+                record.started_at,
+                record.finished_at,
+                record.cell_id,
+                record.run_id,
+            ],
+        ).fetchone()
+        return row is not None
+
     def find_cached(self, request_hash: str, synthetic: bool) -> dict[str, Any] | None:
         """The latest successful original call with this request hash, if any."""
         rows = list(
