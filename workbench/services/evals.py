@@ -216,7 +216,7 @@ def call_failed_scores(
 
 def score_output(
     expectations: Sequence[Expectation],
-    output: str | None,
+    output: str,
     facts: CallFacts,
     *,
     judge: Any = None,

@@ -104,6 +104,9 @@ class LiveScorer(NullListener):
                 self.judge_problem = exc.user_message
         self.engine: RunEngine | None = None
         self.scored = 0
+        self.problems: list[str] = []
+        """Why cells could not be scored (a write refused, a scorer crashed); re-scoring from
+        the Evals tab scores them again."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def attach(self, engine: RunEngine) -> None:
@@ -149,6 +152,16 @@ class LiveScorer(NullListener):
     async def _score(
         self, cell: Cell, call_id: int, record: CallRecord, expectations: list[Expectation]
     ) -> None:
+        try:
+            await self._score_one(cell, call_id, record, expectations)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a scoring problem never stops the run
+            self.problems.append(f"call #{call_id}: {type(exc).__name__}: {exc}")
+
+    async def _score_one(
+        self, cell: Cell, call_id: int, record: CallRecord, expectations: list[Expectation]
+    ) -> None:
         assert self.engine is not None
         engine = self.engine
         facts = CallFacts(
@@ -168,7 +181,7 @@ class LiveScorer(NullListener):
             results = await asyncio.to_thread(
                 score_output,
                 expectations,
-                record.output,
+                record.output or "",
                 facts,
                 judge=judge_fn,
                 base_dir=self.project.path,

@@ -250,12 +250,25 @@ async def start_run(
         )
         cells = await engine.db(RunsRepo.cells, run_id)
         contents = {v.row_id: v.version.content() for v in plan.versions}
-        outcome = await engine.execute(run_id, cells, contents)
-        if scorer is not None:
-            await scorer.drain(cancelled=outcome.status != "done")
-        return outcome
+        return await _execute_scored(engine, scorer, run_id, cells, contents)
     finally:
         engine.close()
+
+
+async def _execute_scored(
+    engine: RunEngine, scorer: Any, run_id: int, cells: Any, contents: Any
+) -> RunOutcome:
+    """`engine.execute`, then wait for the scoring of every finished cell (abandoning judge
+    calls still in flight when the run was stopped)."""
+    try:
+        outcome = await engine.execute(run_id, cells, contents)
+    except asyncio.CancelledError:
+        if scorer is not None:
+            await scorer.drain(cancelled=True)
+        raise
+    if scorer is not None:
+        await scorer.drain(cancelled=outcome.status != "done")
+    return outcome
 
 
 def _live_scorer(
@@ -300,10 +313,7 @@ async def resume_run(
     try:
         cells = await engine.db(RunsRepo.reset_cells_for_resume, run_id)
         contents = await engine.db(RunsRepo.version_contents, run_id)
-        outcome = await engine.execute(run_id, cells, contents)
-        if scorer is not None:
-            await scorer.drain(cancelled=outcome.status != "done")
-        return outcome
+        return await _execute_scored(engine, scorer, run_id, cells, contents)
     finally:
         engine.close()
 
