@@ -20,7 +20,7 @@ import numpy as np
 from workbench.services.analytics import CallFrame, group_calls
 from workbench.services.evals import wilson_interval
 
-MIN_CASES = 10
+MIN_CASES = 10  # tier.THIN_CASES says the same in the tier answer
 """Below this many judged cases a pass rate is a hint, not an answer (the 95 % interval of 2
 cases spans most of 0–100 %)."""
 LIST_PRICE_BASIS = "synthetic — at list prices"

@@ -93,6 +93,24 @@ def cheapest_meeting(
     return min(fit, key=lambda g: (g[cost_key], -g["pass_rate"]), default=None)
 
 
+THIN_CASES = 10  # as `chart_evidence.MIN_CASES`: fewer judged cases make a hint, not an answer
+
+
+def _evidence(row: Row) -> str:
+    """``, n = 12, 95 % CI 61.1–97.2 %`` when the row carries its evidence (else "")."""
+    interval = row.get("ci95")
+    if "ci95" not in row:
+        return ""
+    ci = f", 95 % CI {interval[0] * 100:.1f}–{interval[1] * 100:.1f} %" if interval else ""
+    return f", n = {row.get('judged', 0)}{ci}"
+
+
+def _thin(row: Row) -> str:
+    if "ci95" in row and (row.get("judged") or 0) < THIN_CASES:
+        return f" — only {row.get('judged', 0)} case(s): a hint, not an answer"
+    return ""
+
+
 def tier_decision(
     groups: Sequence[Row],
     min_pass_rate: float,
@@ -114,12 +132,11 @@ def tier_decision(
     if best is not None:
         per_1k = best[cost_key] * 1000
         basis = best.get("cost_basis")
-        priced = f" {basis}" if basis and basis != "spend" else ""
-        judged = best.get("judged")
-        cases = f", n = {judged}" if judged is not None and "ci95" in best else ""
+        priced = f", {basis}" if basis and basis != "spend" else ""
         return question + (
-            f"{describe_group(best)} (pass rate {_percent(best['pass_rate'])}{cases}, "
+            f"{describe_group(best)} (pass rate {_percent(best['pass_rate'])}{_evidence(best)}, "
             f"p95 {_seconds(best['p95_latency_ms'])}, ${per_1k:.4g} per 1 000 calls{priced})"
+            + _thin(best)
         )
     rated = [g for g in groups if g.get("pass_rate") is not None]
     if not rated:

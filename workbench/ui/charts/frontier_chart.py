@@ -184,19 +184,10 @@ class FrontierChart(ChartBox):
             self.chosen.setData(x=[bx], y=[by])
         else:
             self.chosen.setData(x=[], y=[])
-        for i, p in enumerate(points if len(points) <= 12 else []):
-            label = self._label(i)
-            thin = " ⚠" if (p.get("judged") or 0) < MIN_CASES else ""
-            label.setText(
-                f"{short_model(str(p['model']))} v{p['version']} n={p.get('judged', 0)}{thin}"
-            )
-            label.setPos(float(self._drawn_x[i]), float(self._drawn_y[i]))
-            label.setVisible(True)
-        for label in self._labels[len(points) if len(points) <= 12 else 0 :]:
-            label.setVisible(False)
         self.plot.setXRange(0, right * 1.2 if right > 0 else 1.0, padding=0)
         low = float(lows.min()) if len(points) else 0.0
         self.plot.setYRange(max(0.0, min(low, rate * 100) - 10), 102, padding=0)
+        self._place_labels(points)
         if not groups:
             self.set_note("")
         elif not points:
@@ -210,6 +201,34 @@ class FrontierChart(ChartBox):
                 "Pareto frontier (nothing is both cheaper and better). Ringed: the answer. "
                 "Whiskers: 95 % interval. " + evidence_note(points)
             )
+
+    def _place_labels(self, points: list[dict[str, Any]]) -> None:
+        """Name up to 12 points; a label that would cover an earlier one goes below or to the
+        left of its point instead (the exact values are on hover either way)."""
+        shown = points if len(points) <= 12 else []
+        sx, sy = self.pixel_size()
+        taken: list[tuple[float, float, float, float]] = []
+        for i, p in enumerate(shown):
+            label = self._label(i)
+            thin = " ⚠" if (p.get("judged") or 0) < MIN_CASES else ""
+            text = f"{short_model(str(p['model']))} v{p['version']} n={p.get('judged', 0)}{thin}"
+            label.setText(text)
+            x, y = float(self._drawn_x[i]), float(self._drawn_y[i])
+            px, py = x / sx if sx else 0.0, -y / sy if sy else 0.0  # screen y grows downwards
+            width, height = 7.0 * len(text), 16.0
+            boxes = [
+                (anchor, (px + left * width, py + top * height, width, height))
+                for anchor, left, top in LABEL_SPOTS
+            ]
+            anchor, box = next(
+                (b for b in boxes if not any(_overlap(b[1], other) for other in taken)), boxes[0]
+            )
+            taken.append(box)
+            label.setAnchor(anchor)
+            label.setPos(x, y)
+            label.setVisible(True)
+        for label in self._labels[len(shown) :]:
+            label.setVisible(False)
 
     def hover_text(self, x: float, y: float) -> str | None:
         best = min(
@@ -247,6 +266,15 @@ class FrontierChart(ChartBox):
             for p in self._points
         ]
         return header, rows
+
+
+# Where a point's label may go: (anchor, box left and top in label widths/heights from the point);
+# right-above first, then right-below, then left-above.
+LABEL_SPOTS = (((-0.08, 1.1), 0.08, -1.1), ((-0.08, -0.1), 0.08, 0.1), ((1.08, 1.1), -1.08, -1.1))
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def point_text(p: dict[str, Any]) -> str:
