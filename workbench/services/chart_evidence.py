@@ -104,8 +104,11 @@ def thin_points(rows: Sequence[Mapping[str, Any]], minimum: int = MIN_CASES) -> 
     return [r for r in rows if r.get("pass_rate") is not None and (r.get("judged") or 0) < minimum]
 
 
-def evidence_note(rows: Sequence[Mapping[str, Any]], minimum: int = MIN_CASES) -> str:
-    """What the pass rates rest on, in words: datasets, label sources, thin points, mixing.
+def evidence_note(
+    rows: Sequence[Mapping[str, Any]], minimum: int = MIN_CASES, *, with_cost: bool = True
+) -> str:
+    """What the pass rates rest on, in words: datasets, label sources, thin points, mixing
+    (and, `with_cost`, how synthetic calls are priced).
 
     Never silent about mixing: when some points rest on human labels and others on scored
     cases (or on different datasets), the note says which.
@@ -138,7 +141,9 @@ def evidence_note(rows: Sequence[Mapping[str, Any]], minimum: int = MIN_CASES) -
     if thin:
         listed = ", ".join(f"{_name(r)} (n={r.get('judged', 0)})" for r in thin[:6])
         parts.append(f"⚠ Fewer than {minimum} cases: {listed} — treat as a hint.")
-    if any(r.get("cost_basis") in (LIST_PRICE_BASIS, PARTLY_LIST_PRICE_BASIS) for r in rated):
+    if with_cost and any(
+        r.get("cost_basis") in (LIST_PRICE_BASIS, PARTLY_LIST_PRICE_BASIS) for r in rated
+    ):
         parts.append(
             f"Cost of synthetic calls: {LIST_PRICE_BASIS} (their tokens × the price table), "
             "never counted as spend."

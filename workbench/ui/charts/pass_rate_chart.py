@@ -19,7 +19,8 @@ from workbench.ui.charts.chart_base import (
     version_label,
 )
 
-MODEL_OFFSET = 0.06  # x units between models at one version
+MODEL_OFFSET = 0.12  # x units between models at one version
+MAX_N_LABELS = 15  # more points than this: n only on hover, the labels would crowd
 
 
 class PassRateChart(ChartBox):
@@ -36,6 +37,7 @@ class PassRateChart(ChartBox):
         self._points: list[tuple[str, str, float, float, dict[str, Any]]] = []
         self.intervals = pg.ErrorBarItem(pen=pg.mkPen("#8d8d8d", width=1), beam=0.08)
         self.plot.addItem(self.intervals)
+        self._n_labels: list[pg.TextItem] = []
 
     def set_bar(self, min_pass_rate: float) -> None:
         """Move the reference line to the pass-rate bar (a fraction)."""
@@ -115,7 +117,7 @@ class PassRateChart(ChartBox):
         else:
             self.set_note(
                 "Pass rate of labelled or scored calls; a person's verdict wins. Whiskers: 95 % "
-                "interval. " + evidence_note([row for *_, row in self._points])
+                "interval. " + evidence_note([row for *_, row in self._points], with_cost=False)
             )
 
     def hover_text(self, x: float, y: float) -> str | None:
@@ -149,6 +151,17 @@ class PassRateChart(ChartBox):
         lows = np.array([c[0] * 100 for c in ci], dtype=float)
         highs = np.array([c[1] * 100 for c in ci], dtype=float)
         self.intervals.setData(x=xs, y=ys, top=highs - ys, bottom=ys - lows)
+        shown = self._points if len(self._points) <= MAX_N_LABELS else []
+        while len(self._n_labels) < len(shown):
+            item = pg.TextItem(color="#525252", anchor=(0.5, -0.15))  # under its point
+            self.plot.addItem(item)
+            self._n_labels.append(item)
+        for item, (_m, _v, x, rate, row) in zip(self._n_labels, shown, strict=False):
+            item.setText(f"n={row.get('judged', 0)}")
+            item.setPos(x, rate * 100)
+            item.setVisible(True)
+        for item in self._n_labels[len(shown) :]:
+            item.setVisible(False)
 
     def csv_table(self) -> tuple[list[str], list[list[Any]]]:
         header = ["model", "prompt_version", "pass_rate", "judged", "calls"]
