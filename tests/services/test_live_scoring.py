@@ -9,6 +9,7 @@ from pathlib import Path
 
 from test_evals import _judged_project, _project
 
+from workbench.core.models import Example, Expectation
 from workbench.core.records import CallRecord, Cell
 from workbench.inference import make_provider
 from workbench.services.evals import score_run
@@ -106,3 +107,17 @@ def test_the_judge_scores_through_the_runs_engine(tmp_path: Path) -> None:
         ).fetchone()[0]
         assert judge_calls == 2
         assert outcome.progress.done == 2  # judge calls are not the run's cells
+
+
+def test_an_unusable_expectation_leaves_its_case_unscored_but_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    with _project(tmp_path) as project:
+        project.datasets.add_examples(
+            "cases",
+            [Example(vars={"q": "broken"}, expect=[Expectation(type="regex", value="(oops")])],
+        )
+        heard = Heard()
+        outcome = _run(project, "cases", heard)
+        assert outcome.status == "done" and len(heard.finished) == 5
+        assert len(heard.verdicts) == 3  # the broken example is not scored, the others are

@@ -52,21 +52,31 @@ class CellVerdict:
 
 
 def expectations_of(
-    project: Project, example_ids: Sequence[int | None]
+    project: Project, example_ids: Sequence[int | None], problems: list[str] | None = None
 ) -> dict[int, list[Expectation]]:
-    """The current expectations of each example that has some (deleted examples left out);
-    each is checked, so a bad one stops the run's scoring with one clear message up front."""
+    """The current expectations of each example that has some (deleted examples left out).
+
+    Each is checked first; an example whose expectations are unusable (a bad regex…) is left
+    unscored and its message added to `problems`: a plain run is not refused for it (`run_eval`
+    refuses before anything is sent, and re-scoring names it).
+    """
     found: dict[int, list[Expectation]] = {}
     for example_id in dict.fromkeys(e for e in example_ids if e is not None):
         try:
             example = project.datasets.get_example(example_id)
         except NotFound:
             continue
-        if example.expect:
+        if not example.expect:
+            continue
+        try:
             check_expectations(
                 example.expect, where=f"example #{example_id}", base_dir=project.path
             )
-            found[example_id] = list(example.expect)
+        except WorkbenchError as exc:
+            if problems is not None:
+                problems.append(exc.user_message)
+            continue
+        found[example_id] = list(example.expect)
     return found
 
 
@@ -223,16 +233,19 @@ def scorer_for_cells(
 ) -> LiveScorer | None:
     """A `LiveScorer` for a run over `cells` (anything with `example_id`), or None when no
     example of theirs has expectations (nothing to score: the listener stays as it was)."""
-    expectations = expectations_of(project, [c.example_id for c in cells])
+    problems: list[str] = []
+    expectations = expectations_of(project, [c.example_id for c in cells], problems)
     if not expectations:
         return None
-    return LiveScorer(
+    scorer = LiveScorer(
         project,
         inner,
         expectations,
         prompt_names=prompt_names,
         judge_provider=judge_provider,
     )
+    scorer.problems.extend(problems)
+    return scorer
 
 
 def stored_verdicts(project: Project, call_ids: Sequence[int]) -> dict[int, tuple[ScoreRow, ...]]:
