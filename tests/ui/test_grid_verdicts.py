@@ -17,6 +17,7 @@ from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.run_grid_cells import FLAKY_MARK
 from workbench.services.runner import RunOptions
 from workbench.ui.models.run_grid_model import DIFFERS_ROLE, FAILED, PASSED
+from workbench.ui.widgets.eval_views import EvalsPane
 
 
 def _graded(tmp_path: Path) -> Screen.__class__:
@@ -54,10 +55,16 @@ def test_cells_are_coloured_as_they_land_without_a_click(
     qtbot: QtBot, tmp_path: Path, artifacts_dir: Path
 ) -> None:
     screen = Screen(qtbot, _graded(tmp_path), demo=True)
+    evals = EvalsPane(screen.ctx)
+    qtbot.addWidget(evals)
+    evals.show()
     try:
         screen.run(_plan(screen), RunOptions(concurrency=4))  # type: ignore[arg-type]
         model = screen.grid.model
         qtbot.waitUntil(lambda: model.column_pass_rate(0) == (1, 2), timeout=5000)
+        # the Evals tab has the pass rates too, without a "Re-score"
+        qtbot.waitUntil(lambda: evals.rate_table.rowCount() == 2, timeout=5000)
+        assert "No scored cases" not in evals.status.text()
         for column in range(2):
             assert model.data(model.index(0, column), Qt.ItemDataRole.BackgroundRole) is PASSED
             assert model.data(model.index(1, column), Qt.ItemDataRole.BackgroundRole) is FAILED
@@ -80,6 +87,7 @@ def test_cells_are_coloured_as_they_land_without_a_click(
         screen.grid.show_run(model.run_id)
         assert model.column_pass_rate(1) == (1, 2)
     finally:
+        evals.close()
         screen.close()
 
 
