@@ -57,6 +57,11 @@ def test_frontier_points_show_n_interval_and_list_price_basis(
     assert "recorded spend" in text  # the estimate never replaces what was spent
     low, high = frontier.intervals.opts["bottom"], frontier.intervals.opts["top"]
     assert np.all(np.asarray(low) >= 0) and np.all(np.asarray(high) >= 0)
+    header, rows = frontier.csv_table()
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["ci95_low"] == p["ci95"][0] and row["cost_basis"] == LIST_PRICE_BASIS
+    assert row["judged"] == p["judged"] and row["passes"] == p["passes"]
+    assert row["recorded_cost_per_1k_calls_usd"] == p["cost_per_1k_calls_usd"]  # spend kept apart
     assert demo.grab().save(str(artifacts_dir / "charts_evidence_frontier.png"))
 
 

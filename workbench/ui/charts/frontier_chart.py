@@ -249,7 +249,8 @@ class FrontierChart(ChartBox):
         front = {id(p) for p in tier.pareto_frontier(self._points, x=x_key, y="pass_rate")}
         header = [
             "prompt", "version", "model", "cost_per_1k_calls_usd", "pass_rate", "judged",
-            "p95_latency_s", "on_frontier", "meets_bar",
+            "p95_latency_s", "on_frontier", "meets_bar", "passes", "ci95_low", "ci95_high",
+            "cost_basis", "recorded_cost_per_1k_calls_usd", "label_sources", "datasets",
         ]  # fmt: skip
         rows = [
             [
@@ -262,6 +263,12 @@ class FrontierChart(ChartBox):
                 _s(p.get("p95_latency_ms")),
                 id(p) in front,
                 tier.meets_bar(p, rate, p95),
+                p.get("passes"),
+                *(p.get("ci95") or (None, None)),
+                p.get("cost_basis"),
+                p.get("cost_per_1k_calls_usd"),
+                "; ".join(p.get("label_sources", [])),
+                "; ".join(p.get("datasets", [])),
             ]
             for p in self._points
         ]
