@@ -35,7 +35,7 @@ from workbench.services.evals import EvalReport, bar_met, run_eval
 from workbench.services.project_session import Project
 from workbench.services.run_service import MissingApiKey, choose_provider, connect_in_thread
 from workbench.services.runner import NullListener, Progress, RunEngine, RunOptions
-from workbench.ui.context import Change, ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import Operation, describe_error
 from workbench.ui.widgets.eval_views import _fill, _note, _table, percent
 
@@ -145,6 +145,12 @@ class EvalRunDialog(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        self._project = project
+        ctx.changed.connect(self._on_context_changed)
+
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT) and self.running:
+            self.cancel()  # the project was closed: stop sending calls for it
 
     # -- choices -------------------------------------------------------------------------------
     def chosen_models(self) -> list[str]:
@@ -265,7 +271,8 @@ class EvalRunDialog(QDialog):
         self._poll()
         self.report = report
         self.show_report(report, self.bar or 0.0)
-        self.ctx.notify(Change.RUNS | Change.LABELS, report.run_id, initiator=self)
+        if self.ctx.project is self._project:  # else its screens are gone: nothing to tell
+            self.ctx.notify(Change.RUNS | Change.LABELS, report.run_id, initiator=self)
         self.finished_report.emit(report)
 
     # -- the result ----------------------------------------------------------------------------
