@@ -200,6 +200,34 @@ def differs_from(cell: GridCell, first: GridCell | None) -> bool:
     return " ".join(cell.output.split()) != " ".join(first.output.split())
 
 
+def cell_tooltip(
+    cell: GridCell, repeats: Sequence[GridCell], *, differs: bool = False, limit: int = 4000
+) -> str:
+    """A cell's hover text: its full text (up to `limit` characters), stats, the verdict with
+    each failing expectation's reason, whether it differs from the first column, and each
+    repeat's verdict when the column has repeats."""
+    text = cell.text
+    clipped = text[:limit] + ("\n…" if len(text) > limit else "")
+    stats = cell.stats() if cell.status in ("done", "error") else cell.status
+    parts = [clipped, stats] if clipped else [stats]
+    if cell.verdict is not None:
+        parts.append(verdict_text(cell.verdict))
+    if differs:
+        parts.append("≠ differs from the first column")
+    if len(repeats) > 1:
+        lines = [repeats_line(repeats)]
+        for c in repeats:
+            if c.status == "pending":
+                state = "waiting"
+            elif c.verdict is None:
+                state = "not scored"
+            else:
+                state = verdict_text(c.verdict).replace("\n", "\n   ")
+            lines.append(f"#{c.repeat + 1}: {state}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def usd(value: float | None) -> str:
     """Dollars with enough digits that a cheap call does not read as $0.0000."""
     if value is None:

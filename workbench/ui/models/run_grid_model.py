@@ -19,10 +19,10 @@ from workbench.services.run_grid_cells import (
     GridCell,
     GridColumn,
     GridRow,
+    cell_tooltip,
     differs_from,
     pass_count,
     repeats_line,
-    verdict_text,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -317,27 +317,9 @@ class RunGridModel(QAbstractTableModel):
         return None
 
     def _tooltip(self, cell: GridCell, repeats: list[GridCell]) -> str:
-        text = cell.text
-        clipped = text[:TOOLTIP_CHARS] + ("\n…" if len(text) > TOOLTIP_CHARS else "")
-        stats = cell.stats() if cell.status in ("done", "error") else cell.status
-        parts = [clipped, stats] if clipped else [stats]
-        if cell.verdict is not None:
-            parts.append(verdict_text(cell.verdict))
-        if self.highlight_differences:
-            row, column = self._where.get(cell.cell_id, (-1, -1))
-            if self.differs_from_first(row, column):
-                parts.append("≠ differs from the first column")
-        if len(repeats) > 1:
-            lines = [repeats_line(repeats)]
-            for c in repeats:
-                state = (
-                    "not scored"
-                    if c.verdict is None
-                    else verdict_text(c.verdict).replace("\n", "\n   ")
-                )
-                lines.append(f"#{c.repeat + 1}: {state if c.status != 'pending' else 'waiting'}")
-            parts.append("\n".join(lines))
-        return "\n\n".join(parts)
+        row, column = self._where.get(cell.cell_id, (-1, -1))
+        differs = self.highlight_differences and self.differs_from_first(row, column)
+        return cell_tooltip(cell, repeats, differs=differs, limit=TOOLTIP_CHARS)
 
     def _background(self, cell: GridCell, repeats: list[GridCell]) -> QBrush | None:
         if cell.status not in ("done", "error"):
