@@ -71,6 +71,8 @@ class RunController(QObject):
     """A cell's call starts, or starts again for a retry (what it streamed so far is void)."""
     cell_text = Signal(int, str)
     cell_finished = Signal(int, int)
+    cell_scored = Signal(object)
+    """A finished cell was scored against its expectations (a `live_scoring.CellVerdict`)."""
     run_finished = Signal(object)
     error = Signal(str)
     batch_submitted = Signal(object)
@@ -228,6 +230,8 @@ class RunController(QObject):
                 self._active.add(cell_id)
                 self.cell_keys[cell_id] = detail
                 self.cell_started.emit(cell_id)
+            elif kind == "scored":
+                self.cell_scored.emit(detail)
             elif kind == "reset":
                 # A retry streams from scratch: the cell starts again, with no text.
                 self.partial_text.pop(cell_id, None)
