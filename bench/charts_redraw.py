@@ -55,8 +55,8 @@ def main() -> None:
     from charts_compute import build
     from PySide6.QtWidgets import QApplication
 
+    from workbench.services.chart_data import ChartFilters, compute_chart_data, load_project_data
     from workbench.ui.charts import ChartsPane
-    from workbench.ui.charts.chart_data import ChartFilters, compute_chart_data, load_project_data
     from workbench.ui.context import ProjectContext
 
     app = QApplication.instance() or QApplication([])

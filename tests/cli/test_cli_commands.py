@@ -158,21 +158,38 @@ def test_run_missing_variables_exit_2_before_any_call(demo: Path, tmp_path: Path
 
 
 def test_run_budget_refuses_expensive_plan(demo: Path) -> None:
-    result = wb(
+    with FakeAnthropicServer() as server:
+        result = wb(
+            "run",
+            str(demo),
+            "--prompt",
+            "support-answer",
+            "--dataset",
+            "support-questions",
+            "--models",
+            "claude-opus-5-5",
+            "--budget",
+            "0.0001",
+            env={"ANTHROPIC_API_KEY": "sk-ant-test-FAKE", "ANTHROPIC_BASE_URL": server.base_url},
+        )
+        assert result.returncode == 2 and "budget" in result.stderr
+        assert server.stats()["messages_requests"] == 0
+    # Synthetic calls cost nothing, so the offline provider never meets a budget.
+    echo = wb(
         "run",
         str(demo),
         "--prompt",
         "support-answer",
         "--dataset",
         "support-questions",
-        "--models",
-        "claude-opus-5-5",
         "--budget",
         "0.0001",
         "--provider",
         "echo",
+        "--json",
     )
-    assert result.returncode == 2 and "budget" in result.stderr
+    assert echo.returncode == 0, echo.stderr
+    assert json.loads(echo.stdout)["totals"]["spend_usd"] == 0
 
 
 def test_run_without_key_says_how_to_set_one(demo: Path) -> None:

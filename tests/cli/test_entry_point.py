@@ -4,14 +4,45 @@ install, not the editable checkout), resources and sample project included."""
 from __future__ import annotations
 
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _running_site_packages() -> list[str]:
+    """Where the running interpreter finds its packages, whether it is a venv or not.
+
+    `--system-site-packages` would give the *base* interpreter's folders, so a test run from a
+    virtualenv would not see the virtualenv's own packages.
+    """
+    folders = [*site.getsitepackages(), site.getusersitepackages(), sysconfig.get_path("purelib")]
+    folders += [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+    unique = dict.fromkeys(str(Path(f).resolve()) for f in folders if Path(f).is_dir())
+    return [f for f in unique if not Path(f).is_relative_to(ROOT)]
+
+
+def _see_the_running_interpreters_packages(py: Path) -> None:
+    """A .pth file in the new venv listing the running interpreter's package folders.
+
+    Plain paths only: .pth files inside those folders are not run, so an editable install of the
+    checkout there cannot shadow the wheel installed in the venv (whose folder comes first).
+    """
+    purelib = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
+    lines = "".join(f"{folder}\n" for folder in _running_site_packages())
+    (Path(purelib) / "running-interpreter.pth").write_text(lines, encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -29,10 +60,11 @@ def test_wheel_install_in_a_fresh_venv(tmp_path: Path, monkeypatch: pytest.Monke
         ),
     )
     env_dir = tmp_path / "venv"
-    # System site-packages provide the dependencies (no network in tests); the package itself is
-    # installed from a freshly built wheel.
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    # The running interpreter's packages provide the dependencies (no network in tests); the
+    # package itself is installed from a freshly built wheel.
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
+    _see_the_running_interpreters_packages(py)
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [

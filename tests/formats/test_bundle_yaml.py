@@ -360,7 +360,8 @@ def test_missing_field_points_at_the_enclosing_entry() -> None:
         ("name: a\ndescription: \x07\n", 2, None, "U+0007"),
         ("name: !!python/object:os.system a\n", 1, None, "not allowed in bundles"),
         ("name: a\ndescription: &x [*x]\n", 2, None, "refers to itself"),
-        ("name: a\ndescription: " + "[" * 5000 + "]" * 5000 + "\n", None, None, "nested"),
+        # The same line whichever parser (and PyYAML version) finds the nesting too deep.
+        ("name: a\ndescription: " + "[" * 5000 + "]" * 5000 + "\n", 2, None, "nested"),
     ],
 )
 @pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pure-python"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 
 import pytest
 
@@ -16,6 +17,7 @@ from workbench.inference.anthropic_wire import (
     sse_data,
 )
 from workbench.inference.base import CallRequest
+from workbench.testing.fake_anthropic import FakeAnthropicServer
 
 
 def event(kind: str, **data: object) -> bytes:
@@ -137,3 +139,55 @@ def test_should_stream() -> None:
     assert not should_stream(request)
     request.max_tokens = 4097
     assert should_stream(request)
+
+
+def _recorded_stream(server: FakeAnthropicServer) -> bytes:
+    """The raw SSE body of one streamed call to the fake server, over real loopback HTTP."""
+    payload = {
+        "model": "claude-haiku-5-5",
+        "max_tokens": 64,
+        "stream": True,
+        "messages": [{"role": "user", "content": "Say hello in a few words"}],
+    }
+    request = urllib.request.Request(
+        f"{server.base_url}/v1/messages",
+        data=json.dumps(payload).encode(),
+        headers={
+            "x-api-key": "test-key",
+            "anthropic-version": "2023-06-01",
+            "content-type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: bytes = response.read()
+    assert b"message_stop" in body
+    return body
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
+def test_every_split_point_of_a_recorded_stream_parses_the_same(
+    fake: FakeAnthropicServer, ending: bytes
+) -> None:
+    recorded = _recorded_stream(fake)
+    whole, _ = parse([recorded])
+    expected = whole.finish()
+    assert expected.text and expected.stop_reason
+    # As a proxy would re-send it: every LF becomes the line ending under test.
+    body = recorded.replace(b"\r\n", b"\n").replace(b"\n", ending)
+    for split in range(len(body) + 1):
+        parser, deltas = parse([body[:split], body[split:]])
+        reply = parser.finish()
+        assert (reply.text, reply.stop_reason, reply.model) == (
+            expected.text,
+            expected.stop_reason,
+            expected.model,
+        ), split
+        assert "".join(deltas) == expected.text, split
+        assert reply.usage == expected.usage, split
+    byte_by_byte, _ = parse([body[i : i + 1] for i in range(len(body))])
+    assert byte_by_byte.finish().text == expected.text
+
+
+def test_a_stream_ending_on_a_bare_cr_still_completes() -> None:
+    parser, _ = parse([STREAM.replace(b"\n", b"\r")])
+    assert parser.finish().text == "Hello \u00e9"

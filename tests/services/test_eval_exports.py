@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -175,3 +176,42 @@ def test_labelled_calls_csv_neutralises_formulas(tmp_path: Path) -> None:
         assert json.loads(table[1]["vars"])["question"] == "=1+1"
         assert table[0]["prompt"] == "support" and table[0]["version"] == "1"
         assert export_labels_csv(project, out, prompt="other") == 0
+
+
+def test_promptfoo_assertions_for_the_new_types_and_escaped_templates() -> None:
+    from workbench.core.models import Expectation
+    from workbench.services.eval_exports import escape_template, promptfoo_assert
+
+    def out(raw: dict[str, Any]) -> dict[str, Any]:
+        return promptfoo_assert(Expectation.model_validate(raw))
+
+    assert out({"type": "contains", "value": "Use {{name}}"}) == {
+        "type": "contains",
+        "value": "{% raw %}Use {{name}}{% endraw %}",
+    }
+    assert out({"type": "contains-any", "value": ["{{a}}", "b"]})["value"] == [
+        "{% raw %}{{a}}{% endraw %}",
+        "b",
+    ]
+    assert escape_template("file://x.txt") == "{% raw %}file://x.txt{% endraw %}"
+    assert escape_template("plain") == "plain"
+    assert out({"type": "not-max-length", "value": 5}) == {
+        "type": "javascript",
+        "value": "!(output.length <= 5)",
+    }
+    assert out({"type": "not-is-valid-json-schema", "value": {"type": "object"}}) == {
+        "type": "not-is-json",
+        "value": {"type": "object"},
+    }
+    assert out({"type": "python", "value": "checks.py:polite"}) == {
+        "type": "python",
+        "value": "file://checks.py:polite",
+    }
+    nested = out(
+        {"type": "assert-set", "threshold": 0.5, "assert": [{"type": "icontains", "value": "x"}]}
+    )
+    assert nested == {
+        "type": "assert-set",
+        "assert": [{"type": "icontains", "value": "x"}],
+        "threshold": 0.5,
+    }

@@ -156,6 +156,7 @@ def test_judge_against_the_fake_server_scores_logs_and_reuses(tmp_path: Path) ->
 def test_default_judge_prompt_with_unparseable_answers_fails_cleanly(tmp_path: Path) -> None:
     with _project(tmp_path) as project, FakeAnthropicServer() as server:
         provider = make_provider("anthropic", api_key=FAKE_KEY, base_url=server.base_url)
+        ensure_judge_prompt(project)
         judge = Judge(project, provider, model="claude-haiku-5-5")
         request = JudgeRequest("Is polite.", "Hello!", "hi")
 
@@ -167,14 +168,64 @@ def test_default_judge_prompt_with_unparseable_answers_fails_cleanly(tmp_path: P
 
         record = asyncio.run(go())[judge.key(request)]
         assert record.score is None and "no score" in (record.error or "")
-        assert JUDGE_PROMPT in project.prompts.names()  # created on first use
         # Nothing stored as a verdict, so a later judge with a provider would ask again.
         assert Judge(project, None).labels.find_judgement(judge.key(request)) is None
 
 
 def test_unjudged_outputs_without_a_provider_say_so(tmp_path: Path) -> None:
     with _project(tmp_path) as project:
+        ensure_judge_prompt(project)
         judge = Judge(project, None)
         request = JudgeRequest("Is polite.", "Hello!")
         record = asyncio.run(judge.judge_many([request]))[judge.key(request)]
         assert record.score is None and "no new calls" in (record.error or "")
+
+
+def test_scoring_never_creates_the_judge_prompt(tmp_path: Path) -> None:
+    with _project(tmp_path) as project:
+        with pytest.raises(BadInput, match="no judge prompt"):
+            Judge(project, make_provider("echo"))
+        with pytest.raises(BadInput, match="no judge prompt"):
+            Judge(project, None)
+        assert JUDGE_PROMPT not in project.prompts.names()
+
+
+def test_judge_calls_take_the_engines_path(tmp_path: Path) -> None:
+    """Retried like a cell, priced once by the engine's table, committed by its writer."""
+    with _project(tmp_path) as project, FakeAnthropicServer() as server:
+        _scripted_judge(project)
+        server.script({"fault": "529", "request_number": 1})
+        provider = make_provider(
+            "anthropic",
+            api_key=FAKE_KEY,
+            base_url=server.base_url,
+            policy=RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02),
+        )
+        judge = Judge(project, provider)
+        request = JudgeRequest('{"score":4,"reason":"ok"}', "An answer.", "q", None)
+        reads: list[int] = []
+        list_prices = project.catalog.list_prices
+
+        def counting_list_prices() -> object:
+            reads.append(1)
+            return list_prices()
+
+        project.catalog.list_prices = counting_list_prices  # type: ignore[method-assign]
+
+        async def go() -> dict:
+            try:
+                return await judge.judge_many(
+                    [request, JudgeRequest('{"score":3,"reason":"meh"}', "Other.", "q2", None)]
+                )
+            finally:
+                await provider.aclose()
+
+        verdicts = asyncio.run(go())
+        assert verdicts[judge.key(request)].score == 4
+        assert len(reads) == 1  # prices read once for all the judge's calls
+        rows = project.db.execute(
+            "SELECT c.cost_usd, (SELECT count(*) FROM attempts a WHERE a.call_id = c.id) "
+            "FROM calls c WHERE c.source = 'judge' ORDER BY c.id"
+        ).fetchall()
+        assert len(rows) == 2 and all(cost is not None and cost > 0 for cost, _ in rows)
+        assert sorted(n for _, n in rows) == [1, 2]  # the overloaded attempt was retried

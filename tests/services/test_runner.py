@@ -88,13 +88,31 @@ def test_plan_lists_missing_variables_with_example_ids(tmp_path: Path) -> None:
 
 
 def test_unknown_model_cost_is_unknown_not_zero(tmp_path: Path) -> None:
-    with _project(tmp_path, examples=2) as project:
+    with _project(tmp_path, examples=2) as project, FakeAnthropicServer() as server:
         plan = _plan(project, models=["my-custom-model"])
         assert plan.estimated_cost is None
         assert any("no price" in w for w in plan.warnings)
-        outcome = asyncio.run(start_run(project, plan, make_provider("echo")))
+        provider = _anthropic(server)
+
+        async def go() -> object:
+            try:
+                return await start_run(project, plan, provider)
+            finally:
+                await provider.aclose()
+
+        outcome = asyncio.run(go())
+        rows = project.runs.run_grid(outcome.run_id)  # type: ignore[attr-defined]
+        assert rows and all(r["cost_usd"] is None for r in rows)
+        assert outcome.totals["unpriced_calls"] == 2  # type: ignore[attr-defined]
+        assert outcome.progress.unpriced == 2  # type: ignore[attr-defined]
+
+
+def test_synthetic_calls_cost_nothing(tmp_path: Path) -> None:
+    with _project(tmp_path, examples=2) as project:
+        outcome = asyncio.run(start_run(project, _plan(project), make_provider("echo")))
         rows = project.runs.run_grid(outcome.run_id)
-        assert all(r["cost_usd"] is None for r in rows)
+        assert rows and all(r["cost_usd"] == 0.0 for r in rows)
+        assert outcome.totals["spend_usd"] == 0.0
 
 
 def test_echo_run_logs_every_call_and_reports(tmp_path: Path) -> None:
@@ -278,7 +296,6 @@ def test_count_tokens_replaces_the_heuristic_estimate(tmp_path: Path) -> None:
         async def go() -> bool:
             try:
                 return await count_input_tokens(
-                    project,
                     plan,
                     provider,
                     catalog=model_catalog(project),

@@ -117,15 +117,19 @@ def test_backup_to_writes_a_consistent_openable_copy(tmp_path: Path) -> None:
         assert restored.schema_version == schema_version()
 
 
-def test_older_schema_read_only_asks_for_an_upgrade(
+def test_older_schema_read_only_opens_without_upgrading_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "p.pwb"
     Project.create(path, "Demo").close()
+    before = path.read_bytes()
     newer = schema_version() + 1
     monkeypatch.setattr("workbench.storage.project.schema_version", lambda: newer)
-    with pytest.raises(ProjectFileError, match="older schema .*Open it for writing once"):
-        Project.open(path, read_only=True)
+    with Project.open(path, read_only=True) as project:
+        assert project.read_only and project.name == "Demo"
+        assert "older schema" in (project.read_only_reason or "")
+        assert "open it for writing once to upgrade it" in (project.read_only_reason or "")
+    assert path.read_bytes() == before
 
 
 def test_a_file_whose_creation_never_finished_is_refused(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
 from workbench.ui.main import create_sample_project
+from workbench.ui.operations import wait_for_project_ops
 
 
 @pytest.fixture
@@ -50,3 +51,15 @@ def _no_windows_left_open(qapp: QApplication) -> Iterator[None]:
     if left:
         names = ", ".join(f"{type(w).__name__}({w.windowTitle()!r})" for w in left)
         pytest.fail(f"the test left top-level windows open: {names}")
+
+
+@pytest.fixture
+def settle(qapp: QApplication) -> Callable[[], None]:
+    """Wait until every started project operation ran and its callbacks were delivered."""
+
+    def wait() -> None:
+        for _ in range(5):  # a callback may start the next operation
+            wait_for_project_ops()
+            QApplication.processEvents()
+
+    return wait

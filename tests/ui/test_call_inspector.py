@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import HAIKU, assert_fonts_render, make_project
 from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
+from quiz_project_support import HAIKU, assert_fonts_render, make_project
 
 from workbench.core.models import Settings
 from workbench.core.records import AttemptRecord, CallRecord

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render, make_project
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render, make_project
 
+from workbench.core.models import Dataset
 from workbench.storage.project import Project
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
+from workbench.ui.operations import wait_for_project_ops
 from workbench.ui.widgets.dataset_editor import DatasetEditor
 
 
@@ -37,8 +39,15 @@ def editor(qtbot: QtBot, ctx: ProjectContext) -> DatasetEditor:
     return widget
 
 
+def stored_topics(ctx: ProjectContext) -> Dataset:
+    """The dataset as stored, once the edits already made have been written."""
+    wait_for_project_ops()
+    QApplication.processEvents()
+    return ctx.require().datasets.get("topics")
+
+
 def stored(ctx: ProjectContext) -> list[dict[str, str]]:
-    return [e.vars for e in ctx.require().datasets.get("topics").examples]
+    return [e.vars for e in stored_topics(ctx).examples]
 
 
 def select_row(editor: DatasetEditor, row: int) -> None:
@@ -71,8 +80,8 @@ def test_shows_a_column_per_variable_then_tags_and_note(
 def test_typing_in_a_cell_saves_it_and_undo_restores_it(
     qtbot: QtBot, editor: DatasetEditor, ctx: ProjectContext
 ) -> None:
-    announced: list[tuple[str, object]] = []
-    ctx.changed.connect(lambda kind, detail: announced.append((kind, detail)))
+    announced: list[tuple[Change, object]] = []
+    ctx.changed.connect(lambda change: announced.append((change.what, change.detail)))
     editor.table.setFocus()
     editor.table.setCurrentIndex(editor.model.index(0, 0))
     qtbot.keyClick(editor.table, Qt.Key.Key_G)  # any key starts editing
@@ -80,7 +89,7 @@ def test_typing_in_a_cell_saves_it_and_undo_restores_it(
     qtbot.keyClicks(editor_widget, "laciers")
     qtbot.keyClick(editor_widget, Qt.Key.Key_Return)
     assert stored(ctx)[0]["topic"] == "glaciers"
-    assert ("datasets", "topics") in announced
+    assert (Change.DATASETS, "topics") in announced
     qtbot.keyClick(editor.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert stored(ctx)[0]["topic"] == "photosynthesis"
     assert editor.model.index(0, 0).data() == "photosynthesis"
@@ -103,7 +112,7 @@ def test_shift_enter_keeps_a_newline_in_the_cell(
     qtbot.keyClick(cell, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClicks(cell, "line two")
     qtbot.keyClick(cell, Qt.Key.Key_Return)
-    assert ctx.require().datasets.get("topics").examples[1].note == "line one\nline two"
+    assert stored_topics(ctx).examples[1].note == "line one\nline two"
 
 
 def test_add_duplicate_and_delete_rows_with_undo(
@@ -147,7 +156,7 @@ def test_paste_rows_from_a_spreadsheet(editor: DatasetEditor, ctx: ProjectContex
     editor.table.setCurrentIndex(editor.model.index(3, 0))
     QApplication.clipboard().setText("rivers\thard\tgeo\tfrom a sheet\ndeserts\teasy\t\t\n")
     editor.paste_action.trigger()
-    examples = ctx.require().datasets.get("topics").examples
+    examples = stored_topics(ctx).examples
     assert [e.vars["topic"] for e in examples[-2:]] == ["rivers", "deserts"]
     assert examples[-2].tags == ["geo"] and examples[-2].note == "from a sheet"
     # A header row names the columns, and may add a new one.
@@ -267,7 +276,7 @@ def test_external_change_reloads_and_missing_dataset_is_reported(
 ) -> None:
     ctx.require().datasets.add_examples("topics", [])
     ctx.require().datasets.delete_examples([ctx.require().datasets.get_with_ids("topics")[0][0]])
-    ctx.notify("datasets", "topics")
+    ctx.notify(Change.DATASETS, "topics")
     assert editor.model.rowCount() == 3
     editor.show_dataset("nope")
     assert editor.dataset is None

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render, make_project
-from gui_c_support import HAIKU, echo_run
+from echo_run_support import HAIKU, echo_run
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render, make_project
 
 from workbench.core.models import Example, Expectation
 from workbench.services.evals import score_run
 from workbench.storage.labels_repo import ScoreRow
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.widgets.eval_views import EvalsPane
 
 # Echo outputs quote the system prompt: v2 adds "One question only."
@@ -85,7 +85,7 @@ def test_pass_rates_regression_and_agreement(
     project.labels.set_label(first, verdict="pass")
     with qtbot.waitSignal(pane.updated, timeout=5000):
         project.labels.set_label(second, verdict="fail")
-        pane.ctx.notify("labels", second)
+        pane.ctx.notify(Change.LABELS, second)
     assert pane.agreement_text.text() == "The judge agrees with people on 1 of 2 calls (50 %)."
     assert _cells(pane.confusion) == [["1", "0"], ["1", "0"]]
     assert_fonts_render(pane, "quiz@v1 → 75 % – 95 % —")

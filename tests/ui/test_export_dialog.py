@@ -10,7 +10,7 @@ import pytest
 import yaml
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QCheckBox, QFileDialog
+from PySide6.QtWidgets import QApplication, QCheckBox, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from workbench.core.models import ProductionSettings
@@ -20,7 +20,7 @@ from workbench.services.production_export import (
     set_production_settings,
 )
 from workbench.storage.project import Project
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.export_dialog import ExportDialog
 from workbench.ui.dialogs.export_preview import (
     CHANGES_TAB,
@@ -30,6 +30,7 @@ from workbench.ui.dialogs.export_preview import (
 )
 from workbench.ui.dialogs.production_form import audience
 from workbench.ui.main_window import MainWindow
+from workbench.ui.operations import wait_for_project_ops
 
 SAMPLE_PROMPTS = ["summarize", "support-agent", "support-answer", "ticket-classifier"]
 
@@ -59,6 +60,7 @@ def _type_value(qtbot: QtBot, spin: object, text: str) -> None:
     spin.selectAll()  # type: ignore[attr-defined]
     qtbot.keyClicks(spin.lineEdit(), text)  # type: ignore[attr-defined]
     qtbot.keyClick(spin.lineEdit(), Qt.Key.Key_Tab)  # type: ignore[attr-defined]
+    _settle()
 
 
 def _click(qtbot: QtBot, widget: object) -> None:
@@ -70,6 +72,13 @@ def _toggle(qtbot: QtBot, box: QCheckBox) -> None:
     before = box.isChecked()
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
     assert box.isChecked() is not before
+    _settle()
+
+
+def _settle() -> None:
+    """Let the settings writes already started land and their callbacks run."""
+    wait_for_project_ops()
+    QApplication.processEvents()
 
 
 def _export(qtbot: QtBot, dialog: ExportDialog) -> None:
@@ -107,7 +116,7 @@ def test_rollout_and_staff_only_edits_are_saved_and_previewed(
     _toggle(qtbot, form.staff_only)
     with qtbot.waitSignal(ctx.changed, timeout=2000) as signal:
         _type_value(qtbot, form.rollout, "10")
-    assert signal.args == ["settings", "production"]
+    assert signal.args[0].what == Change.EXPORT
     flag = json.loads(dialog.output.preview.toPlainText())["prompts"]["support-answer"][
         "feature_flag"
     ]
@@ -242,7 +251,7 @@ def test_screenshot_of_the_dialog_with_a_preview(
         "support-answer",
         ProductionSettings.model_validate({"feature_flag": {"rollout_percent": 10}}),
     )
-    ctx.notify("labels", None)  # re-read, as after any project change
+    ctx.notify(Change.LABELS, None)  # re-read, as after any project change
     _select(qtbot, dialog, "support-answer")
     for widget, text in (
         (dialog.output.preview, '{"–}'),

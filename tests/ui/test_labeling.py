@@ -7,17 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render
-from gui_c_support import HAIKU, SONNET, echo_run, make_project, project_with_run
+from echo_run_support import HAIKU, SONNET, echo_run, make_project, project_with_run
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.promote_dialog import PromoteDialog
 from workbench.ui.labeling import LABEL_ACTIONS
 from workbench.ui.main_window import MainWindow
 from workbench.ui.models.run_grid_model import CALL_ID_ROLE
+from workbench.ui.operations import wait_for_project_ops
 from workbench.ui.widgets.label_bar import KEY_HINT
 from workbench.ui.widgets.run_grid import RunGrid
 
@@ -48,6 +49,13 @@ def _call(grid: RunGrid) -> int:
 def _keys(qtbot: QtBot, grid: RunGrid, *keys: Qt.Key) -> None:
     for key in keys:
         qtbot.keyClick(grid.table, key)
+    _settle()
+
+
+def _settle() -> None:
+    """Let the label writes already started land and their callbacks run."""
+    wait_for_project_ops()
+    QApplication.processEvents()
 
 
 def test_keys_label_the_selected_cell_and_badges_show_in_the_grid(
@@ -202,6 +210,7 @@ def test_main_window_menus_reach_review_promote_and_evals(
     qtbot.waitUntil(lambda: review.reviewing and review.card.hasFocus(), timeout=5000)
     qtbot.keyClick(review.card, Qt.Key.Key_F)
     qtbot.keyClick(review.card, Qt.Key.Key_3)
+    _settle()
     assert window.ctx.require().labels.get(review.current_call()).rating == 3  # type: ignore[arg-type,union-attr]
     qtbot.keyClick(review.card, Qt.Key.Key_Space)
     qtbot.wait(20)

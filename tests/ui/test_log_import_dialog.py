@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
 from workbench.storage.project import Project
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.log_import_dialog import LogImportDialog
 from workbench.ui.main_window import MainWindow
 
@@ -65,7 +65,7 @@ def _import(qtbot: QtBot, dialog: LogImportDialog, path: Path) -> None:
     dialog.path_edit.setText(str(path))
     with qtbot.waitSignal(dialog.ctx.changed, timeout=10_000) as changed:
         qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
-    assert changed.args[0] == "runs"
+    assert changed.args[0].what == Change.RUNS
 
 
 def test_good_lines_are_imported_and_bad_lines_listed_by_number(

@@ -118,7 +118,8 @@ def test_ctrl_s_in_the_editor_asks_for_a_note(
     dialog = editor.note_dialog
     assert dialog is not None and dialog.isVisible()
     dialog.setTextValue("greeting")
-    dialog.accept()
+    with qtbot.waitSignal(window.ctx.changed):
+        dialog.accept()
     assert editor.base_version == 4
     assert window.sidebar.find("version", ("support-answer", 4)) is not None
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTabWidget
 from pytestqt.qtbot import QtBot
 
 from workbench.services.logs_import import import_logs
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.widgets.production_view import (
     BREACHED_FG,
@@ -57,7 +57,7 @@ def _import(ctx: ProjectContext, tmp_path: Path) -> None:
     log.write_text("".join(json.dumps(x) + "\n" for x in _lines()), encoding="utf-8")
     report = import_logs(ctx.require(), log)
     assert report.calls == 150 and not report.errors
-    ctx.notify("import", report.run_id)
+    ctx.notify(Change.RUNS, report.run_id)
 
 
 def _cell(view: ProductionView, metric: str, column: int) -> Any:
@@ -115,7 +115,7 @@ def test_production_tab_table_trend_and_weekly_review(
         project.labels.set_label(call_id, verdict="fail", tags=["hallucination"])
     for call_id in sample[3:]:
         project.labels.set_label(call_id, verdict="pass")
-    ctx.notify("labels", sample)
+    ctx.notify(Change.LABELS, sample)
     review.finish()
 
     with qtbot.waitSignal(view.refreshed, timeout=10_000):

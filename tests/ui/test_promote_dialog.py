@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render
-from gui_c_support import HAIKU, import_calls, project_with_run
+from echo_run_support import HAIKU, import_calls, project_with_run
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
 from workbench.inference import make_provider
 from workbench.services.evals import run_eval

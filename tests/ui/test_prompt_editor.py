@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -166,9 +167,10 @@ def test_parameters_round_trip_into_the_saved_version(
     params.spins["temperature"].setValue(0.3)
     params.max_tokens.setValue(300)
     params.stops.setPlainText("END\n\\n\\nUser:")
-    version = editor.save_with_note("params")
-    assert version is not None
-    stored = ctx.require().prompts.resolve("support-answer", version.version).params
+    with qtbot.waitSignal(ctx.changed):
+        assert editor.save_with_note("params")
+    assert editor.base is not None
+    stored = ctx.require().prompts.resolve("support-answer", editor.base.version).params
     assert stored.model == "claude-sonnet-4-6"
     assert stored.temperature == 0.3 and stored.top_p is None
     assert stored.max_tokens == 300
@@ -208,7 +210,8 @@ def test_labels_move_with_a_click_in_the_history(
     remove = next(
         a for a in editor.history.label_menu(3).actions() if a.text() == "Remove 'staging'"
     )
-    remove.trigger()
+    with qtbot.waitSignal(ctx.changed):
+        remove.trigger()
     assert "staging" not in prompts.get("support-answer").labels
 
 
@@ -218,7 +221,8 @@ def test_a_custom_label_is_asked_for_without_blocking(
     dialog = editor.history.ask_custom_label(1)
     assert dialog.isVisible()
     dialog.setTextValue("canary")
-    dialog.accept()
+    with qtbot.waitSignal(ctx.changed):
+        dialog.accept()
     assert ctx.require().prompts.get("support-answer").labels["canary"] == 1
     assert "'canary' now points at support-answer v1" in editor.notice.text()
 
@@ -266,16 +270,21 @@ def test_new_prompt_starts_unsaved_and_its_first_save_is_v1(
     dialog = editor.new_prompt()
     assert dialog is not None
     dialog.setTextValue("greeting")
-    dialog.accept()
+    with qtbot.waitSignal(ctx.changed):
+        dialog.accept()
     assert editor.prompt_name == "greeting" and editor.base_version is None
     assert editor.is_dirty and editor.title() == "greeting (new) •"
     assert [editor.variables.item(0).text()] == ["{{input}}"]
-    assert editor.save_with_note("first") is not None
+    with qtbot.waitSignal(ctx.changed):
+        assert editor.save_with_note("first")
     assert editor.base_version == 1 and not editor.is_dirty
 
 
-def test_a_bad_prompt_name_is_reported_in_one_sentence(editor: PromptEditor) -> None:
-    assert not editor.create_prompt("no spaces allowed")
+def test_a_bad_prompt_name_is_reported_in_one_sentence(
+    editor: PromptEditor, settle: Callable[[], None]
+) -> None:
+    editor.create_prompt("no spaces allowed")
+    settle()
     assert "is not a valid prompt name" in editor.notice.text()
 
 

@@ -6,15 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import assert_fonts_render
-from gui_c_support import import_calls, project_with_run
+from echo_run_support import import_calls, project_with_run
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QListWidget, QPlainTextEdit
 from pytestqt.qtbot import QtBot
+from quiz_project_support import assert_fonts_render
 
-from workbench.ui.call_case import sample_calls
+from workbench.services.call_case import sample_calls
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.label_editors import NoteEditor, TagPicker
+from workbench.ui.operations import wait_for_project_ops
 from workbench.ui.review_queue import OUTPUT_POINT_SIZE, ReviewQueue
 
 
@@ -45,6 +46,8 @@ def _start(qtbot: QtBot, queue: ReviewQueue, n: int) -> None:
 
 def _key(qtbot: QtBot, queue: ReviewQueue, key: Qt.Key) -> None:
     qtbot.keyClick(queue.card, key)
+    wait_for_project_ops()  # the label write lands before the test reads it
+    QApplication.processEvents()
 
 
 def test_walking_a_sample_with_the_keyboard_labels_each_output(
@@ -108,6 +111,7 @@ def test_tags_and_notes_from_the_queue(qtbot: QtBot, queue: ReviewQueue) -> None
     new_tag = picker.findChild(QLineEdit)
     qtbot.keyClicks(new_tag, "too long")
     qtbot.keyClick(new_tag, Qt.Key.Key_Return)  # adds the tag, ticked; the picker stays open
+    qtbot.waitUntil(lambda: len(picker.checked()) == 2)
     assert picker.isVisible() and picker.checked() == ["off-topic", "too long"]
     with qtbot.waitSignal(picker.finished):
         qtbot.keyClick(tags, Qt.Key.Key_Return)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import HAIKU, SONNET, assert_fonts_render, make_project
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget
 from pytestqt.qtbot import QtBot
+from quiz_project_support import HAIKU, SONNET, assert_fonts_render, make_project
 
 from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.ui.context import ProjectContext

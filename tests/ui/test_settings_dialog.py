@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from workbench.inference import keys
 from workbench.storage.project import Project
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.settings_dialog import SettingsDialog, mask_key
 
 FAKE_KEY = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz-9876"
@@ -105,7 +106,7 @@ def test_base_url_and_concurrency_are_saved_in_the_project(
     dialog.concurrency.setValue(3)
     with qtbot.waitSignal(ctx.changed) as signal:
         qtbot.mouseClick(dialog.save_project_button, Qt.MouseButton.LeftButton)
-    assert signal.args == ["settings", "project"]
+    assert signal.args[0].what == Change.SETTINGS
     settings = ctx.require().settings
     assert settings.base_url == "http://127.0.0.1:9999"
     assert settings.default_concurrency == 3
@@ -134,7 +135,7 @@ def test_prices_are_listed_and_a_new_dated_row_is_added(
     dialog.new_values["input"].setValue(first.input * 2)
     with qtbot.waitSignal(ctx.changed) as signal:
         qtbot.mouseClick(dialog.add_price_button, Qt.MouseButton.LeftButton)
-    assert signal.args == ["prices", first.model]
+    assert (signal.args[0].what, signal.args[0].detail) == (Change.PRICES, first.model)
     rows = project.catalog.list_prices(first.model)
     assert rows[-1].effective_from == dt.date(2031, 1, 1)
     assert rows[-1].input == pytest.approx(first.input * 2)
@@ -144,7 +145,7 @@ def test_prices_are_listed_and_a_new_dated_row_is_added(
 
 
 def test_a_project_without_prices_shows_the_defaults_and_copies_them_on_add(
-    qtbot: QtBot, tmp_path: Path
+    qtbot: QtBot, tmp_path: Path, settle: Callable[[], None]
 ) -> None:
     ctx = ProjectContext()
     ctx.set_project(Project.create(tmp_path / "empty.pwb", "empty"))
@@ -158,6 +159,7 @@ def test_a_project_without_prices_shows_the_defaults_and_copies_them_on_add(
         widget.new_values["input"].setValue(1.0)
         widget.new_values["output"].setValue(2.0)
         assert widget.add_price_row() is not None
+        settle()
         assert len(ctx.require().catalog.list_prices()) == defaults + 1
     finally:
         ctx.close()

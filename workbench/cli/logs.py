@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.formatting import safe, safe_json
 
 SHOWN_ERRORS = 10
 
@@ -47,11 +48,11 @@ def import_command(project: Path, file: Path, as_json: bool) -> None:
         report = import_logs(proj, file)
 
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(safe_json(json.dumps(report.as_dict(), indent=2, ensure_ascii=False)))
     else:
-        click.echo(report.summary())
+        click.echo(safe(report.summary(), multiline=True))
         for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {safe(warning)}", err=True)
         if report.unknown_cost:
             click.echo(
                 f"warning: {report.unknown_cost} call(s) have no price for their model, "
@@ -59,13 +60,13 @@ def import_command(project: Path, file: Path, as_json: bool) -> None:
                 err=True,
             )
     for error in report.errors[:SHOWN_ERRORS]:
-        click.echo(f"{file}:{error.line}: {error.message}", err=True)
+        click.echo(safe(f"{file}:{error.line}: {error.message}"), err=True)
     if len(report.errors) > SHOWN_ERRORS:
         click.echo(f"… and {len(report.errors) - SHOWN_ERRORS} more bad line(s)", err=True)
 
     only_repeats = report.duplicates > 0 and not report.errors
     if report.imported == 0 and not only_repeats:
         reason = "it has no log lines" if report.lines == 0 else "no line could be imported"
-        click.echo(f"error: {file}: {reason}; see docs/logs-format.md.", err=True)
+        click.echo(safe(f"error: {file}: {reason}; see docs/logs-format.md."), err=True)
         sys.exit(ExitCode.BAD_INPUT)
     sys.exit(ExitCode.OK)

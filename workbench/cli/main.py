@@ -16,6 +16,8 @@ import click
 
 from workbench import __version__
 from workbench.cli.exit_codes import ExitCode
+from workbench.cli.formatting import safe, safe_json
+from workbench.cli.params import FiniteFloatRange
 from workbench.core.errors import WorkbenchError
 
 
@@ -34,7 +36,7 @@ class WorkbenchGroup(click.Group):
 
 def fail(message: str, code: int = ExitCode.BAD_INPUT) -> NoReturn:
     """Print one line on stderr and exit."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {safe(message)}", err=True)
     sys.exit(code)
 
 
@@ -53,7 +55,7 @@ def write_crash_log(exc: BaseException) -> Path:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(safe_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 @click.group(
@@ -102,7 +104,7 @@ def new(project: Path, bundle: Path | None, name: str | None) -> None:
     from workbench.services.projects import create_project
 
     created = create_project(project, bundle=bundle, name=name)
-    click.echo(f"created {project} ({created})")
+    click.echo(safe(f"created {project} ({created})"))
 
 
 @cli.command()
@@ -111,30 +113,42 @@ def new(project: Path, bundle: Path | None, name: str | None) -> None:
 def info(project: Path, as_json: bool) -> None:
     """Show prompts, versions, labels, datasets and runs."""
     from workbench.services.projects import open_project, project_info
+    from workbench.services.run_service import spend_summary
 
     with open_project(project, read_only=True) as proj:
         data = project_info(proj)
+        spend = spend_summary(proj)
+    data["spend"] = spend.to_dict()
     if as_json:
         echo_json(data)
         return
-    click.echo(f"{data['name']}  ({data['path']}, schema v{data['schema_version']})")
+    if data.get("read_only_reason"):
+        click.echo(f"note: {safe(data['read_only_reason'])}", err=True)
+    click.echo(safe(f"{data['name']}  ({data['path']}, schema v{data['schema_version']})"))
     click.echo("Prompts:")
     for p in data["prompts"]:
         labels = ", ".join(f"{k}→v{v}" for k, v in p["labels"].items()) or "no labels"
-        click.echo(f"  {p['name']}: {p['versions']} version(s), latest v{p['latest']}; {labels}")
+        click.echo(
+            safe(f"  {p['name']}: {p['versions']} version(s), latest v{p['latest']}; {labels}")
+        )
     click.echo("Datasets:")
     for d in data["datasets"]:
-        click.echo(f"  {d['name']}: {d['examples']} example(s)")
+        click.echo(safe(f"  {d['name']}: {d['examples']} example(s)"))
     runs = data.get("runs", [])
     click.echo(f"Runs: {len(runs)}")
     for r in runs[-5:]:
         if r.get("kind") == "import":
-            click.echo(f"  #{r['id']} imported production logs, {r['created_at']}")
+            click.echo(safe(f"  #{r['id']} imported production logs, {r['created_at']}"))
         else:
             click.echo(
-                f"  #{r['id']} {r.get('kind', 'run')} {r['status']} "
-                f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
+                safe(
+                    f"  #{r['id']} {r.get('kind', 'run')} {r['status']} "
+                    f"{r['done'] or 0}/{r['cells']} cells, {r['created_at']}"
+                )
             )
+    from workbench.cli.formatting import format_spend
+
+    click.echo(format_spend(spend))
 
 
 @cli.command()
@@ -142,16 +156,18 @@ def info(project: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def check(project: Path, as_json: bool) -> None:
     """Integrity report (SQLite checks and our invariants). Never modifies the file."""
-    from workbench.storage.check import check_project
+    from workbench.services.integrity import check_project_file
 
-    report = check_project(project)
+    report = check_project_file(project)
     if as_json:
-        echo_json({"ok": report.ok, "problems": report.problems})
+        echo_json({"ok": report.ok, "problems": report.problems, "notes": report.notes})
     elif report.ok:
-        click.echo(f"{project}: ok")
+        click.echo(safe(f"{project}: ok"))
     else:
         for problem in report.problems:
-            click.echo(f"{project}: {problem}")
+            click.echo(safe(f"{project}: {problem}"))
+    for note in [] if as_json else report.notes:
+        click.echo(safe(f"{project}: note: {note}"))
     sys.exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
@@ -177,10 +193,11 @@ def bundle_export(project: Path, output: Path) -> None:
     with open_project(project, read_only=True) as proj:
         text = export_bundle_text(proj)
     if str(output) == "-":
-        click.echo(text, nl=False)
+        # YAML escapes control characters but not bidi overrides: a terminal gets them escaped.
+        click.echo(safe(text, multiline=True) if sys.stdout.isatty() else text, nl=False)
     else:
         write_text_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(safe(f"wrote {output}"), err=True)
 
 
 def _split_csv(value: str | None) -> list[str]:
@@ -215,8 +232,17 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--budget",
-    type=click.FloatRange(min=0),
-    help="Refuse a plan estimated above USD, and stop when spend reaches it.",
+    type=FiniteFloatRange(min=0),
+    help="Refuse a plan whose worst case (see --budget-basis) is above USD, and stop the run "
+    "when spend reaches it.",
+)
+@click.option(
+    "--budget-basis",
+    type=click.Choice(["worst", "expected"]),
+    default="worst",
+    show_default=True,
+    help="What --budget compares before the run: the worst case (every call writes max_tokens) "
+    "or the expected cost.",
 )
 @click.option(
     "--no-cache", is_flag=True, help="Always call the model, even for a request answered before."
@@ -236,7 +262,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1, max=86_400),
     default=600,
     show_default=True,
     help="Seconds allowed per attempt.",
@@ -246,6 +272,11 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print a JSON summary with the run id and totals."
+)
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Submit as Message Batches (half price, results within 24 h); see `workbench batch`.",
 )
 def run(
     project: Path,
@@ -257,12 +288,14 @@ def run(
     concurrency: int | None,
     per_model_concurrency: int | None,
     budget: float | None,
+    budget_basis: str,
     no_cache: bool,
     provider: str,
     resume_id: int | None,
     timeout: float,
     dry_run: bool,
     as_json: bool,
+    batch: bool = False,
 ) -> None:
     """Run prompt versions x examples x models and log every call."""
     from workbench.cli.run import execute_run_command
@@ -277,12 +310,14 @@ def run(
         concurrency=concurrency,
         per_model_concurrency=per_model_concurrency,
         budget=budget,
+        budget_basis=budget_basis,
         use_cache=not no_cache,
         provider_name=provider,
         resume_id=resume_id,
         timeout=timeout,
         dry_run=dry_run,
         as_json=as_json,
+        batch=batch,
     )
     sys.exit(code)
 
@@ -295,20 +330,23 @@ def report(project: Path, run_id: int | None, as_json: bool) -> None:
     """Latency p50/p95, tokens, cost, errors and cache hits per model and prompt version."""
     from workbench.services.analytics import run_report
     from workbench.services.projects import open_project
+    from workbench.services.run_service import spend_summary
 
     with open_project(project, read_only=True) as proj:
         if run_id is not None:
             proj.runs.get_run(run_id)  # a clear error for an unknown run
         rows = run_report(proj, run_id)
+        spend = spend_summary(proj, run_id)
     if as_json:
-        echo_json({"run": run_id, "groups": rows})
+        echo_json({"run": run_id, "groups": rows, "spend": spend.to_dict()})
         return
     if not rows:
         click.echo("no calls logged yet")
         return
-    from workbench.cli.formatting import format_report
+    from workbench.cli.formatting import format_report, format_spend
 
     click.echo(format_report(rows))
+    click.echo(format_spend(spend))
 
 
 @cli.command()
@@ -329,10 +367,10 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
     with open_project(project, read_only=not refresh) as proj:
         if refresh:
-            from workbench.inference import make_provider
+            from workbench.services.run_service import choose_provider
 
             async def fetch() -> int:
-                provider = make_provider("anthropic")
+                provider = choose_provider(proj, "anthropic")
                 try:
                     return len(await refresh_models(proj, provider))
                 finally:
@@ -384,14 +422,18 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
 
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
+from workbench.cli.batch import batch  # noqa: E402
 from workbench.cli.eval import eval_command, export_command  # noqa: E402
 from workbench.cli.logs import logs  # noqa: E402
 from workbench.cli.monitor import monitor_command  # noqa: E402
+from workbench.cli.prices import price  # noqa: E402
 
 cli.add_command(eval_command)
 cli.add_command(export_command)
 cli.add_command(logs)
 cli.add_command(monitor_command)
+cli.add_command(price)
+cli.add_command(batch)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -402,6 +444,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         fail("aborted", ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        # One line: what is wrong and where to look (click's own form adds usage lines).
+        command = exc.ctx.command_path if exc.ctx is not None else "workbench"
+        fail(f"{exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.BAD_INPUT)

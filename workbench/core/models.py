@@ -42,24 +42,56 @@ BUNDLE_FORMAT_VERSIONS = (1, 2)
 Effort = Literal["low", "medium", "high", "xhigh", "max"]
 assert get_args(Effort) == EFFORT_LEVELS
 
-# Expectation types, named as promptfoo names them where the two overlap.
+# Expectation types. Each one that carries a promptfoo name gives promptfoo 0.123's verdict on the
+# same output; min-length, max-length and is-valid-json-schema are the workbench's own names
+# (exported as equivalent promptfoo assertions). Every type but assert-set has a `not-` form
+# that inverts the verdict (an error, such as a timeout, fails either way).
 ExpectationType = Literal[
     "equals",
+    "not-equals",
     "contains",
-    "icontains",
     "not-contains",
+    "icontains",
     "not-icontains",
+    "contains-any",
+    "not-contains-any",
+    "contains-all",
+    "not-contains-all",
+    "icontains-any",
+    "not-icontains-any",
+    "icontains-all",
+    "not-icontains-all",
     "starts-with",
+    "not-starts-with",
     "regex",
     "not-regex",
     "is-json",
+    "not-is-json",
     "contains-json",
+    "not-contains-json",
     "is-valid-json-schema",
+    "not-is-valid-json-schema",
     "min-length",
+    "not-min-length",
     "max-length",
+    "not-max-length",
+    "levenshtein",
+    "not-levenshtein",
+    "word-count",
+    "not-word-count",
+    "is-refusal",
+    "not-is-refusal",
+    "finish-reason",
+    "not-finish-reason",
+    "python",
+    "not-python",
     "cost",
+    "not-cost",
     "latency",
+    "not-latency",
     "llm-rubric",
+    "not-llm-rubric",
+    "assert-set",
     # On tool calls and structured output (services/tool_scorers.py; docs/eval-formats.md).
     "tool-called",
     "not-tool-called",
@@ -342,13 +374,42 @@ class Prompt(Strict):
         return max(self.versions, key=lambda v: v.version) if self.versions else None
 
 
+# Types promptfoo has that the workbench cannot run, with what to use instead.
+UNSUPPORTED_EXPECTATIONS = {
+    "javascript": "javascript expectations need Node.js, which Prompt Workbench does not run; "
+    "write the check as a `python` expectation (an expression over `output` and `context`)",
+}
+
+
 class Expectation(Strict):
-    """What a good output satisfies; `type` uses promptfoo's assertion names."""
+    """What a good output satisfies; `type` uses promptfoo's assertion names (see
+    docs/eval-formats.md). An `assert-set` holds its own expectations in `assert`."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=False, populate_by_name=True, serialize_by_alias=True
+    )
 
     type: ExpectationType
     value: Any = None
     threshold: float | None = None
     weight: float = Field(default=1.0, ge=0.0)
+    assert_: list[Expectation] | None = Field(default=None, alias="assert")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _supported(cls, value: Any) -> Any:
+        kind = str(value)
+        base = kind[4:] if kind.startswith("not-") else kind
+        if base in UNSUPPORTED_EXPECTATIONS:
+            raise ValueError(f"'{kind}' is not supported: {UNSUPPORTED_EXPECTATIONS[base]}")
+        return value
+
+    @model_validator(mode="after")
+    def _set_members(self) -> Expectation:
+        # An assert-set without members is reported when its scorer is built (before any call).
+        if self.type != "assert-set" and self.assert_ is not None:
+            raise ValueError(f"`assert:` belongs to assert-set, not to {self.type}")
+        return self
 
 
 class Example(Strict):

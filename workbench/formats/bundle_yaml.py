@@ -7,6 +7,7 @@ is byte-identical to ``dump(b)`` and a bundle kept in git only changes where the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import difflib
@@ -42,6 +43,15 @@ _NO_WRAP = 1 << 30
 _ODD_BREAKS = frozenset("\r\x85\u2028\u2029")
 _BREAKS = _ODD_BREAKS | {"\n"}
 _FLOW_LIST_WIDTH = 60
+# Typed scalars we construct one by one before the document, so a bad one names its line.
+_TYPED_TAGS = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "base64 binary data",
+}
+_MAX_DIGITS = 4000  # below Python's int-from-text limit (4300), which has no line or field
 # Order of a version's keys: number and note first, so a long system prompt doesn't bury them.
 _VERSION_KEYS = ("version", "note", "created_at")
 
@@ -83,6 +93,13 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
     """Read and validate a bundle file; any problem is a `BadInput` naming file, line and field."""
     source = os.fspath(path)
     try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFREG  # let open() below say what is wrong
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A FIFO or a device would block the read (or never end): refuse before opening it.
+        raise BadInput("is not a regular file (a pipe, socket or device?)", source=source)
+    try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BUNDLE_BYTES + 1)
     except FileNotFoundError:
@@ -115,11 +132,46 @@ def loads_bundle(text: str, source: str = "<bundle>") -> Bundle:
     try:
         _check_format_version(loader, root, data, source)
         try:
-            return Bundle.model_validate(data)
+            bundle = Bundle.model_validate(data)
         except ValidationError as exc:
             raise_problems(problems_from(exc, loader, root, data), source)
+        problems = [
+            Problem(locate(loader, root, loc)[1], loc, text, hint)
+            for loc, text, hint in _unexportable(data, bundle.model_dump(mode="python"), ())
+        ]
+        if problems:
+            raise_problems(problems, source)
+        return bundle
     finally:
         loader.dispose()
+
+
+def _unexportable(raw: Any, parsed: Any, loc: Loc) -> list[tuple[Loc, str, str]]:
+    """Values the model accepted but should not have: a boolean read as a number (`version:
+    true` would be 1), and dates that cannot be written back as UTC (year 9999 at -14:00)."""
+    if isinstance(raw, dict) and isinstance(parsed, dict):
+        return [
+            found
+            for key, value in raw.items()
+            if isinstance(key, str) and key in parsed
+            for found in _unexportable(value, parsed[key], (*loc, key))
+        ]
+    if isinstance(raw, list) and isinstance(parsed, list) and len(raw) == len(parsed):
+        return [
+            found
+            for index, (item, value) in enumerate(zip(raw, parsed, strict=True))
+            for found in _unexportable(item, value, (*loc, index))
+        ]
+    if isinstance(raw, bool) and isinstance(parsed, int | float) and not isinstance(parsed, bool):
+        return [(loc, f"expected a number, but YAML reads `{str(raw).lower()}` as a boolean",
+                 "Write the number itself.")]  # fmt: skip
+    if isinstance(parsed, dt.datetime) and parsed.tzinfo is not None:
+        try:
+            parsed.astimezone(dt.UTC)
+        except OverflowError:
+            return [(loc, f"the date {parsed.isoformat()} is out of range once converted to UTC",
+                     "Use a date between years 1 and 9999 in UTC.")]  # fmt: skip
+    return []
 
 
 def _too_big(source: str) -> NoReturn:
@@ -154,7 +206,7 @@ def _parse(text: str, source: str) -> tuple[Any, MappingNode, dict[str, Any]]:
             hint='Remove it, or write it as an escape inside double quotes ("\\u0007").',
         ) from None
     except RecursionError:
-        raise _too_deep(source, None) from None
+        raise _too_deep(source, _line_reached(loader)) from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2024-13-45
         raise BadInput(f"invalid value: {exc}", source=source) from None
     if not isinstance(root, MappingNode) or not isinstance(data, dict):
@@ -167,9 +219,19 @@ def _parse(text: str, source: str) -> tuple[Any, MappingNode, dict[str, Any]]:
     return loader, root, data
 
 
+def _line_reached(loader: Any) -> int | None:
+    """The line of the next event the parser holds: where the nesting became too deep."""
+    try:
+        return int(loader.peek_event().start_mark.line) + 1
+    except Exception:  # a parser left broken by the recursion: no line rather than a crash
+        return None
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, source: str) -> BadInput:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "cannot parse"
+    if "nesting depth" in problem:  # newer libyaml limits nesting itself; say it the same way
+        return _too_deep(source, mark.line + 1 if mark else None)
     hint = "Check the indentation and quoting on this line and the one before."
     if exc.context and exc.problem and exc.problem.startswith("but "):
         problem = f"{exc.context} {exc.problem}"  # "expected a single document ... but found"
@@ -222,6 +284,8 @@ def _vet_tree(loader: Any, root: Node, source: str) -> None:
         elif isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 total += visit(item, (*path, index))
+        elif isinstance(node, ScalarNode) and node.tag in _TYPED_TAGS:
+            _check_scalar(loader, node, path, source)
         active.discard(key)
         sizes[key] = total
         return total
@@ -232,6 +296,40 @@ def _vet_tree(loader: Any, root: Node, source: str) -> None:
             source=source,
             hint="Write the values out, or use fewer nested aliases.",
         )
+
+
+def _check_scalar(loader: Any, node: ScalarNode, path: Loc, source: str) -> None:
+    """Construct one typed scalar (`!!float`, a date, a number) so its error names the line."""
+    kind = _TYPED_TAGS[node.tag]
+    text = node.value
+    message = None
+    if node.tag == "tag:yaml.org,2002:int" and sum(c.isdigit() for c in text) > _MAX_DIGITS:
+        digits = sum(c.isdigit() for c in text)
+        message = f"a number with {digits} digits is far too long for any field"
+    elif not text.strip():
+        message = f"the value is empty, but its tag asks for {kind}"
+    else:
+        try:
+            loader.yaml_constructors[node.tag](loader, node)
+        except yaml.YAMLError:
+            return  # the document's own construction reports it with its line
+        except Exception as exc:  # PyYAML's constructors fail in many ways on odd text
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            detail = f" ({_first_line(exc)})" if isinstance(exc, ValueError) else ""
+            message = f"`{shown}` is not {kind}{detail}"
+    if message is not None:
+        raise BadInput(
+            _sentence(message),
+            source=source,
+            line=node.start_mark.line + 1,
+            field=_format_field(path) or None,
+            hint="Write a valid value, or put text in quotes.",
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _check_duplicate_keys(loader: Any, node: MappingNode, path: Loc, source: str) -> None:
@@ -566,7 +664,9 @@ def _represent_datetime(dumper: yaml.SafeDumper, value: dt.datetime) -> yaml.Sca
     # Naive datetimes are taken to be UTC; all are written as ISO 8601 UTC with "Z".
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    text = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    with contextlib.suppress(OverflowError):  # year 9999 at -14:00 has no UTC form: keep it
+        value = value.astimezone(dt.UTC)
+    text = value.isoformat().replace("+00:00", "Z")
     return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
 
 

@@ -126,15 +126,26 @@ class StreamParser:
         self._tools: dict[int, dict[str, Any]] = {}
         self._on_delta = on_delta
         self._buffer = b""
+        self._held_cr = False  # a chunk ended in "\r": its "\n" may start the next chunk
 
     @property
     def text(self) -> str:
         return "".join(self._pieces)
 
     def feed(self, chunk: bytes, on_text: OnText | None) -> None:
-        """Parse the complete events in ``chunk``; AttemptFailure on error/malformed events."""
+        """Parse the complete events in ``chunk``; AttemptFailure on error/malformed events.
+
+        Lines may end in LF, CRLF or CR (SSE allows all three), and a chunk may split anywhere,
+        even between the CR and LF of one line ending.
+        """
+        if self._held_cr:
+            chunk = b"\r" + chunk
+            self._held_cr = False
+        if chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+            self._held_cr = True
         if b"\r" in chunk:
-            chunk = chunk.replace(b"\r\n", b"\n")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         *blocks, self._buffer = (self._buffer + chunk).split(b"\n\n")
         for block in blocks:
             text = self._event(block)
@@ -144,6 +155,9 @@ class StreamParser:
 
     def finish(self) -> Reply:
         """The reply once the body has ended; AttemptFailure if message_stop never came."""
+        if self._held_cr:  # the body ended on a CR: it was a line ending after all
+            self._held_cr = False
+            self.feed(b"\n", None)
         self.reply.text = self.text
         self.reply.thinking = "".join(self._thinking)
         if not self.stopped:

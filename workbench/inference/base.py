@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Model
+from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 
 ErrorType = Literal[
     "rate_limit",
@@ -29,6 +30,7 @@ ErrorType = Literal[
     "stream_error",
     "malformed_response",
     "cancelled",
+    "expired",
 ]
 ERROR_TYPES: tuple[str, ...] = ErrorType.__args__  # type: ignore[attr-defined]
 
@@ -172,6 +174,7 @@ class CallResult:
     :param request_id: the final attempt's request id
     :param thinking: the thinking blocks' text (summarised as the API returns it)
     :param tool_calls: ``{"id", "name", "input"}`` of each tool_use block, in order
+    :param rate_limits: the rate-limit headers of the final attempt's response, if it sent any
     """
 
     text: str = ""
@@ -188,6 +191,7 @@ class CallResult:
     model: str | None = None
     thinking: str = ""
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    rate_limits: RateLimitSnapshot | None = None
 
     @property
     def ok(self) -> bool:
@@ -209,6 +213,15 @@ class CallResult:
         data = dict(raw)
         data["usage"] = Usage(**data.get("usage", {}))
         data["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
+        limits = data.get("rate_limits")
+        if isinstance(limits, dict):
+            quotas = {k: Quota(**v) for k, v in limits.items() if isinstance(v, dict)}
+            data["rate_limits"] = RateLimitSnapshot(
+                requests=quotas.get("requests"),
+                input_tokens=quotas.get("input_tokens"),
+                output_tokens=quotas.get("output_tokens"),
+                retry_after_s=limits.get("retry_after_s"),
+            )
         return cls(**data)
 
 

@@ -22,10 +22,12 @@ import yaml
 from workbench.core.errors import BadInput
 from workbench.core.models import Expectation, PromptVersion
 from workbench.formats.atomic import write_text_atomic
+from workbench.services import scorer_code
 from workbench.services.dataset_io import neutralise
 from workbench.services.judge import DEFAULT_JUDGE_MODEL, JUDGE_PROMPT
 from workbench.services.planner import resolve_versions
 from workbench.services.project_catalog import model_catalog
+from workbench.services.scorers import base_type, rubric_expectations
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
 
@@ -92,29 +94,70 @@ WORKBENCH_ONLY_TYPES = frozenset(
     ("tool-called", "not-tool-called", "tool-args-contain", "tool-args-equal")
     + ("is-valid-tools-call", "is-valid-output-schema")
 )
+_TEMPLATE_MARKS = ("{{", "{%", "{#")
+
+
+def escape_template(text: str) -> str:
+    """`text` as a literal for promptfoo, which renders assertion values with Nunjucks (so
+    ``{{x}}`` would become empty) and reads a value starting ``file://`` as a file."""
+    if any(mark in text for mark in _TEMPLATE_MARKS) or text.startswith("file://"):
+        return (
+            "{% raw %}"
+            + text.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}")
+            + "{% endraw %}"
+        )
+    return text
+
+
+def _literal(value: Any) -> Any:
+    # promptfoo renders a string value and the strings of a list value; objects are left as is.
+    if isinstance(value, str):
+        return escape_template(value)
+    if isinstance(value, list):
+        return [escape_template(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _python_value(value: str) -> str:
+    check = scorer_code.parse_value(value)
+    if check.file:
+        return f"file://{check.file}:{check.function}"
+    return escape_template(value)
 
 
 def promptfoo_assert(expectation: Expectation) -> dict[str, Any]:
-    """One expectation as a promptfoo assertion (same name where promptfoo has the type)."""
+    """One expectation as the promptfoo assertion that gives the same verdict (the same name
+    where promptfoo has the type; the workbench's own types as their equivalents)."""
     kind, value, threshold = expectation.type, expectation.value, expectation.threshold
+    negated = kind.startswith("not-")
+    base = base_type(kind)
+    prefix = "not-" if negated else ""
     out: dict[str, Any]
-    if kind == "is-valid-json-schema":
-        out = {"type": "is-json", "value": value}
-    elif kind in ("min-length", "max-length"):
-        # promptfoo has no length assertion; JavaScript's length counts UTF-16 units, which
-        # differs from ours only for characters outside the Basic Multilingual Plane.
-        op = ">=" if kind == "min-length" else "<="
-        out = {"type": "javascript", "value": f"output.length {op} {int(value)}"}
-    elif kind in ("cost", "latency"):
+    if base == "is-valid-json-schema":
+        out = {"type": f"{prefix}is-json", "value": value}
+    elif base in ("min-length", "max-length"):
+        # JavaScript's length counts UTF-16 units, as the workbench's length does.
+        op = ">=" if base == "min-length" else "<="
+        test = f"output.length {op} {int(value if value is not None else threshold or 0)}"
+        out = {"type": "javascript", "value": f"!({test})" if negated else test}
+    elif base in ("cost", "latency"):
         out = {"type": kind, "threshold": threshold if threshold is not None else value}
-    elif kind == "llm-rubric":
-        out = {"type": kind, "value": value}
+    elif base == "llm-rubric":
+        out = {"type": kind, "value": _literal(value)}
         # Our judge scores 1–5 (pass at 4); promptfoo's grader scores 0–1.
         out["threshold"] = round(((threshold if threshold is not None else 4.0) - 1) / 4, 4)
+    elif base == "python":
+        out = {"type": kind, "value": _python_value(str(value))}
+        if threshold is not None:
+            out["threshold"] = threshold
+    elif base == "assert-set":
+        out = {"type": kind, "assert": [promptfoo_assert(e) for e in expectation.assert_ or []]}
+        if threshold is not None:
+            out["threshold"] = threshold
     else:
         out = {"type": kind}
         if value is not None:
-            out["value"] = value
+            out["value"] = _literal(value)
         if threshold is not None:
             out["threshold"] = threshold
     if expectation.weight != 1.0:
@@ -192,7 +235,7 @@ def promptfoo_config(
         "providers": [_provider(project, m, refs[0].version) for m in chosen],
         "tests": tests,
     }
-    if any(e.type == "llm-rubric" for ex in examples for e in ex.expect):
+    if any(rubric_expectations(ex.expect) for ex in examples):
         grader = f"anthropic:messages:{_judge_model(project)}"
         config["defaultTest"] = {"options": {"provider": grader}}
     return config

@@ -3,7 +3,7 @@ judge-vs-human agreement, and promoting a labelled call to an eval case.
 
 Generation and scoring are separate: `score_run` scores the stored outputs of any run (re-scoring
 makes no model calls unless an `llm-rubric` verdict is missing and a judge provider is given),
-and `run_eval` is just `make_plan` + `start_run` over a dataset followed by `score_run`.
+and `run_eval` is just `plan_run` + `start_run` over a dataset followed by `score_run`.
 
 A case is one cell of a run (example × prompt version × model × repeat). It passes when every
 expectation with a weight above 0 passes; a failed call fails every expectation. A case whose
@@ -15,19 +15,25 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Example, Expectation
 from workbench.inference.base import Provider
-from workbench.services.judge import Judge, JudgeRequest
-from workbench.services.planner import make_plan, resolve_versions
-from workbench.services.project_catalog import model_catalog, price_table
-from workbench.services.run_service import start_run
-from workbench.services.runner import RunListener, RunOptions
-from workbench.services.scorers import CallFacts, build_scorer, check_expectations, describe
+from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
+from workbench.services.planner import resolve_versions
+from workbench.services.replay import REPLAY_SKIP_REASON, is_replay_miss
+from workbench.services.run_service import RunRequest, plan_run, start_run
+from workbench.services.runner import RunEngine, RunListener, RunOptions
+from workbench.services.scorers import (
+    CallFacts,
+    build_scorer,
+    check_expectations,
+    describe,
+    rubric_expectations,
+)
 from workbench.services.tool_scorers import tool_facts
 from workbench.storage.labels_repo import LabelsRepo, ScoreRow
 from workbench.storage.project import Project
@@ -73,6 +79,7 @@ class CaseResult:
     latency_ms: float | None
     cost_usd: float | None
     results: list[ScoreRow] = field(default_factory=list)
+    skip_reason: str | None = None  # why an unscored case was not scored, when not the usual
 
     @property
     def skipped(self) -> bool:
@@ -151,6 +158,7 @@ class EvalReport:
     dataset: str
     cases: list[CaseResult]
     run_status: str = "done"
+    run_reason: str | None = None
     judge_calls: int = 0
     not_run: int = 0
 
@@ -158,12 +166,23 @@ class EvalReport:
     def groups(self) -> list[GroupRate]:
         return group_rates(self.cases)
 
-    def meets(self, bar: float) -> bool:
-        """True when every (version, model) has cases and a pass rate of at least `bar`."""
+    def meets(self, bar: float, *, replayed: bool = False) -> bool:
+        """True when every (version, model) has cases and a pass rate of at least `bar`.
+
+        :param replayed: a replay: (version, model)s with no replayed case are not held to the
+            bar, since nothing could be checked for them without a key
+        """
         groups = self.groups
+        if replayed:
+            return all(g.pass_rate >= bar - 1e-12 for g in groups if g.pass_rate is not None)
         return bool(groups) and all(
             g.pass_rate is not None and g.pass_rate >= bar - 1e-12 for g in groups
         )
+
+    @property
+    def replay_skipped(self) -> int:
+        """Cases a replay could not answer (their request changed since the recording)."""
+        return sum(c.skip_reason == REPLAY_SKIP_REASON for c in self.cases)
 
     def to_dict(self, bar: float | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -172,6 +191,7 @@ class EvalReport:
             "run_status": self.run_status,
             "judge_calls": self.judge_calls,
             "not_run": self.not_run,
+            "replay_skipped": self.replay_skipped,
             "groups": [g.to_dict() for g in self.groups],
             "cases": [c.to_dict() for c in self.cases],
         }
@@ -184,8 +204,45 @@ class EvalReport:
 
 
 def _call_failed(row: dict[str, Any], expectations: list[Expectation]) -> list[ScoreRow]:
-    why = f"the call failed ({row['error_type']}): {row['error_message'] or 'no message'}"
+    return call_failed_scores(row["error_type"], row["error_message"], expectations)
+
+
+def call_failed_scores(
+    error_type: str | None, error_message: str | None, expectations: Sequence[Expectation]
+) -> list[ScoreRow]:
+    """A failed call fails every expectation, with the error as the reason."""
+    why = f"the call failed ({error_type}): {error_message or 'no message'}"
     return [ScoreRow(i, e.type, False, 0.0, why, e.weight) for i, e in enumerate(expectations)]
+
+
+def score_output(
+    expectations: Sequence[Expectation],
+    output: str,
+    facts: CallFacts,
+    *,
+    judge: Any = None,
+    base_dir: Any = None,
+) -> list[ScoreRow]:
+    """Score one answered call's output against `expectations`, in order (what `score_run`
+    stores for a case; scoring as a run lands uses the same function).
+
+    :param judge: a `JudgeFn` for `llm-rubric` verdicts (None: they fail, saying so)
+    """
+    results = []
+    for index, expectation in enumerate(expectations):
+        scorer = build_scorer(expectation, judge=judge, base_dir=base_dir)
+        outcome = scorer(output, facts)
+        results.append(
+            ScoreRow(
+                index,
+                expectation.type,
+                outcome.passed,
+                outcome.score,
+                f"{describe(expectation, index)}: {outcome.reason}",
+                expectation.weight,
+            )
+        )
+    return results
 
 
 async def score_run_async(
@@ -212,7 +269,9 @@ async def score_run_async(
                 examples[example_id] = None
     for example_id, example in examples.items():
         if example is not None:
-            check_expectations(example.expect, where=f"example #{example_id}")
+            check_expectations(
+                example.expect, where=f"example #{example_id}", base_dir=project.path
+            )
 
     done = [r for r in rows if r["call_id"] is not None]
     details = project.runs.call_details([r["call_id"] for r in done])
@@ -226,6 +285,8 @@ async def score_run_async(
             latency_ms=r["latency_ms"],
             cost_usd=r["cost_usd"],
             **tool_facts(details.get(r["call_id"]), contents.get(r["version_id"])),
+            stop_reason=r.get("stop_reason"),
+            prompt=r["prompt_name"] or "",
         )
         for r in done
     }
@@ -234,8 +295,7 @@ async def score_run_async(
         JudgeRequest(str(e.value), r["output"], facts[r["call_id"]].input, r["call_id"])
         for r in done
         if r["error_type"] is None and (ex := examples.get(r["example_id"])) is not None
-        for e in ex.expect
-        if e.type == "llm-rubric"
+        for e in rubric_expectations(ex.expect)
     ]
     verdicts = {}
     if requests:
@@ -248,23 +308,19 @@ async def score_run_async(
     for row in done:
         example = examples.get(row["example_id"])
         expectations = example.expect if example is not None else []
-        if row["error_type"] is not None:
+        skip_reason = None
+        if is_replay_miss(row):
+            results, skip_reason = [], REPLAY_SKIP_REASON  # changed: skipped, not failed
+        elif row["error_type"] is not None:
             results = _call_failed(row, expectations)
         else:
-            results = []
-            for index, expectation in enumerate(expectations):
-                scorer = build_scorer(expectation, judge=judge_fn)
-                outcome = scorer(row["output"], facts[row["call_id"]])
-                results.append(
-                    ScoreRow(
-                        index,
-                        expectation.type,
-                        outcome.passed,
-                        outcome.score,
-                        f"{describe(expectation, index)}: {outcome.reason}",
-                        expectation.weight,
-                    )
-                )
+            results = score_output(
+                expectations,
+                row["output"],
+                facts[row["call_id"]],
+                judge=judge_fn,
+                base_dir=project.path,
+            )
         stored.append((row["call_id"], row["example_id"], results))
         cases.append(
             CaseResult(
@@ -278,11 +334,12 @@ async def score_run_async(
                 model=row["model"],
                 output=row["output"] or "",
                 error=None
-                if row["error_type"] is None
+                if row["error_type"] is None or skip_reason
                 else (row["error_message"] or row["error_type"]),
                 latency_ms=row["latency_ms"],
                 cost_usd=row["cost_usd"],
                 results=results,
+                skip_reason=skip_reason,
             )
         )
     LabelsRepo(project).replace_scores(stored)
@@ -312,10 +369,13 @@ async def run_eval(
     listener: RunListener | None = None,
     judge_provider: Provider | None = None,
     judge_model: str | None = None,
+    engine_ready: Callable[[RunEngine], None] | None = None,
 ) -> EvalReport:
     """Run the dataset's cases that have expectations, then score every call.
 
     Every expectation is checked first, so a bad regex or schema stops before any paid call.
+
+    :param engine_ready: gets the run's engine before any call, so a caller can cancel it
     """
     examples = project.datasets.get_with_ids(dataset)
     with_expect = {example_id for example_id, e in examples if e.expect}
@@ -326,23 +386,31 @@ async def run_eval(
             hint="Add `expect:` entries to its examples (see docs/eval-formats.md).",
         )
     for row, (_, example) in enumerate(examples, start=1):
-        check_expectations(example.expect, where=f"dataset '{dataset}', example {row}")
-    plan = make_plan(
-        project,
-        prompts=prompts,
-        dataset=dataset,
-        models=models,
-        catalog=model_catalog(project),
-        prices=price_table(project),
-    )
-    if not plan.ok:
-        raise BadInput(
-            "the eval cannot run: " + "; ".join(plan.problems[:3]),
-            hint="Fix the examples or the prompt, then run again.",
+        check_expectations(
+            example.expect, where=f"dataset '{dataset}', example {row}", base_dir=project.path
         )
-    plan.cells = [c for c in plan.cells if c.example_id in with_expect]
+    if any(e.type == "llm-rubric" for _, example in examples for e in example.expect):
+        ensure_judge_prompt(project)  # the explicit step: scoring itself never creates it
+    plan = await plan_run(
+        project,
+        RunRequest(
+            prompts=tuple(prompts),
+            dataset=dataset,
+            models=tuple(models or ()),
+            only_with_expectations=True,
+        ),
+        provider,
+        count_tokens=False,  # an eval shows no estimate: no requests spent on one
+    )
     outcome = await start_run(
-        project, plan, provider, options=options, listener=listener, kind="eval"
+        project,
+        plan,
+        provider,
+        options=options,
+        listener=listener,
+        kind="eval",
+        score=False,
+        engine_ready=engine_ready,
     )
     report = await score_run_async(
         project,
@@ -351,7 +419,14 @@ async def run_eval(
         judge_model=judge_model,
     )
     report.run_status = outcome.status
+    report.run_reason = outcome.reason
     return report
+
+
+def bar_met(report: EvalReport, bar: float, *, replayed: bool = False) -> bool:
+    """What `workbench eval` exits 0 on (before any baseline check): every (version, model)
+    meets `bar` and the run finished."""
+    return report.meets(bar, replayed=replayed) and report.run_status == "done"
 
 
 # -- figures from stored scores -------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The LLM judge behind `llm-rubric`: a versioned prompt in the project, run like any other.
 
-The judge prompt is the project's prompt ``llm-judge`` (created on first use, then edited and
-versioned like any prompt), with the variables ``{{rubric}}``, ``{{output}}`` and ``{{input}}``. It
-answers a 1–5 score and a reason as JSON; `parse_judgement` also copes with fences, prose around
-the JSON, ``"4/5"`` and the like. Calls go through the same provider layer as runs and are logged
+The judge prompt is the project's prompt ``llm-judge`` (created by the explicit step
+`ensure_judge_prompt`, which `run_eval` takes before anything is sent; then edited and versioned
+like any prompt), with the variables ``{{rubric}}``, ``{{output}}`` and ``{{input}}``. Scoring
+never creates it. It answers a 1–5 score and a reason as JSON; `parse_judgement` also copes with
+fences, prose around the JSON, ``"4/5"`` and the like. Calls go through the run engine
+(`RunEngine.call`: throttle, retries, prices, request cache, the writer thread) and are logged
 with ``source = 'judge'``; each verdict is stored keyed by everything that decides it (judge
 version, model, rubric, output, input), so scoring the same output again costs nothing.
 """
@@ -11,24 +13,23 @@ version, model, rubric, output, input), so scoring the same output again costs n
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import BadInput
 from workbench.core.hashing import content_hash
 from workbench.core.models import Message, Params, PromptContent, PromptVersion
 from workbench.inference.base import Provider
-from workbench.services.project_catalog import model_catalog, price_table
-from workbench.services.rendering import render_request
-from workbench.services.runner import record_from_result
+from workbench.services.run_service import open_engine
+from workbench.services.runner import RunEngine, RunOptions
 from workbench.services.scorers import CallFacts, JudgeFn, JudgeVerdict
 from workbench.storage.labels_repo import JudgeRecord, LabelsRepo
 from workbench.storage.project import Project
+from workbench.storage.runs_repo import RunsRepo
 
 JUDGE_PROMPT = "llm-judge"
 JUDGE_VARIABLES = ("rubric", "output", "input")
@@ -71,15 +72,29 @@ def default_judge_content(model: str = DEFAULT_JUDGE_MODEL) -> PromptContent:
 
 
 def ensure_judge_prompt(project: Project) -> tuple[PromptVersion, int]:
-    """The judge version to use (label ``production`` if set, else the latest) and its row id.
-
-    Creates the prompt ``llm-judge`` with the default version when the project has none.
+    """Create the prompt ``llm-judge`` with the default version if the project has none (the
+    explicit step; `run_eval` takes it for datasets with ``llm-rubric``), then `find_judge_prompt`.
     """
     if JUDGE_PROMPT not in project.prompts.names():
         project.require_writable("create the LLM judge prompt")
         project.prompts.create(JUDGE_PROMPT, "The LLM judge used by llm-rubric expectations.")
         project.prompts.save_version(
-            JUDGE_PROMPT, default_judge_content(), note="Default judge (created on first use)."
+            JUDGE_PROMPT, default_judge_content(), note="Default judge (created by an eval)."
+        )
+    return find_judge_prompt(project)
+
+
+def find_judge_prompt(project: Project) -> tuple[PromptVersion, int]:
+    """The judge version to use (label ``production`` if set, else the latest) and its row id.
+
+    Never writes. :raises BadInput: when the project has no judge prompt, or it is unusable
+    """
+    if JUDGE_PROMPT not in project.prompts.names():
+        raise BadInput(
+            f"The project has no judge prompt '{JUDGE_PROMPT}', so llm-rubric cannot be scored.",
+            field=JUDGE_PROMPT,
+            hint="Run the eval once with `workbench eval` (it creates the default judge), or "
+            f"create a prompt named '{JUDGE_PROMPT}'.",
         )
     prompt = project.prompts.get(JUDGE_PROMPT)
     version = project.prompts.resolve(
@@ -182,12 +197,24 @@ def _clip(output: str) -> str:
     return output[:MAX_JUDGED_CHARS] + f"\n[… output cut at {MAX_JUDGED_CHARS} characters …]"
 
 
+def _writer_labels(path: Path, repo: RunsRepo) -> LabelsRepo:
+    # The labels repository over the engine writer's own connection (runs on the writer thread).
+    return LabelsRepo(Project(path, repo.db))
+
+
+def _stored_verdicts(labels: LabelsRepo, keys: Sequence[str]) -> dict[str, JudgeRecord]:
+    found = {key: labels.find_judgement(key) for key in keys}
+    return {key: record for key, record in found.items() if record is not None}
+
+
 class Judge:
-    """Judges outputs with the project's judge prompt.
+    """Judges outputs with the project's judge prompt (which must exist: `ensure_judge_prompt`).
 
     :param provider: None judges nothing new: only verdicts already stored are returned (for
         re-scoring without new calls)
     :param model: the judge model (default: the judge version's own model)
+    :param options: how the engine makes the judge's calls (concurrency, cache, timeout)
+    :raises BadInput: when the project has no usable judge prompt
     """
 
     def __init__(
@@ -197,13 +224,14 @@ class Judge:
         *,
         model: str | None = None,
         concurrency: int = 4,
+        options: RunOptions | None = None,
     ) -> None:
         self.project = project
         self.provider = provider
-        self.version, self.version_row_id = ensure_judge_prompt(project)
+        self.version, self.version_row_id = find_judge_prompt(project)
         self.model = model or self.version.params.model
-        self.concurrency = max(1, concurrency)
-        self.labels = LabelsRepo(project)
+        self.options = options or RunOptions(concurrency=max(1, concurrency))
+        self.labels = project.labels
         self.calls_made = 0
 
     def key(self, request: JudgeRequest) -> str:
@@ -220,63 +248,60 @@ class Judge:
 
     async def judge_many(self, requests: Sequence[JudgeRequest]) -> dict[str, JudgeRecord]:
         """Verdicts for `requests` by `key`: stored ones reused, the rest asked of the model."""
-        verdicts: dict[str, JudgeRecord] = {}
-        todo: dict[str, JudgeRequest] = {}
+        wanted: dict[str, JudgeRequest] = {}
         for request in requests:
-            key = self.key(request)
-            if key in verdicts or key in todo:
-                continue
-            stored = self.labels.find_judgement(key)
-            if stored is not None:
-                verdicts[key] = stored
-            elif self.provider is None:
+            wanted.setdefault(self.key(request), request)
+        if self.provider is None:  # no calls in flight, so reading here blocks nobody
+            verdicts = _stored_verdicts(self.labels, list(wanted))
+            for key in wanted.keys() - verdicts.keys():
                 verdicts[key] = JudgeRecord(
                     None, "", "not judged yet (re-scoring makes no new calls)", None, self.model
                 )
-            else:
-                todo[key] = request
-        if todo:
-            limit = asyncio.Semaphore(self.concurrency)
+            return verdicts
+        self.project.require_writable("judge outputs")
+        engine = open_engine(self.project, self.provider, self.options)
+        try:
+            return await self.judge_with(engine, list(wanted.values()))
+        finally:
+            engine.close()
 
-            async def one(key: str, request: JudgeRequest) -> None:
-                async with limit:
-                    verdicts[key] = await self._ask(key, request)
+    async def judge_with(
+        self, engine: RunEngine, requests: Sequence[JudgeRequest]
+    ) -> dict[str, JudgeRecord]:
+        """`judge_many` on an engine that is already open (a run's own, so the judge's calls
+        share its throttle, prices and writer while the run scores its cells as they land)."""
+        wanted: dict[str, JudgeRequest] = {}
+        for request in requests:
+            wanted.setdefault(self.key(request), request)
+        path = self.project.path
+        verdicts = await engine.db(
+            lambda repo: _stored_verdicts(_writer_labels(path, repo), list(wanted))
+        )
+        limit = asyncio.Semaphore(max(1, self.options.concurrency))
 
-            await asyncio.gather(*(one(k, r) for k, r in todo.items()))
+        async def one(key: str, request: JudgeRequest) -> None:
+            async with limit:
+                verdicts[key] = await self._ask(engine, key, request)
+
+        todo = [(k, r) for k, r in wanted.items() if k not in verdicts]
+        await asyncio.gather(*(one(k, r) for k, r in todo))
         return verdicts
 
-    async def _ask(self, key: str, request: JudgeRequest) -> JudgeRecord:
-        assert self.provider is not None
+    async def _ask(self, engine: RunEngine, key: str, request: JudgeRequest) -> JudgeRecord:
         values = {"rubric": request.rubric, "output": _clip(request.output), "input": request.input}
-        content = self.version.content()
-        accepted = model_catalog(self.project).accepted_params(self.model, content.params)
-        rendered = render_request(content, values, model=self.model, accepted=accepted)
-        started = time.time()
-        result = await self.provider.call(rendered.request)
+        result, call_id = await engine.call(
+            self.version.content(),
+            values,
+            model=self.model,
+            source="judge",
+            version_id=self.version_row_id,
+            prompt_name=JUDGE_PROMPT,
+            prompt_version=self.version.version,
+        )
         self.calls_made += 1
-        cost = (
-            price_table(self.project).cost_for(self.model, result.usage, dt.date.today())
-            if result.ok
-            else None
-        )
-        call_id = self.project.runs.record_call(
-            record_from_result(
-                result,
-                model=self.model,
-                request=rendered.as_dict(),
-                request_hash=rendered.hash,
-                started_at=started,
-                cost=cost,
-                synthetic=bool(getattr(self.provider, "synthetic", False)),
-                source="judge",
-                version_id=self.version_row_id,
-                prompt_name=JUDGE_PROMPT,
-                prompt_version=self.version.version,
-            )
-        )
         if result.ok:
-            parsed = parse_judgement(result.text)
-            if parsed.score is None and getattr(self.provider, "synthetic", False):
+            parsed = parse_judgement(result.output or "")
+            if parsed.score is None and result.synthetic:
                 note = " (the offline provider echoes the prompt, so it cannot judge)"
                 parsed = JudgeRecord(None, parsed.reason, f"{parsed.error}{note}", None, "")
         else:
@@ -284,14 +309,17 @@ class Judge:
                 None, "", f"the judge call failed: {result.error_message}", None, ""
             )
         record = JudgeRecord(parsed.score, parsed.reason, parsed.error, call_id, self.model)
-        self.labels.add_judgement(
-            key_hash=key,
-            call_id=request.call_id,
-            judge_call_id=call_id,
-            judge_version_id=self.version_row_id,
-            judge_model=self.model,
-            rubric=request.rubric,
-            record=record,
+        path = self.project.path
+        await engine.db(
+            lambda repo: _writer_labels(path, repo).add_judgement(
+                key_hash=key,
+                call_id=request.call_id,
+                judge_call_id=call_id,
+                judge_version_id=self.version_row_id,
+                judge_model=self.model,
+                rubric=request.rubric,
+                record=record,
+            )
         )
         return record
 

@@ -1,9 +1,13 @@
 """An eval report as JUnit XML, the format CI systems (GitHub, GitLab, Jenkins) render.
 
-One ``<testsuite>`` per (prompt version, model) and one ``<testcase>`` per case in it: a failed
-expectation is a ``<failure>`` whose message names the expectation and why it failed, a call that
-errored is an ``<error>``, and a case without expectations is ``<skipped>``. Text that XML 1.0
-cannot hold (control characters, lone surrogates) is replaced, so the file always parses.
+One ``<testsuite>`` per (prompt version, model) and one ``<testcase>`` per case in it. Each
+failing expectation is its own ``<failure>`` whose ``type`` is the expectation's type and whose
+message names it and says why; a case without expectations, one whose call failed (the error in
+the message and in ``<system-out>``) and one ``--replay`` could not answer are ``<skipped>``.
+``time`` is the call's latency, left out when it is not known. The file is valid against the
+Jenkins ``junit-10.xsd`` (so ``<testsuites>`` carries no ``skipped`` count, which that schema
+does not allow; each ``<testsuite>`` does). Text that XML 1.0 cannot hold (control characters,
+lone surrogates) is replaced, so the file always parses.
 """
 
 from __future__ import annotations
@@ -34,36 +38,41 @@ def _seconds(ms: float | None) -> str:
     return f"{(ms or 0.0) / 1000:.3f}"
 
 
-def _testcase(suite: ET.Element, case: CaseResult, classname: str) -> str:
-    """Add one testcase; returns its outcome: passed, failure, error or skipped."""
-    element = ET.SubElement(
-        suite,
-        "testcase",
-        name=xml_safe(case.name),
-        classname=xml_safe(classname),
-        time=_seconds(case.latency_ms),
-    )
+def skip_reason(case: CaseResult) -> str | None:
+    """Why the case is reported as skipped, or None when it was scored."""
     if case.error is not None:
-        error = ET.SubElement(
-            element, "error", message=xml_safe(f"the call failed: {case.error}", MESSAGE_CHARS)
-        )
-        error.set("type", "call-error")
-        error.text = xml_safe(case.error)
-        outcome = "error"
-    elif case.skipped:
-        ET.SubElement(element, "skipped", message="the example has no expectations")
+        return f"the call failed: {case.error}"
+    if case.skipped:
+        return case.skip_reason or "the example has no expectations"
+    return None
+
+
+def _testcase(suite: ET.Element, case: CaseResult, classname: str) -> str:
+    """Add one testcase; returns its outcome: passed, failure or skipped."""
+    element = ET.SubElement(
+        suite, "testcase", name=xml_safe(case.name), classname=xml_safe(classname)
+    )
+    if case.latency_ms is not None:
+        element.set("time", _seconds(case.latency_ms))
+    why = skip_reason(case)
+    if why is not None:
+        skipped = ET.SubElement(element, "skipped", message=xml_safe(why, MESSAGE_CHARS))
+        skipped.set("type", "call-error" if case.error is not None else "not-scored")
+        skipped.text = xml_safe(why)
         outcome = "skipped"
     elif not case.passed:
-        failures = case.failures
-        message = "; ".join(f.reason for f in failures)
-        failure = ET.SubElement(element, "failure", message=xml_safe(message, MESSAGE_CHARS))
-        failure.set("type", ", ".join(dict.fromkeys(f.type for f in failures)))
-        failure.text = xml_safe("\n".join(f.reason for f in failures))
+        for failed in case.failures:
+            failure = ET.SubElement(
+                element, "failure", message=xml_safe(failed.reason, MESSAGE_CHARS)
+            )
+            failure.set("type", failed.type)
+            failure.text = xml_safe(failed.reason)
         outcome = "failure"
     else:
         outcome = "passed"
-    if case.output:
-        ET.SubElement(element, "system-out").text = xml_safe(case.output, OUTPUT_CHARS)
+    shown = case.output if case.error is None else f"{case.error}\n{case.output}".strip()
+    if shown:
+        ET.SubElement(element, "system-out").text = xml_safe(shown, OUTPUT_CHARS)
     return outcome
 
 
@@ -71,14 +80,14 @@ def junit_xml(report: EvalReport, *, name: str = "workbench eval") -> str:
     """The report as a JUnit XML document (UTF-8 text with an XML declaration)."""
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     root = ET.Element("testsuites", name=xml_safe(f"{name}: {report.dataset}"))
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "time": 0.0}
     for group in report.groups:
         label = f"{group.prompt}@v{group.version} · {group.model}"
         suite = ET.SubElement(root, "testsuite", name=xml_safe(f"{report.dataset} · {label}"))
         classname = f"{report.dataset}.{group.prompt}@v{group.version}.{group.model}"
         # JUnit readers expect <properties> before the testcases.
         properties = ET.SubElement(suite, "properties")
-        counts = {"failure": 0, "error": 0, "skipped": 0}
+        counts = {"failure": 0, "skipped": 0}
         seconds = 0.0
         cases = [
             c
@@ -99,16 +108,14 @@ def junit_xml(report: EvalReport, *, name: str = "workbench eval") -> str:
             ET.SubElement(properties, "property", name=key, value=value)
         suite.set("tests", str(len(cases)))
         suite.set("failures", str(counts["failure"]))
-        suite.set("errors", str(counts["error"]))
+        suite.set("errors", "0")
         suite.set("skipped", str(counts["skipped"]))
         suite.set("time", f"{seconds:.3f}")
         suite.set("timestamp", stamp)
         totals["tests"] += len(cases)
         totals["failures"] += counts["failure"]
-        totals["errors"] += counts["error"]
-        totals["skipped"] += counts["skipped"]
         totals["time"] += seconds
-    for key in ("tests", "failures", "errors", "skipped"):
+    for key in ("tests", "failures", "errors"):
         root.set(key, str(int(totals[key])))
     root.set("time", f"{totals['time']:.3f}")
     ET.indent(root)

@@ -1,103 +1,65 @@
 """Run planning: expand prompt versions × examples × models × repeats into cells and check them
 before anything is paid — missing variables, unknown models, estimated tokens and cost.
+
+Input tokens are estimated from the rendered text (characters / 4) until `count_input_tokens`
+asks the API; output tokens come from the project's history (`services.estimates`). Each model's
+estimate has an expected, a high (p90) and a worst (max_tokens) cost; `budget_problem` is the one
+rule that compares a plan with a budget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass, field
+from collections import Counter
 from typing import Any
 
 from workbench.core.errors import BadInput
-from workbench.core.hashing import canonical_json
-from workbench.core.models import PromptVersion
 from workbench.core.records import CellSpec
 from workbench.core.templates import check
 from workbench.inference.echo import estimate_tokens
+from workbench.services.estimates import (
+    HISTORY_CALLS,
+    CallShape,
+    guess_output,
+    price_calls,
+)
 from workbench.services.file_source import project_file_source
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import missing_files, render_request, request_texts
+from workbench.services.rendering import (
+    FileSource,
+    missing_files,
+    render_request,
+    request_texts,
+)
+from workbench.services.run_plan import (
+    BUDGET_BASES,
+    EXPECTED_OUTPUT_TOKENS,
+    BudgetBasis,
+    InputKey,
+    ModelEstimate,
+    RunPlan,
+    VersionRef,
+    canonical_vars,
+)
 from workbench.storage.project import Project
 
-# Expected output length for estimates: the real length is unknown before the call, so assume a
-# typical answer, capped by max_tokens. The plan also reports the worst case (max_tokens).
-EXPECTED_OUTPUT_TOKENS = 400
-
-
-@dataclass(slots=True)
-class VersionRef:
-    prompt: str
-    version: PromptVersion
-    row_id: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.prompt}@v{self.version.version}"
-
-
-@dataclass(slots=True)
-class ModelEstimate:
-    model: str
-    cells: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    max_output_tokens: int = 0
-    cost_usd: float | None = 0.0
-    known_price: bool = True
-
-
-@dataclass
-class RunPlan:
-    """Everything a run will do, computed without any paid call."""
-
-    versions: list[VersionRef]
-    dataset: str
-    tags: list[str]
-    models: list[str]
-    repeats: int
-    cells: list[CellSpec]
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    estimates: dict[str, ModelEstimate] = field(default_factory=dict)
-    token_source: str = "heuristic (characters / 4)"
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def estimated_cost(self) -> float | None:
-        """Total estimate in USD; None when any model's price is unknown."""
-        costs = [e.cost_usd for e in self.estimates.values()]
-        return None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "versions": [
-                {"prompt": v.prompt, "version": v.version.version, "version_id": v.row_id}
-                for v in self.versions
-            ],
-            "dataset": self.dataset,
-            "tags": self.tags,
-            "models": self.models,
-            "repeats": self.repeats,
-            "cells": len(self.cells),
-            "estimated_cost_usd": self.estimated_cost,
-            "token_source": self.token_source,
-            "estimates": {
-                m: {
-                    "cells": e.cells,
-                    "input_tokens": e.input_tokens,
-                    "output_tokens": e.output_tokens,
-                    "max_output_tokens": e.max_output_tokens,
-                    "cost_usd": e.cost_usd,
-                }
-                for m, e in self.estimates.items()
-            },
-            "warnings": self.warnings,
-        }
+__all__ = [
+    "BUDGET_BASES",
+    "EXPECTED_OUTPUT_TOKENS",
+    "BudgetBasis",
+    "ModelEstimate",
+    "RunPlan",
+    "VersionRef",
+    "budget_problem",
+    "canonical_vars",
+    "count_input_tokens",
+    "make_plan",
+    "parse_prompt_ref",
+    "resolve_versions",
+    "tally",
+]
 
 
 # A rough input-token guess per image or document block until count_tokens replaces it
@@ -149,12 +111,20 @@ def make_plan(
     catalog: ModelCatalog | None = None,
     prices: PriceTable | None = None,
     today: dt.date | None = None,
+    synthetic: bool = False,
+    only_with_expectations: bool = False,
 ) -> RunPlan:
-    """Expand and validate a run. Never calls a model; problems are listed, not raised."""
+    """Expand and validate a run. Never calls a model; problems are listed, not raised.
+
+    :param synthetic: planned for an offline provider (every cost $0)
+    :param only_with_expectations: only the examples that have expectations (an eval)
+    """
     if repeats < 1:
         raise BadInput("repeats must be at least 1", field="--repeat")
     versions = resolve_versions(project, prompts)
     examples = project.datasets.get_with_ids(dataset)
+    if only_with_expectations:
+        examples = [(i, e) for i, e in examples if e.expect]
     wanted_tags = set(tags or [])
     if wanted_tags:
         examples = [(i, e) for i, e in examples if wanted_tags & set(e.tags)]
@@ -167,18 +137,23 @@ def make_plan(
     model_list = list(dict.fromkeys(models or [v.version.params.model for v in versions]))
     plan.models = model_list
     today = today or dt.date.today()
+    plan.synthetic = synthetic
+    plan.prices, plan.catalog = prices, catalog
     for model in model_list:
         plan.estimates[model] = ModelEstimate(model)
         if catalog is not None and not catalog.is_known(model):
             plan.warnings.append(
                 f"model '{model}' is not in the model list; it will be sent as written"
             )
-        if prices is not None and prices.lookup(model, today) is None:
+        if not synthetic and prices is not None and prices.lookup(model, today) is None:
             plan.warnings.append(f"no price for '{model}': its cost will show as unknown")
 
     files = project_file_source(project)
     for ref in versions:
         content = ref.version.content()
+        for model in model_list:
+            history = project.runs.output_tokens_history(ref.version.hash, model, HISTORY_CALLS)
+            plan.outputs[(ref.row_id, model)] = guess_output(history, content.params.max_tokens)
         for position, (example_id, example) in enumerate(examples):
             result = check(content.texts(), example.vars)
             # Image and document variables are not in the texts; they must be there too.
@@ -211,32 +186,87 @@ def make_plan(
                 for reason in rendered.dropped:
                     if reason not in plan.warnings:
                         plan.warnings.append(reason)
-                tokens_in = sum(estimate_tokens(t) for t in request_texts(rendered.request))
-                tokens_in += FILE_BLOCK_TOKENS * _file_blocks(rendered.request.messages)
-                tokens_out = min(EXPECTED_OUTPUT_TOKENS, content.params.max_tokens)
-                est = plan.estimates[model]
+                key = (ref.row_id, model, canonical_vars(example.vars))
+                plan.input_tokens[key] = sum(
+                    estimate_tokens(t) for t in request_texts(rendered.request)
+                ) + FILE_BLOCK_TOKENS * _file_blocks(rendered.request.messages)
                 for repeat in range(repeats):
                     plan.cells.append(
                         CellSpec(
                             ref.row_id, example_id, dict(example.vars), model, repeat, position
                         )
                     )
-                    est.cells += 1
-                    est.input_tokens += tokens_in
-                    est.output_tokens += tokens_out
-                    est.max_output_tokens += content.params.max_tokens
-    for est in plan.estimates.values():
-        est.cost_usd = (
-            prices.estimate_cost(est.model, est.input_tokens, est.output_tokens, today)
-            if prices is not None
-            else None
-        )
-        est.known_price = est.cost_usd is not None
+    tally(plan, prices, today)
     return plan
 
 
+def tally(plan: RunPlan, prices: PriceTable | None, today: dt.date | None = None) -> None:
+    """(Re)compute every model's estimate from the plan's cells, input tokens and output guesses.
+
+    A cell whose request was not counted (sampled counting) gets its model's mean.
+    """
+    today = today or dt.date.today()
+    known: dict[str, list[int]] = {}
+    for (_, model, _), tokens in plan.input_tokens.items():
+        known.setdefault(model, []).append(tokens)
+    means = {model: round(sum(v) / len(v)) for model, v in known.items()}
+    shapes: dict[str, Counter[CallShape]] = {model: Counter() for model in plan.estimates}
+    history: dict[str, int] = dict.fromkeys(plan.estimates, 0)
+    for (_, model), guess in plan.outputs.items():
+        if model in history:
+            history[model] += guess.history
+    for cell in plan.cells:
+        key = (cell.version_id, cell.model, canonical_vars(cell.example_vars))
+        tokens_in = plan.input_tokens.get(key, means.get(cell.model, 0))
+        guess = plan.outputs[(cell.version_id, cell.model)]
+        shapes[cell.model][(tokens_in, guess.expected, guess.high, guess.worst)] += 1
+    for model, est in plan.estimates.items():
+        calls = shapes[model]
+        est.cells = sum(calls.values())
+        est.input_tokens = sum(s[0] * n for s, n in calls.items())
+        est.output_tokens = sum(s[1] * n for s, n in calls.items())
+        est.output_tokens_high = sum(s[2] * n for s, n in calls.items())
+        est.max_output_tokens = sum(s[3] * n for s, n in calls.items())
+        est.history_calls = history[model]
+        if plan.synthetic:
+            est.cost_usd = est.cost_high_usd = est.worst_cost_usd = 0.0
+            est.known_price = True
+            continue
+        cost = price_calls(prices, model, calls, today)
+        est.cost_usd, est.cost_high_usd, est.worst_cost_usd = cost.expected, cost.high, cost.worst
+        est.known_price = cost.expected is not None
+
+
+def budget_problem(plan: RunPlan, budget: float | None, basis: BudgetBasis = "worst") -> str | None:
+    """Why `plan` may not start under `budget` (USD), or None. The one budget rule.
+
+    `basis` "worst" compares the worst case (every call writes max_tokens), "expected" the
+    expected cost. A model without a price refuses any budget: its cost cannot be bounded.
+    """
+    if budget is None or plan.synthetic:
+        return None
+    unpriced = plan.unpriced_models()
+    if unpriced:
+        return (
+            f"no price for {', '.join(unpriced)}, so the budget cannot be checked: enter a price "
+            "for it (`workbench price`, or Settings → Price table), or run without a budget"
+        )
+    cost = plan.worst_case_cost if basis == "worst" else plan.estimated_cost
+    if cost is not None and cost > budget:
+        what = (
+            "worst-case cost (every call writes max_tokens)"
+            if basis == "worst"
+            else ("expected cost")
+        )
+        return (
+            f"the {what} ${cost:.4f} exceeds the budget ${budget:.2f}: raise the budget, "
+            "or run fewer examples, models or repeats"
+            + (", or compare the expected cost instead" if basis == "worst" else "")
+        )
+    return None
+
+
 async def count_input_tokens(
-    project: Project,
     plan: RunPlan,
     provider: Any,
     *,
@@ -245,21 +275,25 @@ async def count_input_tokens(
     max_requests: int = 200,
     concurrency: int = 8,
     today: dt.date | None = None,
+    files: FileSource | None = None,
 ) -> bool:
     """Replace the heuristic input-token estimates with the provider's own count (count_tokens).
 
-    Distinct requests are counted once each; beyond `max_requests`, an evenly spread sample is
-    counted and scaled. Returns False (estimates unchanged) when the provider cannot count.
+    Distinct requests are counted once each; beyond `max_requests`, a sample spread evenly over
+    the plan is counted and every request not counted gets its model's sampled mean, so the
+    estimate covers the whole plan. Returns False (estimates unchanged) when the provider
+    cannot count.
+
+    :param files: where image and document bytes come from (the project's file source)
     """
     contents = {v.row_id: v.version.content() for v in plan.versions}
-    files = project_file_source(project)
-    distinct: dict[tuple[int, str, str], Any] = {}
+    requests: dict[InputKey, Any] = {}
     for cell in plan.cells:
         key = (cell.version_id, cell.model, canonical_vars(cell.example_vars))
-        if key not in distinct:
+        if key not in requests:
             content = contents[cell.version_id]
             accepted = catalog.accepted_params(cell.model, content.params) if catalog else None
-            distinct[key] = render_request(
+            requests[key] = render_request(
                 content,
                 cell.example_vars,
                 model=cell.model,
@@ -267,37 +301,26 @@ async def count_input_tokens(
                 thinking=catalog.accepted_thinking(cell.model, content) if catalog else None,
                 files=files,
             ).request
-    keys = list(distinct)
-    step = max(1, len(keys) // max_requests)
-    sample = keys[::step][:max_requests]
+    keys = list(requests)
+    if len(keys) > max_requests:
+        sample = [keys[i * len(keys) // max_requests] for i in range(max_requests)]
+    else:
+        sample = keys
     gate = asyncio.Semaphore(concurrency)
 
-    async def count(key: tuple[int, str, str]) -> int | None:
+    async def count(key: InputKey) -> int | None:
         async with gate:
-            result = await provider.count_tokens(distinct[key])
+            result = await provider.count_tokens(requests[key])
             return int(result) if result is not None else None
 
     counted = await asyncio.gather(*(count(k) for k in sample))
     if not counted or any(c is None for c in counted):
         return False
-    per_model: dict[str, list[int]] = {}
-    for key, tokens in zip(sample, counted, strict=True):
-        per_model.setdefault(key[1], []).append(int(tokens or 0))
-    for model, est in plan.estimates.items():
-        values = per_model.get(model)
-        if values:
-            est.input_tokens = round(sum(values) / len(values) * est.cells)
-            est.cost_usd = (
-                prices.estimate_cost(
-                    model, est.input_tokens, est.output_tokens, today or dt.date.today()
-                )
-                if prices is not None
-                else None
-            )
-            est.known_price = est.cost_usd is not None
-    plan.token_source = "count_tokens" if step == 1 else "count_tokens (sampled)"
+    plan.input_tokens = {key: int(tokens or 0) for key, tokens in zip(sample, counted, strict=True)}
+    tally(plan, prices, today)
+    plan.token_source = (
+        "count_tokens"
+        if len(sample) == len(keys)
+        else f"count_tokens (sampled {len(sample)} of {len(keys)} requests)"
+    )
     return True
-
-
-def canonical_vars(values: dict[str, str]) -> str:
-    return canonical_json(values)

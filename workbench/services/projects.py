@@ -17,7 +17,7 @@ from workbench.formats.bundle_yaml import dump_bundle, load_bundle
 from workbench.services.file_source import import_bundle_files
 from workbench.services.project_catalog import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
-from workbench.storage.project import OlderSchema, Project
+from workbench.storage.project import READ_ONLY_ON_REQUEST, Project
 
 BUNDLE_SUFFIXES = (".yaml", ".yml")
 
@@ -61,14 +61,8 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
             import_bundle_files(project, bundle, path.resolve().parent)
             yield project
         return
-    try:
-        project = Project.open(path, read_only=read_only)
-    except OlderSchema:
-        # Reading needs today's schema: upgrade once (migrations are applied on open), then
-        # open read-only as asked. A locked file raises ProjectLocked here, which is clear.
-        Project.open(path).close()
-        project = Project.open(path, read_only=True)
-    with project:
+    # Read-only never writes: an older schema is upgraded in memory, not in the file.
+    with Project.open(path, read_only=read_only) as project, project.explaining_schema_errors():
         yield project
 
 
@@ -99,6 +93,10 @@ def project_info(project: Project) -> dict[str, Any]:
         "path": str(project.path),
         "schema_version": project.schema_version,
         "read_only": project.read_only,
+        # Why it opened read-only when that was not just asked for (older, newer, foreign schema).
+        "read_only_reason": None
+        if project.read_only_reason == READ_ONLY_ON_REQUEST
+        else project.read_only_reason,
         "prompts": prompts,
         "datasets": datasets,
         "runs": runs,

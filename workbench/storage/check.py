@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.core.errors import ProjectFileError, WorkbenchError
-from workbench.storage.migrations import MIGRATION_SET, migration_names, schema_version
+from workbench.storage.migrations import migration_names, schema_version
+from workbench.storage.schema_guard import applied_migrations, audit_schema, guard_connection
 
 APPLICATION_ID = 0x50574231  # "PWB1"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -60,6 +62,13 @@ def read_header(path: Path) -> Header:
         raise ProjectFileError(f"{path}: no such project file.", hint="Check the path.")
     if path.is_dir():
         raise ProjectFileError(f"{path} is a folder, not a project file.")
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ProjectFileError(f"{path} cannot be read ({exc.strerror}).") from exc
+    if not stat.S_ISREG(mode):
+        # Reading a FIFO or a device would block or never end: refuse before opening it.
+        raise ProjectFileError(f"{path} is {_kind(mode)}, not a project file.")
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -107,16 +116,57 @@ def read_header(path: Path) -> Header:
     return Header(page_size, page_count, user_version, application_id)
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _cannot_write_here(exc: sqlite3.Error) -> bool:
+    """True when SQLite failed because it may not create or write a file, not from damage."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"))
+
+
+def read_only_place(path: Path) -> str | None:
+    """Why `path` cannot be written here (read-only file system, no permission), or None."""
+    for target in (path, path.parent):
+        try:
+            if os.statvfs(target).f_flag & os.ST_RDONLY:
+                return f"{path} is on a read-only file system"
+        except (OSError, AttributeError):
+            pass
+        if not os.access(target, os.W_OK):
+            what = "the file" if target == path else f"its folder {target}"
+            return f"you do not have permission to write {what}"
+    return None
+
+
 def connect_read_only(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
-    """A read-only connection; `immutable` skips locking and the WAL (only when none exists)."""
+    """A guarded read-only connection; `immutable` skips locking and the WAL (none must exist)."""
     uri = path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
     try:
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
-    except sqlite3.OperationalError:
-        if immutable or _has_wal(path):
+        guard_connection(conn)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if immutable or not _cannot_write_here(exc):
             raise
-        # A read-only folder: WAL mode cannot create its -shm file, so read the file as it is.
-        return sqlite3.connect(path.resolve().as_uri() + "?immutable=1", uri=True)
+        if _has_wal(path):
+            raise ProjectFileError(
+                f"{path} cannot be read here: {read_only_place(path) or 'its folder is read-only'}"
+                ", and its write-ahead log (-wal file) still holds changes.",
+                hint="Open it once for writing where it can be written, or copy it elsewhere.",
+            ) from exc
+    # A read-only folder: WAL mode cannot create its -shm file, so read the file as it is.
+    conn = sqlite3.connect(path.resolve().as_uri() + "?immutable=1", uri=True)
+    return guard_connection(conn)
 
 
 def _damaged(path: Path, detail: str) -> ProjectFileError:
@@ -131,12 +181,22 @@ def _damaged(path: Path, detail: str) -> ProjectFileError:
 
 def verify_database(path: Path) -> int:
     """Run ``PRAGMA quick_check`` read-only and confirm the application id; return user_version."""
+    return inspect_database(path)[0]
+
+
+def inspect_database(path: Path) -> tuple[int, list[str]]:
+    """Read-only: quick_check, the application id, then the schema audit.
+
+    Returns (user_version, schema problems); the problems are empty for a schema newer than this
+    build's (it cannot be compared) and name every foreign or missing object otherwise.
+    """
     try:
         conn = connect_read_only(path)
         try:
             rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
             application_id = conn.execute("PRAGMA application_id").fetchone()[0]
             user_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            problems = _schema_problems(conn, user_version) if rows == ["ok"] else []
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -148,7 +208,17 @@ def verify_database(path: Path) -> int:
             f"{path} is a SQLite database but not a Prompt Workbench project "
             f"(application id {application_id:#010x})."
         )
-    return user_version
+    return user_version, problems
+
+
+def _schema_problems(conn: sqlite3.Connection, version: int) -> list[str]:
+    """The audit at the file's version, plus a mismatch between it and the applied migrations."""
+    if version > schema_version():
+        return []
+    applied = applied_migrations(conn)
+    if applied != migration_names()[:version]:
+        return [f"user_version is {version} but the applied migrations are {applied or 'none'}"]
+    return audit_schema(conn, version) if version else []
 
 
 @dataclass
@@ -180,6 +250,9 @@ def check_project(path: str | os.PathLike[str]) -> CheckReport:
     immutable = not _has_wal(target) and lock_holder(target) is None
     try:
         conn = connect_read_only(target, immutable=immutable)
+    except ProjectFileError as exc:
+        report.problems.append(exc.user_message)
+        return report
     except sqlite3.DatabaseError as exc:
         report.problems.append(f"cannot open the database: {exc}")
         return report
@@ -212,25 +285,25 @@ def _check_database(conn: sqlite3.Connection, report: CheckReport) -> None:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     report.schema_version = version
     known = schema_version()
-    applied = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
-            [MIGRATION_SET],
-        )
-    ]
     if version > known:
         report.notes.append(
-            f"schema version {version} is newer than this build's ({known}); "
-            "only the structure was checked"
+            f"schema version {version} is newer than this build's ({known}): a newer Prompt "
+            "Workbench saved it, so only the SQLite structure was checked"
         )
         return
-    if applied != migration_names()[: len(applied)] or len(applied) != version:
-        report.problems.append(
-            f"user_version is {version} but the applied migrations are {applied or 'none'}"
+    schema = _schema_problems(conn, version)
+    _listed(report, schema)
+    if version < known:
+        report.notes.append(
+            f"schema version {version} is older than this build's ({known}); "
+            "open it for writing once to upgrade it"
         )
-        return
-    _check_invariants(conn, report)
+    try:
+        _check_invariants(conn, report)
+    except sqlite3.OperationalError:
+        if not schema:
+            raise
+        # A dropped table or column, already named above, stops the invariants' queries.
 
 
 def _check_invariants(conn: sqlite3.Connection, report: CheckReport) -> None:

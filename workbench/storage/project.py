@@ -1,8 +1,9 @@
 """The project file (``*.pwb``): create, open (validate, lock, migrate), back up, close.
 
 Opening never modifies a file it refuses: the header is read with plain ``open()``, the write
-lock is a sidecar ``<file>.lock``, and ``PRAGMA quick_check`` runs on a read-only connection
-before the file is opened for writing.
+lock is a sidecar ``<file>.lock``, and ``PRAGMA quick_check`` and the schema audit run on a
+read-only connection before the file is opened for writing. A read-only open never writes: an
+older schema is upgraded in an in-memory copy, never in the file.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import socket
 import sqlite3
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,16 +27,20 @@ from workbench.storage.catalog_repo import CatalogRepo
 from workbench.storage.check import (
     APPLICATION_ID,
     connect_read_only,
+    inspect_database,
     read_header,
-    verify_database,
+    read_only_place,
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
 from workbench.storage.files_repo import FilesRepo
+from workbench.storage.journal import apply_journals_on_open
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
+from workbench.storage.schema_guard import audit_schema, guard_connection
+from workbench.storage.write_errors import BUSY_TIMEOUT_S, describe_write_error
 
 PathLike = str | os.PathLike[str]
 READ_ONLY_ON_REQUEST = "It was opened read-only."
@@ -51,10 +57,6 @@ class LockHolder:
     def describe(self) -> str:
         pid = f"process {self.pid}" if self.pid is not None else "another process"
         return f"{pid} on {self.host}" if self.host else pid
-
-
-class OlderSchema(ProjectFileError):
-    """A read-only open of a project whose schema needs an upgrade (which writes)."""
 
 
 class ProjectLocked(ProjectFileError):
@@ -136,9 +138,11 @@ class _WriteLock:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as exc:
+                place = read_only_place(self.project_path)
+                detail = place if place is not None else exc.strerror
                 raise ProjectFileError(
-                    f"{self.project_path} cannot be locked for writing ({exc.strerror}).",
-                    hint="Open it read-only.",
+                    f"{self.project_path} cannot be opened for writing ({detail}).",
+                    hint="Open it read-only, or copy it to a folder you can write.",
                 ) from exc
             if not _try_lock(fd):
                 holder = _read_holder(fd)
@@ -178,7 +182,20 @@ def _check_project_name(name: str) -> None:
         raise BadInput("A project needs a name.", field="name")
 
 
-def _read_only_reason(path: Path, version: int, requested: bool) -> str | None:
+def _schema_reason(path: Path, problems: list[str]) -> str | None:
+    """The read-only reason for a schema we did not build (None when it is exactly ours)."""
+    if not problems:
+        return None
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    return (
+        f"{path.name} has a schema Prompt Workbench did not create ({problems[0]}{more}), so it "
+        f"is open read-only; `workbench check {path.name}` names every difference."
+    )
+
+
+def _read_only_reason(
+    path: Path, version: int, requested: bool, problems: list[str] | None = None
+) -> str | None:
     """Why the project must open read-only (None: writable); raise if it cannot open at all."""
     known = schema_version()
     if version > known:
@@ -191,17 +208,55 @@ def _read_only_reason(path: Path, version: int, requested: bool) -> str | None:
             f"{path} was never fully created (it has no schema).",
             hint="Create the project again.",
         )
+    foreign = _schema_reason(path, problems or [])
+    if foreign is not None:
+        return foreign
     if version < known and requested:
-        # Upgrading writes, so an old schema cannot be read through today's queries.
-        raise OlderSchema(
-            f"{path} uses an older schema ({version}; this build uses {known}).",
-            hint="Open it for writing once to upgrade it.",
+        return (
+            f"{path.name} uses an older schema ({version}; this build uses {known}), so it is "
+            "open read-only; open it for writing once to upgrade it."
         )
     return READ_ONLY_ON_REQUEST if requested else None
 
 
+def _open_read_only_db(path: Path, version: int) -> Database:
+    """A connection that cannot write; an older schema is upgraded in an in-memory copy."""
+    conn = connect_read_only(path)
+    if version < schema_version():
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        try:
+            conn.backup(copy)
+        finally:
+            conn.close()
+        guard_connection(copy)
+        with contextlib.suppress(sqlite3.Error):  # a tampered schema may refuse to upgrade
+            apply_migrations(Database(copy, execute_plugins=False))
+        conn = copy
+    conn.execute("PRAGMA query_only = ON")
+    return Database(conn, execute_plugins=False)
+
+
+def _writable_if_still_ours(path: Path, version: int) -> tuple[Database | None, str | None]:
+    """A writable connection once the schema is audited on it, before its first write.
+
+    The file may have changed since the read-only audit; if it is no longer ours, the
+    connection is closed and the read-only reason returned instead.
+    """
+    db = _connect_writable(path)
+    try:
+        reason = _schema_reason(path, audit_schema(db.conn, version))
+    except BaseException:
+        db.close()
+        raise
+    if reason is None:
+        return db, None
+    db.close()
+    return None, reason
+
+
 def _connect_writable(path: Path) -> Database:
-    conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    guard_connection(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
@@ -233,6 +288,8 @@ class Project:
         self.runs = RunsRepo(db)
         self.labels = LabelsRepo(self)
         self.files = FilesRepo(self)
+        #: what the schema audit found on open (missing or foreign objects); empty when ours
+        self.schema_problems: list[str] = []
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -253,6 +310,7 @@ class Project:
             with target.open("xb"):  # claim the name atomically; SQLite fills the empty file
                 created = True
             conn = sqlite3.connect(str(target), check_same_thread=False)
+            conn.execute("PRAGMA trusted_schema = OFF")
             # application_id first, in rollback mode, so the main file's header is ours at once.
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.close()
@@ -281,35 +339,51 @@ class Project:
     def open(cls, path: PathLike, *, read_only: bool = False) -> Project:
         """Open an existing project, refusing with one sentence and the file untouched if it fails.
 
-        Order: the 100-byte header (missing, folder, empty, not SQLite, truncated, not ours);
-        the write lock (`ProjectLocked`); ``quick_check`` on a read-only connection; the schema
-        version (newer: open read-only with `read_only_reason`). Then migrate and open for writing.
+        Order: the 100-byte header (missing, folder, FIFO or device, empty, not SQLite, truncated,
+        not ours); a read-only file system or missing permission; the write lock
+        (`ProjectLocked`); ``quick_check`` and the schema audit on a read-only connection. A newer
+        schema, or one with objects we did not create (or missing ones), opens read-only with
+        `read_only_reason`. Otherwise the schema is audited again on the writable connection
+        before its first write, then migrated.
         """
         target = Path(path)
         read_header(target)
+        if not read_only and (place := read_only_place(target)) is not None:
+            raise ProjectFileError(
+                f"{target} cannot be opened for writing: {place}.",
+                hint="Open it read-only, or copy it to a folder you can write.",
+            )
         lock = None if read_only else _WriteLock(target)
         if lock is not None:
             lock.acquire()
+        db: Database | None = None
         try:
-            reason = _read_only_reason(target, verify_database(target), read_only)
-            if reason is not None:
+            version, problems = inspect_database(target)
+            reason = _read_only_reason(target, version, read_only, problems)
+            if reason is None:
+                db, reason = _writable_if_still_ours(target, version)
+            if db is None:
                 if lock is not None:
                     lock.release()
                     lock = None
-                db = Database(connect_read_only(target), execute_plugins=False)
+                db = _open_read_only_db(target, version)
             else:
-                db = _connect_writable(target)
                 apply_migrations(db)
             project = cls(target, db, read_only_reason=reason, lock=lock)
+            project.schema_problems = problems
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
                 project.runs.mark_stale_runs_interrupted()
+                apply_journals_on_open(db, target)
             return project
         except BaseException as exc:
+            if db is not None:
+                db.close()
             if lock is not None:
                 lock.release()
             if isinstance(exc, sqlite3.Error):
-                raise ProjectFileError(f"{target} could not be opened ({exc}).") from exc
+                why = describe_write_error(exc, target) or str(exc)
+                raise ProjectFileError(f"{target} could not be opened: {why}.") from exc
             raise
 
     @staticmethod
@@ -326,6 +400,38 @@ class Project:
                 f"{target} is not open for writing in this process, so a writer cannot connect."
             )
         return _connect_writable(target)
+
+    @contextlib.contextmanager
+    def explaining_schema_errors(self) -> Iterator[None]:
+        """Turn a query that fails on a tampered schema (a dropped table) into one clear error."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if not self.schema_problems:
+                raise
+            raise ProjectFileError(
+                f"{self.path} cannot be read ({exc}): {self.schema_problems[0]}.",
+                hint=f"`workbench check {self.path.name}` names every difference; "
+                "restore it from a backup.",
+            ) from exc
+
+    def connect_same(self) -> Project:
+        """Another connection to this open project, for the calling thread; the caller closes it.
+
+        It holds no lock of its own (this project keeps it) and keeps the read-only reason, so
+        a write through it is refused the same way.
+        """
+        if self.read_only:
+            # The file's own version: an older one is upgraded in memory again, as on open.
+            probe = connect_read_only(self.path)
+            try:
+                version = probe.execute("PRAGMA user_version").fetchone()[0]
+            finally:
+                probe.close()
+            db = _open_read_only_db(self.path, version)
+        else:
+            db = self.connect_writer(self.path)
+        return Project(self.path, db, read_only_reason=self.read_only_reason)
 
     def close(self) -> None:
         """Close the connection and release the write lock (safe to call twice)."""
@@ -410,7 +516,7 @@ class Project:
             raise ProjectFileError(f"{target}: the folder {target.parent} does not exist.")
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
-            copy = sqlite3.connect(str(partial))
+            copy = guard_connection(sqlite3.connect(str(partial)))
             try:
                 self.db.conn.backup(copy)
                 copy.execute("PRAGMA journal_mode = WAL")

@@ -281,6 +281,21 @@ class RunsRepo:
             )
         return call_id
 
+    def has_call(self, record: CallRecord) -> bool:
+        """Whether this very call (same cell, request and timestamps) is already logged."""
+        row = self.db.execute(
+            "SELECT 1 FROM calls WHERE request_hash = ? AND started_at = ? AND finished_at = ? "
+            "AND cell_id IS ? AND run_id IS ? LIMIT 1",
+            [
+                record.request_hash,
+                record.started_at,
+                record.finished_at,
+                record.cell_id,
+                record.run_id,
+            ],
+        ).fetchone()
+        return row is not None
+
     def find_cached(self, request_hash: str, synthetic: bool) -> dict[str, Any] | None:
         """The latest successful original call with this request hash, if any."""
         rows = list(
@@ -294,6 +309,37 @@ class RunsRepo:
         if rows:
             rows[0]["details"] = details_of(self.db.conn, rows[0]["id"])
         return rows[0] if rows else None
+
+    def spend_split(self, run_id: int | None = None) -> dict[str, Any]:
+        """Real spend apart from synthetic calls (all calls, or one run's): ``real_usd`` (the
+        priced real calls), ``real_calls``, ``unpriced_calls`` (real answered calls without a
+        price), ``synthetic_calls``."""
+        where, params = ("WHERE run_id = ?", [run_id]) if run_id is not None else ("", [])
+        row = self.db.execute(
+            "SELECT total(CASE WHEN synthetic = 0 THEN cost_usd END), "
+            "coalesce(sum(synthetic = 0), 0), "
+            "coalesce(sum(synthetic = 0 AND error_type IS NULL AND cost_usd IS NULL), 0), "
+            f"coalesce(sum(synthetic = 1), 0) FROM calls {where}",
+            params,
+        ).fetchone()
+        return {
+            "real_usd": float(row[0]),
+            "real_calls": int(row[1]),
+            "unpriced_calls": int(row[2]),
+            "synthetic_calls": int(row[3]),
+        }
+
+    def output_tokens_history(self, version_hash: str, model: str, limit: int) -> list[int]:
+        """Output tokens of the newest answered, billed calls (not cached, not synthetic) of the
+        prompt content `version_hash` on `model`: what estimates learn answer lengths from."""
+        rows = self.db.execute(
+            "SELECT k.output_tokens FROM calls k JOIN prompt_versions v ON v.id = k.version_id "
+            "WHERE v.hash = ? AND k.model = ? AND k.error_type IS NULL "
+            "AND k.output_tokens IS NOT NULL AND k.cached_from IS NULL AND k.synthetic = 0 "
+            "ORDER BY k.id DESC LIMIT ?",
+            [version_hash, model, limit],
+        ).fetchall()
+        return [int(row[0]) for row in rows]
 
     def get_call(self, call_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))

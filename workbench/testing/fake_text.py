@@ -4,13 +4,21 @@ Output text is a pure function of the request (model, system, messages and sampl
 params), so tests and benchmarks get reproducible yet prompt-dependent answers.
 ``max_tokens`` and ``stop_sequences`` are deliberately left out of the seed: a truncated
 answer is then a prefix of the full one, as with a deterministic real model.
+
+A scripted answer: a last user message holding ``[[fake-reply:BASE64]]`` is answered with
+exactly the decoded UTF-8 text (base64 so any text, quotes and newlines included, survives
+templating by any client). Tests that need a known output, such as the verdict-parity test,
+use it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import random
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,8 +73,31 @@ class InputUsage:
     cache_read_input_tokens: int = 0
 
 
+SCRIPTED_REPLY = re.compile(r"\[\[fake-reply:([A-Za-z0-9+/=_-]*)\]\]")
+
+
+def scripted_reply_marker(text: str) -> str:
+    """The marker that makes the fake server answer with exactly `text`."""
+    return "[[fake-reply:" + base64.b64encode(text.encode()).decode() + "]]"
+
+
+def _scripted(user_text: str) -> tuple[str, ...] | None:
+    match = SCRIPTED_REPLY.search(user_text)
+    if match is None:
+        return None
+    try:
+        text = base64.b64decode(match[1], validate=False).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    # One piece per word with its following whitespace, so streaming and usage stay realistic.
+    return tuple(re.findall(r"\s*\S+\s*?(?=\s|$)|\s+", text)) or ("",)
+
+
 def complete(body: Mapping[str, Any]) -> Completion:
     """Generate the deterministic answer for a validated Messages API request body."""
+    scripted = _scripted(last_user_text(body["messages"]))
+    if scripted is not None:
+        return _apply_limits(scripted, int(body["max_tokens"]), body.get("stop_sequences") or ())
     echo = _echo_words(last_user_text(body["messages"]))
     pieces = _generate(_seed_digest(body), echo)
     return _apply_limits(pieces, int(body["max_tokens"]), body.get("stop_sequences") or ())

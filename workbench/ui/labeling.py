@@ -17,9 +17,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.models.run_grid_model import CALL_ID_ROLE
-from workbench.ui.operations import describe_error
+from workbench.ui.operations import ProjectOp, describe_error
 from workbench.ui.widgets.label_bar import label_badge
 
 if TYPE_CHECKING:
@@ -117,14 +117,18 @@ class LabelKeys(QObject):
         return int(call_id)
 
     def _write(self, call_id: int, done: str, **fields: object) -> bool:
-        try:
-            label = self.ctx.require().labels.set_label(call_id, **fields)  # type: ignore[arg-type]
-        except WorkbenchError as exc:
-            self.message.emit(describe_error(exc))
-            return False
-        self.ctx.notify("labels", call_id)
-        badge = label_badge(label)
-        self.message.emit(f"{done} — call #{call_id} {badge}".rstrip())
+        """Save the label in the background; the outcome arrives as a `message`."""
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.labels.set_label(call_id, **fields),  # type: ignore[arg-type]
+            change=Change.LABELS,
+            detail=call_id,
+        ).success(
+            lambda label: self.message.emit(
+                f"{done} — call #{call_id} {label_badge(label)}".rstrip()
+            )
+        ).failure(self.message.emit).run()
         return True
 
     def set_verdict(self, verdict: str) -> bool:
@@ -244,10 +248,11 @@ class GridLabeling(QObject):
         labels = project.labels.for_calls(ids)
         self.grid.model.set_badges({i: label_badge(label) for i, label in labels.items()})
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
+    def _on_context_changed(self, change: ProjectChange) -> None:
         project = self.grid.ctx.project
-        if kind != "labels" or project is None:
+        if not change.touches(Change.LABELS) or project is None:
             return
+        detail = change.detail
         if isinstance(detail, int):
             self.grid.model.set_badges({detail: label_badge(project.labels.get(detail))})
         else:

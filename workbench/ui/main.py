@@ -99,12 +99,12 @@ def _selftest() -> str:
     from PySide6.QtWidgets import QApplication
 
     from workbench.core.errors import WorkbenchError
-    from workbench.inference import make_provider
+    from workbench.services.offline_provider import echo_provider
     from workbench.services.planner import make_plan
     from workbench.services.project_catalog import model_catalog, price_table
     from workbench.services.run_service import start_run
     from workbench.services.runner import RunOptions
-    from workbench.ui.context import ProjectContext
+    from workbench.ui.context import Change, ProjectContext
     from workbench.ui.main_window import MainWindow
 
     _application()
@@ -130,27 +130,27 @@ def _selftest() -> str:
             )
             plan.cells = plan.cells[:3]  # a few cells are enough to prove the engine works
             outcome = asyncio.run(
-                start_run(project, plan, make_provider("echo"), options=RunOptions(concurrency=2))
+                start_run(project, plan, echo_provider(), options=RunOptions(concurrency=2))
             )
             if outcome.status != "done":
                 raise WorkbenchError(f"the echo run ended as {outcome.status}: {outcome.reason}")
-            ctx.notify("runs", outcome.run_id)
+            ctx.notify(Change.RUNS, outcome.run_id)
             QApplication.processEvents()
             # Write through the editor, then read it back from a fresh connection.
             window.show_prompt(prompt.name)
             editor = window.editor
             editor.system_editor.setPlainText(editor.system_editor.toPlainText() + "\n(selftest)")
-            saved = editor.save_with_note("selftest")
-            if saved is None:
+            if not editor.save_with_note("selftest", wait=True) or editor.base is None:
                 raise WorkbenchError("saving a prompt version failed")
+            saved = editor.base
             copy = window.save_copy(Path(folder) / "copy.pwb")
             QApplication.processEvents()
         finally:
             window.close()
             ctx.close()
-        from workbench.storage.project import Project
+        from workbench.services.project_session import open_project_file
 
-        with Project.open(copy, read_only=True) as reopened:
+        with open_project_file(copy, read_only=True) as reopened:
             stored = reopened.prompts.resolve(prompt.name, saved.version)
             calls = sum(1 for _ in reopened.runs.run_grid(outcome.run_id))
         if stored.note != "selftest":

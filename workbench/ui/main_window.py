@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ui.batch_watch import BatchWatch
 from workbench.ui.charts import ChartsPane
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.review_queue import ReviewQueue
@@ -85,7 +86,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self._connect()
         if remember_layout:
             self.restore_layout()
-        self._on_project_changed("project", ctx.project)
+        self._on_project_changed(ProjectChange(Change.PROJECT, ctx.project))
 
     # -- building ----------------------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             action = self.actions_by_name[name]
             action.setIcon(self.style().standardIcon(icon))
             bar.addAction(action)
-        # Export ▾: the production config (issue 8) and the text bundle, from one button.
+        # Export ▾: the production config and the text bundle, from one button.
         self.export_button = QToolButton()
         self.export_button.setText("Export ▾")
         self.export_button.setIcon(
@@ -185,9 +186,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
     def _build_status_bar(self) -> None:
         self.run_status = RunStatus()
         self.statusBar().addPermanentWidget(self.run_status)
+        self.batch_watch = BatchWatch()
+        self.statusBar().addPermanentWidget(self.batch_watch)
 
     def _connect(self) -> None:
         self.ctx.changed.connect(self._on_project_changed)
+        self.batch_watch.collected.connect(lambda _: self.ctx.notify(Change.RUNS))
         self.editor.title_changed.connect(lambda text: self.tabs.setTabText(EDITOR_TAB, text))
         self.editor.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.sidebar.prompt_opened.connect(self.show_prompt)
@@ -319,8 +323,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             if selected is not None and selected[1] in RESUMABLE:
                 run_id = selected[0]
         if run_id is None:
-            runs = getattr(project, "runs", None)
-            open_runs = [r for r in (runs.summaries() if runs else []) if r["status"] in RESUMABLE]
+            open_runs = [r for r in project.runs.summaries() if r["status"] in RESUMABLE]
             run_id = int(open_runs[-1]["id"]) if open_runs else None
         if run_id is None:
             self.statusBar().showMessage("No interrupted or cancelled run to resume.", 8000)
@@ -348,11 +351,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     # -- state -------------------------------------------------------------------------------
 
-    def _on_project_changed(self, kind: str, _detail: object) -> None:
-        if kind in ("project", "settings"):
+    def _on_project_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.SETTINGS | Change.API_KEY | Change.EXPORT):
             self._update_title()
             self._update_key_label()
-        if kind == "project":
+        if change.touches(Change.PROJECT | Change.RUNS):
+            self.batch_watch.show_project(self.ctx.project)
+        if change.touches(Change.PROJECT):
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:
                 self.dataset_editor.show_dataset(None)

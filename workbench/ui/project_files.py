@@ -11,8 +11,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from workbench.core.errors import WorkbenchError
-from workbench.storage.project import Project, ProjectLocked
-from workbench.ui.operations import Operation, describe_error
+from workbench.services.project_session import (
+    Project,
+    ProjectLocked,
+    create_project_file,
+    open_project_file,
+)
+from workbench.ui.operations import Operation, ProjectOp, describe_error
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -25,11 +30,6 @@ if TYPE_CHECKING:
     from workbench.ui.widgets.run_grid import RunGrid
 
 PROJECT_FILTER = "Prompt Workbench projects (*.pwb);;Text bundles (*.yaml *.yml);;All files (*)"
-
-
-def _open_project(path: Path, read_only: bool) -> Project:
-    """Open on a worker thread: validation (quick_check) can take a while on a big file."""
-    return Project.open(path, read_only=read_only)
 
 
 class ProjectFileActions:
@@ -87,13 +87,13 @@ class ProjectFileActions:
         self.statusBar().showMessage(f"Opening {path}…")
         if not background:
             try:
-                project = _open_project(path, read_only)
+                project = open_project_file(path, read_only=read_only)
             except Exception as exc:
                 self._on_open_failed(path, exc)
                 return False
             self._on_opened(project, remember, demo)
             return True
-        Operation(self, lambda: _open_project(path, read_only)).success(
+        Operation(self, lambda: open_project_file(path, read_only=read_only)).success(
             lambda project: self._on_opened(project, remember, demo)
         ).failure(lambda exc: self._on_open_failed(path, exc)).run()
         return True
@@ -123,8 +123,7 @@ class ProjectFileActions:
         prompts = project.prompts.list()
         if prompts:  # start where a user would: the version in production, else the latest
             self.show_prompt(prompts[0].name, prompts[0].labels.get("production"))
-        runs = getattr(project, "runs", None)
-        latest = runs.latest_run_id() if runs is not None else None
+        latest = project.runs.latest_run_id()
         if latest is not None:
             self.grid.show_run(latest)
 
@@ -156,11 +155,8 @@ class ProjectFileActions:
         if not name:
             return False
         path = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
-        from workbench.services.project_catalog import seed_defaults
-
         try:
-            project = Project.create(path, path.stem)
-            seed_defaults(project)
+            project = create_project_file(path)
         except WorkbenchError as exc:
             self.show_error(exc.user_message)
             return False
@@ -200,11 +196,13 @@ class ProjectFileActions:
             self.ctx.set_project(None)  # release this file's lock; the copy becomes the project
             self.open_path(path, demo=self.ctx.demo)
 
-        def failed(exc: BaseException) -> None:
+        def failed(message: str) -> None:
             self.actions_by_name["save_as"].setEnabled(True)
-            self.show_error(describe_error(exc))
+            self.show_error(message)
 
-        Operation(self, lambda: project.backup_to(dest)).success(done).failure(failed).run()
+        ProjectOp(self, self.ctx, lambda own: own.backup_to(dest)).success(done).failure(
+            failed
+        ).run()
         return True
 
     def export_bundle(self) -> bool:

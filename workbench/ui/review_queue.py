@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.call_case import CallCase, CaseLoader, sample_calls
-from workbench.ui.context import ProjectContext
+from workbench.services.call_case import CallCase, CaseLoader, sample_calls
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.labeling import LabelKeys
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.operations import ProjectOp
 from workbench.ui.widgets.label_bar import FAIL_MARK, PASS_MARK, REVIEW_KEY_HINT, LabelBar
 
 SCOPES = {"run": "This run", "all": "All runs", "import": "Production imports"}
@@ -214,11 +215,11 @@ class ReviewQueue(QWidget):
         self.start_button.setEnabled(False)
         self.setup_status.setText("Drawing a sample…")
 
-        def work() -> list[CallCase]:
-            loader = CaseLoader(project)
-            return [loader.load(i) for i in sample_calls(project, n, scope, run_id, seed)]
+        def work(own: Project) -> list[CallCase]:
+            loader = CaseLoader(own)
+            return [loader.load(i) for i in sample_calls(own, n, scope, run_id, seed)]
 
-        Operation(self, work).success(self._on_sampled).failure(self._on_failed).run()
+        ProjectOp(self, self.ctx, work).success(self._on_sampled).failure(self._on_failed).run()
 
     def review_calls(self, call_ids: list[int]) -> None:
         """Walk these calls (a sample drawn elsewhere: the Production tab's weekly review)."""
@@ -229,11 +230,11 @@ class ReviewQueue(QWidget):
         self.setup_status.setText("Loading the sample…")
         ids = list(call_ids)
 
-        def work() -> list[CallCase]:
-            loader = CaseLoader(project)
+        def work(own: Project) -> list[CallCase]:
+            loader = CaseLoader(own)
             return [loader.load(i) for i in ids]
 
-        Operation(self, work).success(self._on_sampled).failure(self._on_failed).run()
+        ProjectOp(self, self.ctx, work).success(self._on_sampled).failure(self._on_failed).run()
 
     def _on_sampled(self, cases: list[CallCase]) -> None:
         self.start_button.setEnabled(True)
@@ -248,9 +249,9 @@ class ReviewQueue(QWidget):
         self._show_current()
         self.card.setFocus()
 
-    def _on_failed(self, exc: BaseException) -> None:
+    def _on_failed(self, message: str) -> None:
         self.start_button.setEnabled(True)
-        self.setup_status.setText(describe_error(exc))
+        self.setup_status.setText(message)
 
     # -- walking -------------------------------------------------------------------------------
     @property
@@ -317,8 +318,8 @@ class ReviewQueue(QWidget):
         self.finished_review.emit(counts)
         return counts
 
-    def _on_context_changed(self, kind: str, _detail: object) -> None:
-        if kind == "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT):
             self.cases, self.position = [], 0
             self.set_run(None)
             self.pages.setCurrentIndex(0)

@@ -19,10 +19,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.inference.keys import ENV_VAR, MissingApiKey
 from workbench.services.planner import RunPlan
+from workbench.services.run_service import API_KEY_ENV_VAR, MissingApiKey, ensure_runnable
 from workbench.services.runner import Progress, RunOptions
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.dialogs.batch_choice import submit_batch
 from workbench.ui.operations import describe_error
 from workbench.ui.run_worker import EventBuffer, RunThread
 
@@ -33,7 +34,7 @@ FLUSH_MS = 50
 RUN_SWITCH_INTERVAL_S = 0.001
 NO_KEY_MESSAGE = (
     "No Anthropic API key is set, so nothing was sent. Open Settings to save a key in the OS "
-    f"keyring, or set the {ENV_VAR} environment variable and restart; the offline demo "
+    f"keyring, or set the {API_KEY_ENV_VAR} environment variable and restart; the offline demo "
     "(workbench --demo) needs no key."
 )
 
@@ -47,7 +48,10 @@ def progress_text(progress: Progress) -> str:
         parts.append(f"{progress.cached} cached")
     if progress.in_flight:
         parts.append(f"{progress.in_flight} in flight")
-    parts.append(f"${progress.spend_usd:.4f}")
+    spend = f"${progress.spend_usd:.4f}"
+    if progress.unpriced:  # an unknown cost is never shown as $0
+        spend += f" + {progress.unpriced} of unknown cost"
+    parts.append(spend)
     eta = progress.eta_s
     if progress.status == "running" and eta:
         parts.append(f"ETA {eta:.0f} s" if eta < 120 else f"ETA {eta / 60:.0f} min")
@@ -64,10 +68,15 @@ class RunController(QObject):
     run_started = Signal(int)
     progress = Signal(object)
     cell_started = Signal(int)
+    """A cell's call starts, or starts again for a retry (what it streamed so far is void)."""
     cell_text = Signal(int, str)
     cell_finished = Signal(int, int)
+    cell_scored = Signal(object)
+    """A finished cell was scored against its expectations (a `live_scoring.CellVerdict`)."""
     run_finished = Signal(object)
     error = Signal(str)
+    batch_submitted = Signal(object)
+    """A plan went out as Message Batches (a `services.batch_runs.BatchReport`)."""
 
     def __init__(self, ctx: ProjectContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -112,15 +121,19 @@ class RunController(QObject):
 
     def _start_from(self, dialog: Any) -> None:
         plan, options = dialog.plan, dialog.options()
-        if plan is not None:
+        if plan is not None and dialog.as_batch.chosen:
+            submit_batch(self, plan, options.use_cache)
+        elif plan is not None:
             self.start(plan, options)
 
     def start(self, plan: RunPlan, options: RunOptions | None = None) -> bool:
         """Start executing `plan` in the background; False (and `error`) if it cannot start."""
         if not self._can_start():
             return False
-        if not plan.ok:
-            self.error.emit("The run plan has problems; fix them before running.")
+        try:
+            ensure_runnable(plan)
+        except WorkbenchError as exc:
+            self.error.emit(describe_error(exc))
             return False
         self.run_planned.emit(plan)
         return self._launch(options, plan=plan)
@@ -150,7 +163,6 @@ class RunController(QObject):
         self, options: RunOptions | None, *, plan: RunPlan | None = None, run_id: int | None = None
     ) -> bool:
         project = self.ctx.require()
-        settings = project.settings
         self._buffer = EventBuffer()
         self.run_id, self.last_progress = run_id, None
         self.partial_text.clear()
@@ -159,10 +171,9 @@ class RunController(QObject):
         self._announced = False
         thread = RunThread(
             self,
-            path=project.path,
+            project=project,
             demo=self.ctx.demo,
-            base_url=settings.base_url,
-            options=options or RunOptions(concurrency=settings.default_concurrency),
+            options=options or RunOptions(concurrency=project.settings.default_concurrency),
             buffer=self._buffer,
             plan=plan,
             run_id=run_id,
@@ -187,8 +198,8 @@ class RunController(QObject):
             return True
         return self._thread.wait(timeout_ms)
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
-        if kind != "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if not change.touches(Change.PROJECT):
             return
         if self.running:
             self.cancel("the project was closed")
@@ -208,7 +219,7 @@ class RunController(QObject):
             self._announced = True
             self.run_id = progress.run_id
             self.run_started.emit(progress.run_id)
-            self.ctx.notify("runs", progress.run_id)
+            self.ctx.notify(Change.RUNS, progress.run_id)
             if not final:
                 # Showing the run is the heaviest step; the first cells wait one tick so the
                 # window gets to breathe between the two.
@@ -218,6 +229,12 @@ class RunController(QObject):
             if kind == "started":
                 self._active.add(cell_id)
                 self.cell_keys[cell_id] = detail
+                self.cell_started.emit(cell_id)
+            elif kind == "scored":
+                self.cell_scored.emit(detail)
+            elif kind == "reset":
+                # A retry streams from scratch: the cell starts again, with no text.
+                self.partial_text.pop(cell_id, None)
                 self.cell_started.emit(cell_id)
             else:
                 call_id = detail
@@ -258,13 +275,13 @@ class RunController(QObject):
                 NO_KEY_MESSAGE if isinstance(failure, MissingApiKey) else _message(failure)
             )
             if self.run_id is not None:
-                self.ctx.notify("runs", self.run_id)
+                self.ctx.notify(Change.RUNS, self.run_id)
             return
         outcome = thread.outcome
         assert outcome is not None
         self.run_id = outcome.run_id
         self.run_finished.emit(outcome)
-        self.ctx.notify("runs", outcome.run_id)
+        self.ctx.notify(Change.RUNS, outcome.run_id)
 
 
 def _message(exc: BaseException) -> str:

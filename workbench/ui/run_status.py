@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from workbench.services.runner import Progress, RunOutcome
 
 
 def format_eta(seconds: float | None) -> str:
@@ -67,8 +67,8 @@ class RunStatus(QWidget):
         self.eta.clear()
         self.cancel.setEnabled(True)
 
-    def update_progress(self, progress: Any) -> None:
-        """Show a `Progress` (run_id, total, done, errors, spend_usd, eta_s…)."""
+    def update_progress(self, progress: Progress) -> None:
+        """Show a run's progress."""
         self.label.setText(
             f"Run #{progress.run_id}"
             + (f" · {progress.errors} error(s)" if progress.errors else "")
@@ -77,12 +77,10 @@ class RunStatus(QWidget):
         self.bar.setRange(0, max(1, int(progress.total)))
         self.bar.setValue(int(progress.done))
         self.spend.setText(format_spend(progress.spend_usd))
-        self.eta.setText(format_eta(getattr(progress, "eta_s", None)))
+        self.eta.setText(format_eta(progress.eta_s))
 
-    def finished(self, outcome: Any) -> None:
-        """Show how a run ended (a `RunOutcome`)."""
-        progress = getattr(outcome, "progress", None)
-        if progress is not None:
-            self.spend.setText(format_spend(progress.spend_usd))
-        reason = f" ({outcome.reason})" if getattr(outcome, "reason", None) else ""
+    def finished(self, outcome: RunOutcome) -> None:
+        """Show how a run ended."""
+        self.spend.setText(format_spend(outcome.progress.spend_usd))
+        reason = f" ({outcome.reason})" if outcome.reason else ""
         self.set_idle(f"Run #{outcome.run_id} {outcome.status}{reason}")

@@ -13,16 +13,22 @@ from PySide6.QtCore import QObject, QThread
 
 from workbench.core.records import CallRecord, Cell
 from workbench.services.planner import RunPlan
+from workbench.services.run_service import (
+    choose_provider,
+    connect_in_thread,
+    resume_run,
+    start_run,
+)
 from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcome
-from workbench.storage.project import Project
 
 DEMO_CHUNK_DELAY_S = 0.02
 Event = tuple[str, int, Any]
-"""("started", cell_id, (version_id, model, repeat, position)) or ("finished", cell_id, call_id)"""
+"""("started", cell_id, (version_id, model, repeat, position)), ("reset", cell_id, None),
+("finished", cell_id, call_id) or ("scored", cell_id, CellVerdict)"""
 
 
 class EventBuffer:
-    """Filled by the engine's listener (worker thread), drained by the GUI timer."""
+    """The engine's `RunListener` on the worker thread: fills a buffer the GUI timer drains."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -30,7 +36,6 @@ class EventBuffer:
         self.texts: dict[int, list[str]] = {}
         self.progress: Progress | None = None
 
-    # RunListener
     def on_progress(self, progress: Progress) -> None:
         copy = dataclasses.replace(progress)  # the engine keeps mutating its own
         with self.lock:
@@ -45,9 +50,21 @@ class EventBuffer:
         with self.lock:
             self.texts.setdefault(cell_id, []).append(delta)
 
+    def on_cell_reset(self, cell_id: int) -> None:
+        """A retry starts the call again: text not yet delivered is void, and the view must
+        drop what it already shows."""
+        with self.lock:
+            self.texts.pop(cell_id, None)
+            self.events.append(("reset", cell_id, None))
+
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         with self.lock:
             self.events.append(("finished", cell.id, call_id))
+
+    def on_cell_scored(self, verdict: Any) -> None:
+        """The cell's call was scored as it landed (a `live_scoring.CellVerdict`)."""
+        with self.lock:
+            self.events.append(("scored", verdict.cell_id, verdict))
 
     def take(self) -> tuple[list[Event], dict[int, list[str]], Progress | None]:
         with self.lock:
@@ -63,9 +80,11 @@ class EventBuffer:
     ) -> None:
         """Return what `take` gave, ahead of anything that arrived since."""
         with self.lock:
+            resets = {cell_id for kind, cell_id, _ in self.events if kind == "reset"}
             self.events = events + self.events
             for cell_id, pieces in texts.items():
-                self.texts[cell_id] = pieces + self.texts.get(cell_id, [])
+                if cell_id not in resets:  # text from before a newer reset is void
+                    self.texts[cell_id] = pieces + self.texts.get(cell_id, [])
             if self.progress is None:
                 self.progress = progress
 
@@ -77,16 +96,15 @@ class RunThread(QThread):
         self,
         parent: QObject,
         *,
-        path: Any,
+        project: Any,
         demo: bool,
-        base_url: str | None,
         options: RunOptions,
         buffer: EventBuffer,
         plan: RunPlan | None = None,
         run_id: int | None = None,
     ) -> None:
         super().__init__(parent)
-        self.path, self.demo, self.base_url = path, demo, base_url
+        self.project, self.demo = project, demo
         self.options, self.buffer, self.plan, self.run_id = options, buffer, plan, run_id
         self.outcome: RunOutcome | None = None
         self.failure: BaseException | None = None
@@ -119,32 +137,33 @@ class RunThread(QThread):
                 self._engine = None  # its loop is closed: a late cancel() must not reach it
 
     async def _main(self) -> RunOutcome:
-        from workbench.inference import make_provider
-        from workbench.services.run_service import resume_run, start_run
-
-        # The provider is built here: importing the SDK takes ~2 s and must not block the GUI.
-        # Collections are paused meanwhile and everything alive afterwards (Qt wrappers, the
-        # SDK's thousands of type objects) moves to the permanent generation: a full collection
-        # walking them all holds the GIL, freezing the window for 100-200 ms at a time.
-        gc.disable()
+        # The project over this thread's own connection; the GUI's keeps the lock.
+        project = connect_in_thread(self.project)
         try:
-            if self.demo:
-                provider = make_provider("echo", chunk_delay_s=DEMO_CHUNK_DELAY_S)
-            else:
-                provider = make_provider("anthropic", base_url=self.base_url or None)
+            # The provider is built here: importing the SDK takes ~2 s and must not block the
+            # GUI. Collections are paused meanwhile and everything alive afterwards (Qt
+            # wrappers, the SDK's thousands of type objects) moves to the permanent generation:
+            # a full collection walking them all holds the GIL, freezing the window for
+            # 100-200 ms at a time.
+            gc.disable()
+            try:
+                provider = choose_provider(
+                    project,
+                    "echo" if self.demo else "anthropic",
+                    stream_delay_s=DEMO_CHUNK_DELAY_S,
+                )
+            finally:
+                gc.freeze()
+                gc.enable()
+            try:
+                common: dict[str, Any] = dict(
+                    options=self.options, listener=self.buffer, engine_ready=self._engine_ready
+                )
+                if self.plan is not None:
+                    return await start_run(project, self.plan, provider, **common)
+                assert self.run_id is not None
+                return await resume_run(project, self.run_id, provider, **common)
+            finally:
+                await provider.aclose()
         finally:
-            gc.freeze()
-            gc.enable()
-        # A Project over this thread's own connection; the GUI's keeps the lock.
-        project = Project(self.path, Project.connect_writer(self.path))
-        try:
-            common: dict[str, Any] = dict(
-                options=self.options, listener=self.buffer, engine_ready=self._engine_ready
-            )
-            if self.plan is not None:
-                return await start_run(project, self.plan, provider, **common)
-            assert self.run_id is not None
-            return await resume_run(project, self.run_id, provider, **common)
-        finally:
-            await provider.aclose()
             project.close()

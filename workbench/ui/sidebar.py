@@ -14,7 +14,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.ui.context import ProjectContext
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.widgets.version_history import plain_tooltip
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -106,7 +107,7 @@ class Sidebar(QWidget):
         if selected is not None:
             self.select(*selected)
 
-    def _add_prompts(self, project: Any) -> None:
+    def _add_prompts(self, project: Project) -> None:
         parent = self.sections["Prompts"]
         for prompt in project.prompts.list():
             latest = prompt.latest()
@@ -127,7 +128,7 @@ class Sidebar(QWidget):
                 item.addChild(child)
         parent.setText(0, f"Prompts ({parent.childCount()})")
 
-    def _add_datasets(self, project: Any) -> None:
+    def _add_datasets(self, project: Project) -> None:
         parent = self.sections["Datasets"]
         counts = project.datasets.counts()
         for name in project.datasets.names():
@@ -137,11 +138,9 @@ class Sidebar(QWidget):
             parent.addChild(item)
         parent.setText(0, f"Datasets ({parent.childCount()})")
 
-    def _add_runs(self, project: Any) -> None:
+    def _add_runs(self, project: Project) -> None:
         parent = self.sections["Runs"]
-        runs_repo = getattr(project, "runs", None)
-        summaries = runs_repo.summaries() if runs_repo is not None else []
-        for run in reversed(summaries):  # newest first
+        for run in reversed(project.runs.summaries()):  # newest first
             item = QTreeWidgetItem([run_text(run)])
             item.setData(0, ROLE, ("run", int(run["id"])))
             item.setData(0, ROLE + 1, run["status"])
@@ -207,8 +206,8 @@ class Sidebar(QWidget):
 
     # -- reacting ----------------------------------------------------------------------------
 
-    def _on_project_changed(self, kind: str, _detail: object) -> None:
-        if kind in ("project", "prompts", "datasets", "runs"):
+    def _on_project_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.PROMPTS | Change.DATASETS | Change.RUNS):
             self.refresh()
 
     def _on_open(self, item: QTreeWidgetItem, _column: int = 0) -> None:

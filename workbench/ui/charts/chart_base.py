@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.chart_data import ChartData
 from workbench.services.dataset_io import neutralise
-from workbench.ui.charts.chart_data import ChartData
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and on white.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#7F7F7F", "#000000")

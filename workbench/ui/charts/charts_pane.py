@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.charts.chart_base import ChartBox, model_colour
-from workbench.ui.charts.chart_data import (
+from workbench.services.chart_data import (
     ChartData,
-    ChartFilters,
     ProjectCalls,
     compute_chart_data,
     load_project_data,
 )
+from workbench.ui.charts.chart_base import ChartBox, model_colour
 from workbench.ui.charts.cost_chart import CostChart
 from workbench.ui.charts.error_rate_chart import ErrorRateChart
 from workbench.ui.charts.filter_bar import ChartFilterBar
@@ -38,11 +37,11 @@ from workbench.ui.charts.frontier_chart import FrontierChart
 from workbench.ui.charts.latency_chart import LatencyChart
 from workbench.ui.charts.pass_rate_chart import PassRateChart
 from workbench.ui.charts.projection_table import ProjectionTable
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import Operation, describe_error
 
 DEMO_NOTE = "offline demo — synthetic responses"
-RELOAD_KINDS = ("project", "runs", "labels", "prices", "prompts")
+RELOAD_ON = Change.PROJECT | Change.RUNS | Change.LABELS | Change.PRICES | Change.PROMPTS
 DEBOUNCE_MS = 150
 
 
@@ -125,18 +124,18 @@ class ChartsPane(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_project_changed)
-        self._on_project_changed("project", ctx.project)
+        self._on_project_changed(ProjectChange(Change.PROJECT, ctx.project))
 
     # -- reacting to the project -------------------------------------------------------------
 
-    def _on_project_changed(self, kind: str, detail: object) -> None:
+    def _on_project_changed(self, change: ProjectChange) -> None:
         # The project's bar sets X and Y; an API-key or export change must not undo the user's.
-        bar_changed = kind == "project" or (kind == "settings" and detail in (None, "project"))
+        bar_changed = change.touches(Change.PROJECT | Change.SETTINGS)
         if bar_changed and self.ctx.project is not None:
             settings = self.ctx.project.settings
             self.frontier.set_bar(settings.min_pass_rate, settings.max_p95_latency_s)
             self.pass_rate.set_bar(settings.min_pass_rate)
-        if kind == "project":
+        if change.touches(Change.PROJECT):
             self._generation += 1
             self.calls = None
             self.filter_bar.set_choices([], [])
@@ -144,7 +143,7 @@ class ChartsPane(QWidget):
                 self.show_data(ChartData())
                 self.status.setText("No project is open.")
                 return
-        if kind in RELOAD_KINDS:
+        if change.touches(RELOAD_ON):
             self.refresh(reload=True)
 
     def refresh(self, *, reload: bool = True) -> None:
@@ -185,6 +184,7 @@ class ChartsPane(QWidget):
                 filters,
                 prices=source.prices,
                 synthetic_runs=source.synthetic_runs,
+                run_datasets=source.run_datasets,
             )
 
         Operation(self, work).success(lambda r: self._on_computed(generation, calls, r)).failure(
@@ -252,9 +252,6 @@ class ChartsPane(QWidget):
 
     def _on_exported(self, path: str) -> None:
         self.status.setText(f"Saved {Path(path).name}")
-
-    def current_filters(self) -> ChartFilters:
-        return self.filter_bar.filters()
 
     def chart_names(self) -> list[str]:
         return list(self.charts)

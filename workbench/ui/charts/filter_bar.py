@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from workbench.ui.charts.chart_data import SOURCES, ChartFilters
+from workbench.services.chart_data import SOURCES, ChartFilters
 from workbench.ui.sidebar import short_time
 
 ALL_RUNS = "All runs"

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
+from workbench.services.chart_data import Violin
 from workbench.ui.charts.chart_base import (
     ALERT_COLOUR,
     NO_DATA,
@@ -21,7 +22,6 @@ from workbench.ui.charts.chart_base import (
     reference_line,
     short_model,
 )
-from workbench.ui.charts.chart_data import Violin
 
 ALERT_P95_S = 10.0
 OFFSET = 0.2  # ttft sits left of the model's tick, total latency right of it

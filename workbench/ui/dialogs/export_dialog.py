@@ -1,4 +1,4 @@
-"""File ▸ Export production config…: the prompt registry a production app loads (issue 8).
+"""File ▸ Export production config…: the prompt registry a production app loads.
 
 Choose the target file, the label whose versions ship and the rollout controls of each prompt;
 the file text is previewed live and, when a file already exists at the target, diffed against
@@ -40,11 +40,11 @@ from workbench.services.production_export import (
     export_production,
     format_for,
 )
-from workbench.storage.prompts_repo import check_label_name
-from workbench.ui.context import ProjectContext
+from workbench.services.project_session import Project, check_label_name
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.dialogs.export_preview import CHANGES_TAB, ExportPreview
 from workbench.ui.dialogs.production_form import PromptSettingsPanel
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.operations import ProjectOp
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
@@ -66,7 +66,7 @@ class ExportDialog(QDialog):
         self.prompts: list[Prompt] = []
         self._busy = False
         self._notify_timer = QTimer(self, singleShot=True, interval=_NOTIFY_DELAY_MS)
-        self._notify_timer.timeout.connect(lambda: self.ctx.notify("settings", "production"))
+        self._notify_timer.timeout.connect(lambda: self.ctx.notify(Change.EXPORT))
         self.setWindowTitle("Export production config — Prompt Workbench")
         self.resize(1240, 800)
         project = ctx.project
@@ -77,7 +77,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self._build_options(target))
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.output = ExportPreview()
-        self.panel = PromptSettingsPanel()
+        self.panel = PromptSettingsPanel(ctx)
         self.panel.saved.connect(self._on_settings_saved)
         self.panel.selected.connect(self.output.scroll_to)
         self.panel.failed.connect(lambda text: self._say(text, error=True))
@@ -185,10 +185,10 @@ class ExportDialog(QDialog):
         self._notify_timer.start()
         self.refresh()
 
-    def _on_project_changed(self, kind: str, _detail: object) -> None:
-        if kind == "project" and self.ctx.project is None:
+    def _on_project_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT) and self.ctx.project is None:
             self.reject()
-        elif kind in ("project", "prompts", "labels"):
+        elif change.touches(Change.PROJECT | Change.PROMPTS | Change.LABELS):
             self._reload_prompts()
 
     def browse(self) -> bool:
@@ -289,9 +289,9 @@ class ExportDialog(QDialog):
             return False
         label, skip, loader = self.label(), self.skip_box.isChecked(), self.loader_box.isChecked()
 
-        def work() -> dict[str, Any]:
+        def work(own: Project) -> dict[str, Any]:
             return export_production(
-                project, path, label=label, skip_unlabelled=skip, write_loader=loader
+                own, path, label=label, skip_unlabelled=skip, write_loader=loader
             )
 
         def done(data: dict[str, Any]) -> None:
@@ -300,14 +300,14 @@ class ExportDialog(QDialog):
             self.exported.emit(path, loader)
             self.accept()
 
-        def failed(exc: BaseException) -> None:
+        def failed(message: str) -> None:
             self._set_busy(False)
             self.refresh()
-            self._say(describe_error(exc), error=True)
+            self._say(message, error=True)
 
         self._set_busy(True)
         self._say(f"Writing {path}…")
-        Operation(self, work).success(done).failure(failed).run()
+        ProjectOp(self, self.ctx, work).success(done).failure(failed).run()
         return True
 
     def _set_busy(self, busy: bool) -> None:
@@ -320,7 +320,7 @@ class ExportDialog(QDialog):
     def done(self, result: int) -> None:
         if self._notify_timer.isActive():  # announce settings edited just before closing
             self._notify_timer.stop()
-            self.ctx.notify("settings", "production")
+            self.ctx.notify(Change.EXPORT)
         super().done(result)
 
     def _say(self, text: str, *, error: bool = False) -> None:

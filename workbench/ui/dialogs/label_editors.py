@@ -22,9 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import WorkbenchError
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import describe_error
+from workbench.ui.context import Change, ProjectContext
+from workbench.ui.operations import ProjectOp
 
 
 def _error_label() -> QLabel:
@@ -99,23 +98,25 @@ class TagPicker(QDialog):
         return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
 
     def add_new_tag(self) -> bool:
-        """Add the typed tag to the project's list, ticked; False (with the reason) if refused."""
+        """Add the typed tag to the project's list, ticked (in the background); False if empty.
+
+        A refused name is shown under the list with the reason."""
         name = self.new_tag.text()
         if not name.strip():
             return False
-        try:
-            tag = self.ctx.require().labels.add_tag(name)
-        except WorkbenchError as exc:
-            self._show_error(describe_error(exc))
-            return False
-        found = self.list.findItems(tag.name, Qt.MatchFlag.MatchExactly)
-        item = found[0] if found else self._add_item(tag.name, True)
+        ProjectOp(
+            self, self.ctx, lambda project: project.labels.add_tag(name), change=Change.LABELS
+        ).success(lambda tag: self._tick_new_tag(tag.name)).failure(self._show_error).run()
+        return True
+
+    def _tick_new_tag(self, tag: str) -> None:
+        found = self.list.findItems(tag, Qt.MatchFlag.MatchExactly)
+        item = found[0] if found else self._add_item(tag, True)
         item.setCheckState(Qt.CheckState.Checked)
         self.list.setCurrentItem(item)
         self.new_tag.clear()
         self.empty.setVisible(False)
         self.error.setVisible(False)
-        return True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         # Enter in the new-tag field adds the tag instead of closing the dialog.
@@ -131,12 +132,16 @@ class TagPicker(QDialog):
         return super().eventFilter(watched, event)
 
     def accept(self) -> None:
-        try:
-            self.ctx.require().labels.set_label(self.call_id, tags=self.checked())
-        except WorkbenchError as exc:
-            self._show_error(describe_error(exc))
-            return
-        self.ctx.notify("labels", self.call_id)
+        call_id, tags = self.call_id, self.checked()
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.labels.set_label(call_id, tags=tags),
+            change=Change.LABELS,
+            detail=call_id,
+        ).success(lambda _: self._saved()).failure(self._show_error).run()
+
+    def _saved(self) -> None:
         self.saved.emit(self.call_id)
         super().accept()
 
@@ -178,12 +183,19 @@ class NoteEditor(QDialog):
         self.text.moveCursor(self.text.textCursor().MoveOperation.End)
 
     def accept(self) -> None:
-        try:
-            self.ctx.require().labels.set_label(self.call_id, note=self.text.toPlainText().strip())
-        except WorkbenchError as exc:
-            self.error.setText(describe_error(exc))
-            self.error.setVisible(True)
-            return
-        self.ctx.notify("labels", self.call_id)
+        call_id, note = self.call_id, self.text.toPlainText().strip()
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.labels.set_label(call_id, note=note),
+            change=Change.LABELS,
+            detail=call_id,
+        ).success(lambda _: self._saved()).failure(self._show_error).run()
+
+    def _saved(self) -> None:
         self.saved.emit(self.call_id)
         super().accept()
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(True)

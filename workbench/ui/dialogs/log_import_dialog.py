@@ -1,7 +1,7 @@
 """File ▸ Import production logs…: a JSONL call log becomes calls with source 'import'.
 
-The import (`services.logs_import.import_logs`) runs on a worker thread through `Operation`,
-on a writer connection of its own; the dialog then shows "imported N, skipped M", the warnings
+The import (`services.logs_import.import_logs`) runs on the project thread through `ProjectOp`,
+on a connection of its own; the dialog then shows "imported N, skipped M", the warnings
 and every bad line with its number, and tells the other screens that runs changed.
 """
 
@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.logs_import import ImportReport, import_logs
-from workbench.storage.project import Project
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.context import Change, ProjectContext
+from workbench.ui.operations import ProjectOp
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
@@ -39,15 +38,6 @@ if TYPE_CHECKING:
 SHOWN_ERRORS = 1000  # a file of a million bad lines must not freeze the table
 ERROR_COLOUR = QColor("#a2191f")
 FILE_FILTER = "JSONL call logs (*.jsonl *.ndjson *.log *.txt);;All files (*)"
-
-
-def run_import(project_path: Path, log: Path) -> ImportReport:
-    """Import `log` into the project at `project_path` on this thread's own writer connection."""
-    writer = Project(project_path, Project.connect_writer(project_path))
-    try:
-        return import_logs(writer, log)
-    finally:
-        writer.close()
 
 
 class LogImportDialog(QDialog):
@@ -158,10 +148,13 @@ class LogImportDialog(QDialog):
         self._update_buttons()
         self.summary.setStyleSheet("")
         self.summary.setText(f"Importing {log.name}…")
-        path = project.path
-        Operation(self, lambda: run_import(path, log)).success(self._on_imported).failure(
-            self._on_failed
-        ).run()
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda own: import_logs(own, log),
+            change=Change.RUNS,
+            detail_of=lambda report: report.run_id,
+        ).success(self._on_imported).failure(self._on_failed).run()
 
     def _on_imported(self, report: ImportReport) -> None:
         self.running = False
@@ -173,8 +166,6 @@ class LogImportDialog(QDialog):
         self.warnings.setText("\n".join(report.warnings))
         self.warnings.setVisible(bool(report.warnings))
         self._show_errors(report)
-        if report.run_id is not None:
-            self.ctx.notify("runs", report.run_id)
         self.imported.emit(report)
 
     def _show_errors(self, report: ImportReport) -> None:
@@ -197,11 +188,11 @@ class LogImportDialog(QDialog):
         for widget in (self.errors_title, self.errors):
             widget.setVisible(bool(errors))
 
-    def _on_failed(self, exc: BaseException) -> None:
+    def _on_failed(self, message: str) -> None:
         self.running = False
         self._update_buttons()
         self.summary.setStyleSheet(f"color: {ERROR_COLOUR.name()};")
-        self.summary.setText(f"Nothing was imported: {describe_error(exc)}")
+        self.summary.setText(f"Nothing was imported: {message}")
 
     def reject(self) -> None:
         if self.running:  # the import finishes in one transaction; let it

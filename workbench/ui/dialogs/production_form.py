@@ -26,7 +26,9 @@ from workbench.services.production_export import (
     get_production_settings,
     set_production_settings,
 )
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
+from workbench.ui.context import ProjectContext
+from workbench.ui.operations import ProjectOp
 
 # (field, label, unit, maximum, decimals, tooltip); rates are fractions stored, percent shown.
 ALERT_FIELDS: list[tuple[str, str, str, float, int, str]] = [
@@ -180,8 +182,9 @@ class PromptSettingsPanel(QWidget):
     selected = Signal(str)
     failed = Signal(str)  # one sentence for the user
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.ctx = ctx
         self.project: Project | None = None
         self.prompts: list[Prompt] = []
         self.prompt_list = QListWidget()
@@ -257,9 +260,7 @@ class PromptSettingsPanel(QWidget):
         name = self.selected_prompt()
         if self.project is None or name is None:
             return
-        try:
-            set_production_settings(self.project, name, settings)
-        except WorkbenchError as exc:
-            self.failed.emit(exc.user_message)
-            return
-        self.saved.emit(name)
+        # No broadcast per keystroke: the export dialog announces the edits once they settle.
+        ProjectOp(
+            self, self.ctx, lambda project: set_production_settings(project, name, settings)
+        ).success(lambda _: self.saved.emit(name)).failure(self.failed.emit).run()

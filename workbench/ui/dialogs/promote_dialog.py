@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.errors import WorkbenchError
 from workbench.core.models import Expectation
+from workbench.services.call_case import CaseLoader
 from workbench.services.evals import promote_call
+from workbench.services.project_session import Project
 from workbench.services.scorers import DEFAULT_RUBRIC_THRESHOLD
-from workbench.ui.call_case import CaseLoader
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import describe_error
+from workbench.ui.context import Change, ProjectContext
+from workbench.ui.operations import ProjectOp
 from workbench.ui.widgets.label_bar import label_summary
 
 NEW_DATASET = "New dataset…"
@@ -260,27 +260,33 @@ class PromoteDialog(QDialog):
     def accept(self) -> None:
         if not self._validate():
             return
-        project = self.ctx.require()
         name = self.target_dataset()
         tags = [t.strip() for t in self.tags.text().split(",") if t.strip()]
-        created = False
-        try:
-            if self.dataset.currentText() == NEW_DATASET:
+        new_dataset = self.dataset.currentText() == NEW_DATASET
+        call_id, expectations, note = self.case.call_id, self.expectations(), self.note.text()
+
+        def promote(project: Project) -> int:
+            if new_dataset:
                 project.datasets.create(name)
-                created = True
-            self.example_id = promote_call(
-                project,
-                self.case.call_id,
-                name,
-                self.expectations(),
-                note=self.note.text().strip(),
-                tags=tags,
-            )
-        except WorkbenchError as exc:
-            if created:
-                project.datasets.delete(name)  # do not leave an empty dataset behind a failure
-            self.error.setText(describe_error(exc))
-            return
-        self.ctx.notify("datasets", name)
-        self.promoted.emit(self.example_id, name)
+            try:
+                return promote_call(
+                    project, call_id, name, expectations, note=note.strip(), tags=tags
+                )
+            except BaseException:
+                if new_dataset:
+                    project.datasets.delete(name)  # no empty dataset left behind a failure
+                raise
+
+        self.ok.setEnabled(False)
+        ProjectOp(self, self.ctx, promote, change=Change.DATASETS, detail=name).success(
+            lambda example_id: self._promoted(example_id, name)
+        ).failure(self._failed).run()
+
+    def _promoted(self, example_id: int, name: str) -> None:
+        self.example_id = example_id
+        self.promoted.emit(example_id, name)
         super().accept()
+
+    def _failed(self, message: str) -> None:
+        self.ok.setEnabled(True)
+        self.error.setText(message)

@@ -1,29 +1,16 @@
 """The run dialog's choice lists (prompt versions with their labels, models from the catalog)
-and the small pure helpers behind its preflight."""
+and the small helpers that read them."""
 
 from __future__ import annotations
-
-import datetime as dt
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from workbench.core.models import Model, Prompt
-from workbench.services.planner import RunPlan, parse_prompt_ref
-from workbench.services.pricing import PriceTable
+from workbench.services.planner import parse_prompt_ref
 
 REF_ROLE = Qt.ItemDataRole.UserRole
 MODEL_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    prompts: tuple[str, ...]
-    dataset: str
-    models: tuple[str, ...]
-    tags: tuple[str, ...]
-    repeats: int
 
 
 def checked(widget: QListWidget) -> list[str]:
@@ -32,21 +19,6 @@ def checked(widget: QListWidget) -> list[str]:
         for i in range(widget.count())
         if widget.item(i).checkState() == Qt.CheckState.Checked
     ]
-
-
-def worst_case_cost(plan: RunPlan, prices: PriceTable, today: dt.date) -> float | None:
-    """The cost if every call used all of max_tokens (priced per average call, then scaled)."""
-    total = 0.0
-    for est in plan.estimates.values():
-        if not est.cells:
-            continue
-        per_call = prices.estimate_cost(
-            est.model, est.input_tokens // est.cells, est.max_output_tokens // est.cells, today
-        )
-        if per_call is None:
-            return None
-        total += per_call * est.cells
-    return total
 
 
 def _checkable(text: str, ref: str, checked_now: bool) -> QListWidgetItem:

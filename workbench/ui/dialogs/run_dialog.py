@@ -1,14 +1,13 @@
 """The run dialog: choose prompt versions, dataset (and tags), models, repeats, concurrency and a
 budget; the preflight beside it is recomputed on every change, and Run stays disabled while the
-plan has problems or its estimate exceeds the budget. Nothing is paid before Run.
+plan has problems (the budget rule is one of them). Nothing is paid before Run.
 
-Planning runs in the background (`Operation`) over its own connection, so a large dataset never
-stalls the window; only the newest request's answer is shown.
+Planning is the run façade's (`services.run_service.plan_run`, the same as `workbench run`:
+input tokens counted through the API when a key is set), in the background (`Operation`) over
+its own connection, so a large dataset never stalls the window; only the newest answer is shown.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -30,21 +29,20 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.services.dataset_io import split_tags
-from workbench.services.planner import RunPlan, make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.planner import RunPlan
+from workbench.services.project_catalog import model_catalog
+from workbench.services.run_service import RunRequest, plan_run_blocking
 from workbench.services.runner import RunOptions
-from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
+from workbench.ui.dialogs.batch_choice import BatchChoice
 from workbench.ui.dialogs.run_choices import (
-    PlanRequest,
     checked,
     fill_models,
     fill_versions,
     follow_version_models,
-    worst_case_cost,
 )
 from workbench.ui.operations import Operation, describe_error
-from workbench.ui.widgets.preflight_panel import PreflightPanel, usd
+from workbench.ui.widgets.preflight_panel import PreflightPanel
 
 DEBOUNCE_MS = 120
 SYNTHETIC_BANNER = "Offline demo — synthetic responses (echo provider): nothing is sent or paid."
@@ -63,12 +61,11 @@ class RunDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.project: Project = ctx.require()
+        self.project = ctx.require()
         self.plan: RunPlan | None = None
         self.problems: list[str] = []
         self._generation = 0
         self._models_touched = False
-        self._prices = price_table(self.project)
         self._catalog = model_catalog(self.project)
         self.setWindowTitle("Run prompts")
         self.resize(1180, 700)
@@ -94,8 +91,12 @@ class RunDialog(QDialog):
         self.budget.setPrefix("$")
         self.budget.setSpecialValueText("no limit")
         self.budget.setToolTip(
-            "Refuse to start above this estimate, and stop once spend reaches it"
+            "Refuse to start if the cost could exceed this, and stop once spend reaches it"
         )
+        self.budget_basis = QComboBox()
+        self.budget_basis.addItem("the worst case (every call writes max_tokens)", "worst")
+        self.budget_basis.addItem("the expected cost", "expected")
+        self.budget_basis.setAccessibleName("What the budget is compared with before the run")
         self.use_cache = QCheckBox("Reuse identical earlier answers (free)")
         self.use_cache.setChecked(True)
         self.preflight = PreflightPanel()
@@ -107,7 +108,10 @@ class RunDialog(QDialog):
         form.addRow("&Repeats", self.repeats)
         form.addRow("&Concurrency", self.concurrency)
         form.addRow("&Budget", self.budget)
+        form.addRow("Budget &compares", self.budget_basis)
         form.addRow("", self.use_cache)
+        self.as_batch = BatchChoice()
+        form.addRow("", self.as_batch)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -155,6 +159,7 @@ class RunDialog(QDialog):
             self.tags.textChanged,
             self.repeats.valueChanged,
             self.budget.valueChanged,
+            self.budget_basis.currentIndexChanged,
         ):
             signal.connect(self.schedule_refresh)
         self.refresh()
@@ -200,16 +205,18 @@ class RunDialog(QDialog):
             use_cache=self.use_cache.isChecked(),
         )
 
-    def request(self) -> PlanRequest | None:
+    def request(self) -> RunRequest | None:
         dataset = self.dataset.currentData()
         if not dataset:
             return None
-        return PlanRequest(
+        return RunRequest(
             prompts=tuple(checked(self.versions)),
             dataset=dataset,
             models=tuple(checked(self.models)),
             tags=tuple(split_tags(self.tags.text())),
             repeats=self.repeats.value(),
+            budget_usd=self.options().budget_usd,
+            budget_basis="expected" if self.budget_basis.currentData() == "expected" else "worst",
         )
 
     # -- preflight -------------------------------------------------------------------------------
@@ -235,28 +242,13 @@ class RunDialog(QDialog):
         if not request.models:
             self._show_blocked("Choose at least one model.")
             return
-        path, writable = self.project.path, not self.project.read_only
-        catalog, prices = self._catalog, self._prices
+        project = self.project
+        provider = "echo" if self.ctx.demo else "anthropic"
 
         def plan() -> RunPlan:
-            # Its own connection: the GUI thread's is never used from a pool thread.
-            project = Project(path, Project.connect_writer(path)) if writable else self.project
-            try:
-                return make_plan(
-                    project,
-                    prompts=list(request.prompts),
-                    dataset=request.dataset,
-                    models=list(request.models),
-                    tags=list(request.tags),
-                    repeats=request.repeats,
-                    catalog=catalog,
-                    prices=prices,
-                )
-            finally:
-                if project is not self.project:
-                    project.close()
+            return plan_run_blocking(project, request, provider)
 
-        if not writable:  # read-only: no second connection; plans are small enough to wait for
+        if project.read_only:  # no second connection; plans are small enough to wait for
             self._on_planned(generation, plan())
             return
         Operation(self, plan).success(lambda p: self._on_planned(generation, p)).failure(
@@ -276,28 +268,12 @@ class RunDialog(QDialog):
         if generation != self._generation:
             return  # a newer change is being planned
         problems = list(plan.problems)
-        budget = self.options().budget_usd
-        estimate = plan.estimated_cost
         if self.ctx.read_only:
             problems.insert(0, "The project is open read-only, so it cannot record a run.")
-        if budget is not None and not self.ctx.demo:
-            if estimate is not None and estimate > budget:
-                problems.append(
-                    f"The estimated cost {usd(estimate)} exceeds the budget ${budget:.2f}: raise "
-                    "the budget, or run fewer examples, models or repeats."
-                )
-            elif estimate is None:
-                plan.warnings.append(
-                    "Some prices are unknown, so the budget cannot be checked before the run; "
-                    "it still stops the run once recorded spend reaches it."
-                )
         self.plan, self.problems = plan, problems
-        self.preflight.show_plan(
-            plan,
-            problems,
-            synthetic=self.ctx.demo,
-            worst_case=worst_case_cost(plan, self._prices, dt.date.today()),
-        )
+        if plan.prices is not None:
+            self.as_batch.show_price(plan, plan.prices, demo=self.ctx.demo)
+        self.preflight.show_plan(plan, problems)
         self._update_run_button()
 
     def _update_run_button(self) -> None:

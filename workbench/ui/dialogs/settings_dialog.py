@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import PriceRow, Settings
-from workbench.inference import keys
+from workbench.services import api_key_store
 from workbench.services.pricing import load_default_prices
-from workbench.ui.context import ProjectContext
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.price_table import PRICE_FIELDS, PriceTableModel
+from workbench.ui.operations import ProjectOp
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -53,11 +55,11 @@ def mask_key(key: str | None) -> str:
 
 def key_status() -> str:
     """Where the key comes from, masked: for the dialog and the toolbar."""
-    source = keys.api_key_source()
+    source = api_key_store.api_key_source()
     if source is None:
         return "No API key set"
-    where = "OS keyring" if source == "keyring" else f"{keys.ENV_VAR} environment variable"
-    return f"{mask_key(keys.get_api_key())} (from the {where})"
+    where = "OS keyring" if source == "keyring" else f"{api_key_store.ENV_VAR} environment variable"
+    return f"{mask_key(api_key_store.get_api_key())} (from the {where})"
 
 
 class SettingsDialog(QDialog):
@@ -114,17 +116,17 @@ class SettingsDialog(QDialog):
 
     def _refresh_key(self) -> None:
         self.key_status.setText(key_status())
-        available, why = keys.keyring_available()
+        available, why = api_key_store.keyring_available()
         self.key_edit.setEnabled(available)
         self.save_key_button.setEnabled(available)
-        self.remove_key_button.setEnabled(available and keys.api_key_source() == "keyring")
+        self.remove_key_button.setEnabled(available and api_key_store.api_key_source() == "keyring")
         if available:
             self.keyring_note.setText(
                 f"Keys are stored in the {why}, never in a project file or an export."
             )
         else:
             self.keyring_note.setText(
-                f"The key cannot be stored here because {why}. Set the {keys.ENV_VAR} "
+                f"The key cannot be stored here because {why}. Set the {api_key_store.ENV_VAR} "
                 "environment variable before starting Prompt Workbench instead; the offline "
                 "demo needs no key."
             )
@@ -134,24 +136,24 @@ class SettingsDialog(QDialog):
         typed = self.key_edit.text()
         self.key_edit.clear()  # the key never lingers in a widget
         try:
-            keys.set_api_key(typed)
+            api_key_store.set_api_key(typed)
         except WorkbenchError as exc:
             self._say(self.key_message, exc.user_message, error=True)
             return False
         self._say(self.key_message, f"Saved {mask_key(typed)} in the OS keyring.")
-        self.ctx.notify("settings", "api_key")
+        self.ctx.notify(Change.API_KEY)
         self._refresh_key()
         return True
 
     def remove_key(self) -> None:
-        removed = keys.delete_api_key()
+        removed = api_key_store.delete_api_key()
         self._say(
             self.key_message,
             "Removed the key from the OS keyring."
             if removed
             else "No key was stored in the keyring.",
         )
-        self.ctx.notify("settings", "api_key")
+        self.ctx.notify(Change.API_KEY)
         self._refresh_key()
 
     # -- project settings ----------------------------------------------------------------------
@@ -190,16 +192,17 @@ class SettingsDialog(QDialog):
                 self.project_message, "Base URL: use an http:// or https:// address.", error=True
             )
             return False
-        try:
-            settings = project.settings.model_copy(
-                update={"base_url": url, "default_concurrency": self.concurrency.value()}
+        concurrency = self.concurrency.value()
+
+        def save(own: Project) -> None:
+            settings = own.settings.model_copy(
+                update={"base_url": url, "default_concurrency": concurrency}
             )
-            project.set_settings(Settings.model_validate(settings.model_dump()))
-        except WorkbenchError as exc:
-            self._say(self.project_message, exc.user_message, error=True)
-            return False
-        self._say(self.project_message, "Saved in the project file.")
-        self.ctx.notify("settings", "project")
+            own.set_settings(Settings.model_validate(settings.model_dump()))
+
+        ProjectOp(self, self.ctx, save, change=Change.SETTINGS).success(
+            lambda _: self._say(self.project_message, "Saved in the project file.")
+        ).failure(lambda message: self._say(self.project_message, message, error=True)).run()
         return True
 
     # -- prices --------------------------------------------------------------------------------
@@ -321,21 +324,29 @@ class SettingsDialog(QDialog):
             self._say(self.prices_message, f"Not added: {field}: {first['msg']}.", error=True)
             return None
         rows, defaults = self._project_prices()
-        try:
-            # A project with no rows costs calls with the defaults; copying them in first keeps
-            # that true for every other model once this row exists.
-            added = project.catalog.add_prices([*rows, row] if defaults else [row])
-        except WorkbenchError as exc:
-            self._say(self.prices_message, exc.user_message, error=True)
-            return None
-        self._refresh_prices()
-        if added:
-            self._say(
-                self.prices_message, f"Added a price for {row.model} from {row.effective_from}."
-            )
-            self.ctx.notify("prices", row.model)
-        else:
-            self._say(self.prices_message, "That exact row is already in the table.")
+        # A project with no rows costs calls with the defaults; copying them in first keeps
+        # that true for every other model once this row exists.
+        new_rows = [*rows, row] if defaults else [row]
+
+        def added(count: int) -> None:
+            self._refresh_prices()
+            if count:
+                self._say(
+                    self.prices_message,
+                    f"Added a price for {row.model} from {row.effective_from}.",
+                )
+            else:
+                self._say(self.prices_message, "That exact row is already in the table.")
+
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda own: own.catalog.add_prices(new_rows),
+            change=Change.PRICES,
+            detail=row.model,
+        ).success(added).failure(
+            lambda message: self._say(self.prices_message, message, error=True)
+        ).run()
         return row
 
     # -- common --------------------------------------------------------------------------------

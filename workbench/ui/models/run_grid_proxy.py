@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 
-from workbench.ui.models.run_grid_cells import GridCell
+from workbench.services.run_grid_cells import GridCell
 from workbench.ui.models.run_grid_model import RunGridModel
 
 SORT_KEYS = {

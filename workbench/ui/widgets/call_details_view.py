@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.ui.call_details_text import structured_text, thinking_title, tool_calls_text
+from workbench.services.call_details_text import structured_text, thinking_title, tool_calls_text
 
 
 class CallDetailsView(QWidget):

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import describe_error
 from workbench.ui.widgets.call_details_view import CallDetailsView
 from workbench.ui.widgets.sent_images import SentImages
@@ -148,10 +148,10 @@ class CallInspector(QWidget):
         ctx.changed.connect(self._on_context_changed)
         self.show_call(None)
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
-        if kind in ("project", "prompts"):
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.PROMPTS):
             self._version_names = None
-        if kind == "project":
+        if change.touches(Change.PROJECT):
             self.show_call(None)
 
     def _version_name(self, version_id: int | None) -> str | None:

@@ -1,23 +1,28 @@
 """Undoable dataset edits (QUndoCommand): edit a cell, add rows, delete rows.
 
-Each command writes through `project.datasets` and then updates the editor's model. Storage ids
-change when undo re-inserts deleted rows, so commands name rows by the editor's session `key`
-and ask the editor for the current id.
+Each step changes the editor's model at once (the GUI thread never waits) and hands the matching
+storage write to the editor, which runs it as a `ProjectOp` on the project thread; writes run
+one at a time in order, so an undo never overtakes its edit. A refused write reloads the
+dataset from the project and clears the undo history, so the screen never shows an edit that
+was not stored. Storage ids change when undo re-inserts deleted rows, so commands name rows by
+the editor's session `key` and ask the editor for the current id when the write runs.
 
-The first `redo()` is done by the editor *before* the command is pushed (so a refused write —
-say, a read-only project — never lands on the stack); `push` then skips that first call.
+The first `redo()` is done by the editor *before* the command is pushed; `push` then skips
+that first call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from PySide6.QtGui import QUndoCommand
 
 from workbench.core.models import Example
-from workbench.storage.project import Project
+from workbench.services.project_session import Project
 from workbench.ui.models.examples_model import ExamplesModel, Row
+
+StoreStep = Callable[[Project], None]
 
 
 class DatasetHost(Protocol):
@@ -26,12 +31,10 @@ class DatasetHost(Protocol):
     model: ExamplesModel
     dataset: str | None
 
-    def project(self) -> Project: ...
     def db_id(self, key: int) -> int: ...
     def set_db_id(self, key: int, example_id: int) -> None: ...
     def new_key(self) -> int: ...
-    def announce(self) -> None: ...
-    def command_failed(self, exc: Exception) -> None: ...
+    def store(self, step: StoreStep) -> None: ...
 
 
 class _DatasetCommand(QUndoCommand):
@@ -41,53 +44,55 @@ class _DatasetCommand(QUndoCommand):
         self._skip_first_redo = True
 
     def apply_now(self) -> None:
-        """The first redo, run by the editor before pushing; raises on failure."""
-        self._forward()
-        self.host.announce()
+        """The first redo, run by the editor before pushing."""
+        self.host.store(self._forward())
 
     def redo(self) -> None:
         if self._skip_first_redo:
             self._skip_first_redo = False
             return
-        self._guarded(self._forward)
+        self.host.store(self._forward())
 
     def undo(self) -> None:
-        self._guarded(self._backward)
+        self.host.store(self._backward())
 
-    def _guarded(self, step: object) -> None:
-        try:
-            step()  # type: ignore[operator]
-        except Exception as exc:  # reported in the editor; the stack is reset after it
-            self.host.command_failed(exc)
-        else:
-            self.host.announce()
-
-    def _forward(self) -> None:
+    def _forward(self) -> StoreStep:
+        """Change the model; return the storage write that matches it."""
         raise NotImplementedError
 
-    def _backward(self) -> None:
+    def _backward(self) -> StoreStep:
         raise NotImplementedError
 
     def _name(self) -> str:
         assert self.host.dataset is not None
         return self.host.dataset
 
-    def _insert(self, rows: Sequence[tuple[int, Row]]) -> None:
-        """Insert (position, row) pairs in storage and the model, keeping the given positions."""
-        project = self.host.project()
-        ids = project.datasets.add_examples(self._name(), [r.example for _, r in rows])
-        for (_, row), example_id in zip(rows, ids, strict=True):
-            self.host.set_db_id(row.key, example_id)
+    def _insert(self, rows: Sequence[tuple[int, Row]]) -> StoreStep:
+        """Insert (position, row) pairs in the model, keeping the given positions."""
         for position, row in sorted(rows, key=lambda pair: pair[0]):
             self.host.model.insert_rows(position, [row])
-        # New rows are appended in storage; one reorder puts them where the user sees them.
-        order = [self.host.db_id(r.key) for r in self.host.model.rows]
-        project.datasets.reorder(self._name(), order)
+        name, host = self._name(), self.host
+        examples = [r.example for _, r in rows]
+        keys = [r.key for _, r in rows]
+        order_keys = [r.key for r in host.model.rows]
 
-    def _delete(self, keys: Sequence[int]) -> None:
-        project = self.host.project()
-        project.datasets.delete_examples([self.host.db_id(k) for k in keys])
+        def store(project: Project) -> None:
+            ids = project.datasets.add_examples(name, examples)
+            for key, example_id in zip(keys, ids, strict=True):
+                host.set_db_id(key, example_id)
+            # New rows are appended in storage; one reorder puts them where the user sees them.
+            project.datasets.reorder(name, [host.db_id(k) for k in order_keys])
+
+        return store
+
+    def _delete(self, keys: Sequence[int]) -> StoreStep:
         self.host.model.remove_rows(keys)
+        host, keys = self.host, list(keys)
+
+        def store(project: Project) -> None:
+            project.datasets.delete_examples([host.db_id(k) for k in keys])
+
+        return store
 
 
 class EditExampleCommand(_DatasetCommand):
@@ -97,15 +102,20 @@ class EditExampleCommand(_DatasetCommand):
         super().__init__(host, "Edit cell")
         self.key, self.before, self.after = key, before, after
 
-    def _set(self, example: Example) -> None:
-        self.host.project().datasets.update_example(self.host.db_id(self.key), example)
+    def _set(self, example: Example) -> StoreStep:
         self.host.model.replace_row(self.key, example)
+        host, key = self.host, self.key
 
-    def _forward(self) -> None:
-        self._set(self.after)
+        def store(project: Project) -> None:
+            project.datasets.update_example(host.db_id(key), example)
 
-    def _backward(self) -> None:
-        self._set(self.before)
+        return store
+
+    def _forward(self) -> StoreStep:
+        return self._set(self.after)
+
+    def _backward(self) -> StoreStep:
+        return self._set(self.before)
 
 
 class AddRowsCommand(_DatasetCommand):
@@ -121,11 +131,11 @@ class AddRowsCommand(_DatasetCommand):
     def keys(self) -> list[int]:
         return [row.key for _, row in self.rows]
 
-    def _forward(self) -> None:
-        self._insert(self.rows)
+    def _forward(self) -> StoreStep:
+        return self._insert(self.rows)
 
-    def _backward(self) -> None:
-        self._delete(self.keys)
+    def _backward(self) -> StoreStep:
+        return self._delete(self.keys)
 
 
 class DeleteRowsCommand(_DatasetCommand):
@@ -139,8 +149,8 @@ class DeleteRowsCommand(_DatasetCommand):
             ((model.row_of(k), model.rows[model.row_of(k)]) for k in keys), key=lambda p: p[0]
         )
 
-    def _forward(self) -> None:
-        self._delete([row.key for _, row in self.rows])
+    def _forward(self) -> StoreStep:
+        return self._delete([row.key for _, row in self.rows])
 
-    def _backward(self) -> None:
-        self._insert(self.rows)
+    def _backward(self) -> StoreStep:
+        return self._insert(self.rows)

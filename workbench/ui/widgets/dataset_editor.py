@@ -1,7 +1,7 @@
 """The dataset screen: a table of examples (a column per variable, then tags and note).
 
 Every change is written through `project.datasets` at once, is undoable (QUndoStack) and is
-announced with ``ctx.notify("datasets", name)``. Rows can be added, duplicated, deleted, copied
+announced as a `Change.DATASETS` broadcast. Rows can be added, duplicated, deleted, copied
 and pasted from a spreadsheet (tab-separated, header optional); files import with a preview
 (`ImportDialog`) and export as CSV with formula-like cells neutralised.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,16 +27,16 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Example
 from workbench.core.templates import NAME as VARIABLE_NAME
-from workbench.storage.project import Project
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.dialogs.import_dialog import ImportDialog
 from workbench.ui.models.examples_model import ExamplesModel, Row
-from workbench.ui.operations import describe_error
+from workbench.ui.operations import ProjectOp, describe_error
 from workbench.ui.widgets.dataset_actions import install_actions
 from workbench.ui.widgets.dataset_commands import (
     AddRowsCommand,
     DeleteRowsCommand,
     EditExampleCommand,
+    StoreStep,
     _DatasetCommand,
 )
 from workbench.ui.widgets.dataset_transfer import DatasetTransfer
@@ -55,7 +55,6 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self.dataset: str | None = None
         self._ids: dict[int, int] = {}
         self._next_key = 1
-        self._announcing = False
         self.undo_stack = QUndoStack(self)
         self.import_dialog: ImportDialog | None = None
 
@@ -181,21 +180,18 @@ class DatasetEditor(DatasetTransfer, QWidget):
         count = len(self.model.rows)
         self.title.setText(f"Dataset {self.dataset} · {count} example{'s' if count != 1 else ''}")
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
-        if kind == "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT):
             self.show_dataset(None)
         elif (
-            kind == "datasets"
-            and not self._announcing
+            change.touches(Change.DATASETS)
+            and change.initiator is not self
             and self.dataset is not None
-            and detail in (None, self.dataset)
+            and change.detail in (None, self.dataset)
         ):
             self.show_dataset(self.dataset)
 
     # -- DatasetHost (for the undo commands) ------------------------------------------------------
-    def project(self) -> Project:
-        return self.ctx.require()
-
     def db_id(self, key: int) -> int:
         return self._ids[key]
 
@@ -206,26 +202,23 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self._next_key += 1
         return self._next_key
 
-    def announce(self) -> None:
+    def store(self, step: StoreStep) -> None:
+        """Write one command step on the project thread; the model already shows it."""
         self._update_title()
         self._update_actions()
-        self._announcing = True
-        try:
-            self.ctx.notify("datasets", self.dataset)
-        finally:
-            self._announcing = False
+        ProjectOp(self, self.ctx, step, change=Change.DATASETS, detail=self.dataset).failure(
+            self._store_failed
+        ).run()
 
-    def command_failed(self, exc: Exception) -> None:
-        self._report(describe_error(exc), error=True)
-        # The stored dataset may now differ from the screen: reload it (outside the undo call).
-        QTimer.singleShot(0, lambda: self.show_dataset(self.dataset))
+    def _store_failed(self, message: str) -> None:
+        self._report(message, error=True)
+        # The screen shows an edit that was not stored: show the stored dataset again.
+        self.show_dataset(self.dataset)
 
     def _run(self, command: _DatasetCommand) -> bool:
-        try:
-            command.apply_now()
-        except WorkbenchError as exc:
-            self._report(describe_error(exc), error=True)
-            return False
+        """Apply `command` now and keep it for undo (a refused write clears the history)."""
+
+        command.apply_now()
         self.undo_stack.push(command)
         self._report(command.text())
         return True

@@ -1,8 +1,10 @@
 """The Evals tab: pass rate per (prompt version, model) with its 95 % Wilson interval, the cases
 that flipped between two versions, and how often the LLM judge agrees with people.
 
-Figures come from stored scores (`services.evals`); "Re-score" scores a run's stored outputs
-again without new model calls. Reading and scoring run in the background (`Operation`).
+Figures come from stored scores (`services.evals`); runs over datasets with expectations are
+scored as they land, and "Re-score" scores a run's stored outputs again without new model calls.
+"Run eval set against the bar…" and "Export eval set…" open their dialogs
+(`eval_run_dialog`, `eval_export_dialog`). Reading and scoring run in the background.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from workbench.services.evals import (
     score_run,
     stored_pass_rates,
 )
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import Operation, describe_error
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.operations import ProjectOp
 
 RATE_HEADERS = ["Prompt version", "Model", "Cases", "Passed", "Pass rate", "95 % interval"]
 FLIP_HEADERS = ["Change", "Row", "Model", "Repeat", "Why it fails now"]
-RELOAD_KINDS = ("project", "runs", "labels", "datasets", "prompts")
+RELOAD_ON = Change.PROJECT | Change.RUNS | Change.LABELS | Change.DATASETS | Change.PROMPTS
 ANY_MODEL = "any model"
 
 
@@ -97,12 +100,24 @@ class EvalsPane(QWidget):
             "Score the chosen run's stored outputs against the current expectations (no new calls)"
         )
         self.rescore_button.clicked.connect(self.rescore)
+        self.run_eval_button = QPushButton("&Run eval set against the bar…")
+        self.run_eval_button.setToolTip(
+            "Dataset, prompt@label, models and a minimum pass rate → pass/fail per model "
+            "(the same result as `workbench eval`)"
+        )
+        self.run_eval_button.clicked.connect(self.open_run_eval)
+        self.export_button = QPushButton("E&xport eval set…")
+        self.export_button.setToolTip("Write a dataset as a promptfoo config or as JSONL")
+        self.export_button.clicked.connect(self.open_export)
+        self.dialog: Any = None
         self.status = _note()
         self.status.setStyleSheet("color: #525252;")
         top = QHBoxLayout()
         top.addWidget(QLabel("Runs:"))
         top.addWidget(self.run_choice, 1)
         top.addWidget(self.rescore_button)
+        top.addWidget(self.run_eval_button)
+        top.addWidget(self.export_button)
 
         self.rate_table = _table(RATE_HEADERS)
         self.rate_table.setAccessibleName("Pass rate per prompt version and model")
@@ -211,12 +226,10 @@ class EvalsPane(QWidget):
         self.busy = True
         self.status.setText("Reading scores…")
 
-        def work() -> tuple[list[GroupRate], Agreement]:
-            return stored_pass_rates(project, run_id=run_id), judge_agreement(
-                project, run_id=run_id
-            )
+        def work(own: Project) -> tuple[list[GroupRate], Agreement]:
+            return stored_pass_rates(own, run_id=run_id), judge_agreement(own, run_id=run_id)
 
-        Operation(self, work).success(self._show).failure(self._failed).run()
+        ProjectOp(self, self.ctx, work).success(self._show).failure(self._failed).run()
 
     def _show(self, result: tuple[list[GroupRate], Agreement | None]) -> None:
         self.busy = False
@@ -262,9 +275,9 @@ class EvalsPane(QWidget):
                 f"({percent((agreement.percent or 0) / 100)})."
             )
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, message: str) -> None:
         self.busy = False
-        self.status.setText(describe_error(exc))
+        self.status.setText(message)
         self.updated.emit()
 
     def rescore(self) -> None:
@@ -279,9 +292,29 @@ class EvalsPane(QWidget):
             return
         self.busy = True
         self.status.setText(f"Re-scoring run #{run_id}…")
-        Operation(self, lambda: score_run(project, run_id)).success(
-            lambda report: self.ctx.notify("labels", None)
-        ).failure(self._failed).run()
+        ProjectOp(self, self.ctx, lambda own: score_run(own, run_id), change=Change.LABELS).failure(
+            self._failed
+        ).run()
+
+    def open_run_eval(self) -> Any:
+        """Open "Run eval set against the bar" (non-modal); returns the dialog."""
+        from workbench.ui.widgets.eval_run_dialog import EvalRunDialog
+
+        if self.ctx.project is None:
+            return None
+        self.dialog = EvalRunDialog(self.ctx, self)
+        self.dialog.open()
+        return self.dialog
+
+    def open_export(self) -> Any:
+        """Open "Export eval set" (non-modal); returns the dialog."""
+        from workbench.ui.widgets.eval_export_dialog import EvalExportDialog
+
+        if self.ctx.project is None:
+            return None
+        self.dialog = EvalExportDialog(self.ctx, self)
+        self.dialog.open()
+        return self.dialog
 
     def compare(self) -> None:
         """The regression view between the chosen versions."""
@@ -292,9 +325,9 @@ class EvalsPane(QWidget):
             return
         model = self.model_choice.currentData()
         self.flip_summary.setText("Comparing…")
-        Operation(self, lambda: regression(project, name, base, head, model=model)).success(
-            self._show_flips
-        ).failure(lambda exc: self.flip_summary.setText(describe_error(exc))).run()
+        ProjectOp(
+            self, self.ctx, lambda own: regression(own, name, base, head, model=model)
+        ).success(self._show_flips).failure(self.flip_summary.setText).run()
 
     def _show_flips(self, result: Regression) -> None:
         self.flips = result
@@ -312,10 +345,10 @@ class EvalsPane(QWidget):
         self.updated.emit()
 
     # -- staying current ---------------------------------------------------------------------
-    def _on_context_changed(self, kind: str, _detail: Any) -> None:
-        if kind in ("project", "runs", "prompts"):
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        if change.touches(Change.PROJECT | Change.RUNS | Change.PROMPTS):
             self._fill_choices()
-        if kind in RELOAD_KINDS:
+        if change.touches(RELOAD_ON):
             self.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.storage.labels_repo import CallLabel
-from workbench.ui.context import ProjectContext
+from workbench.services.project_session import CallLabel
+from workbench.ui.context import Change, ProjectChange, ProjectContext
 
 KEY_HINT = "J/K move · P pass · F fail · 1–5 rate · T tag · N note · E promote · U clear"
 REVIEW_KEY_HINT = (
@@ -125,8 +125,9 @@ class LabelBar(QWidget):
         self.message.setText(text)
         self._clear_message.start()
 
-    def _on_context_changed(self, kind: str, detail: object) -> None:
-        if kind == "project":
+    def _on_context_changed(self, change: ProjectChange) -> None:
+        detail = change.detail
+        if change.touches(Change.PROJECT):
             self.show_call(None)
-        elif kind == "labels" and (detail is None or detail == self.call_id):
+        elif change.touches(Change.LABELS) and (detail is None or detail == self.call_id):
             self.show_call(self.call_id)

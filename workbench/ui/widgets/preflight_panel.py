@@ -1,5 +1,5 @@
-"""What a run will do before anything is paid: cells, estimated tokens and cost per model,
-problems that block it and warnings that do not."""
+"""What a run will do before anything is paid: cells, estimated tokens and the expected and
+worst-case cost per model, problems that block it and warnings that do not."""
 
 from __future__ import annotations
 
@@ -22,7 +22,15 @@ from workbench.services.planner import EXPECTED_OUTPUT_TOKENS, RunPlan
 ERROR_COLOUR = QColor("#a2191f")
 WARNING_COLOUR = QColor("#8a5300")
 SHOWN_PROBLEMS = 50
-HEADERS = ["Model", "Cells", "Est. input tok", "Est. output tok", "Max output tok", "Est. cost"]
+HEADERS = [
+    "Model",
+    "Cells",
+    "Est. input tok",
+    "Est. output tok (p90)",
+    "Max output tok",
+    "Expected cost",
+    "Worst case",
+]
 
 
 def usd(value: float | None) -> str:
@@ -62,10 +70,7 @@ class PreflightPanel(QWidget):
         self.issues = QListWidget()
         self.issues.setAccessibleName("Problems and warnings")
         self.issues.setWordWrap(True)
-        self.note = QLabel(
-            f"Estimates assume about {EXPECTED_OUTPUT_TOKENS} output tokens per call (capped by "
-            "max_tokens); the worst case uses max_tokens. Nothing is sent until you press Run."
-        )
+        self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #525252;")
         layout = QVBoxLayout(self)
@@ -81,26 +86,16 @@ class PreflightPanel(QWidget):
         self.table.setRowCount(0)
         self.issues.clear()
 
-    def show_plan(
-        self,
-        plan: RunPlan,
-        problems: list[str],
-        *,
-        synthetic: bool,
-        worst_case: float | None = None,
-    ) -> None:
-        """Render `plan`; `problems` are the plan's plus any the dialog adds (e.g. budget).
-
-        :param worst_case: the cost if every call used all of max_tokens
-        """
-        cost = plan.estimated_cost
+    def show_plan(self, plan: RunPlan, problems: list[str]) -> None:
+        """Render `plan`; `problems` are the plan's plus any the dialog adds (read-only)."""
+        synthetic = plan.synthetic
         cells = len(plan.cells)
         text = f"{cells:,} call{'s' if cells != 1 else ''} · {len(plan.models)} model(s) · "
-        text += f"estimated {usd(cost)}"
+        text += f"estimated {usd(plan.estimated_cost)}"
         if synthetic:
             text += " — offline demo: nothing is paid"
-        if not synthetic and worst_case is not None and cells and worst_case > (cost or 0) * 1.01:
-            text += f" (at most {usd(worst_case)})"
+        elif cells:
+            text += f" (high {usd(plan.high_cost)}, worst case {usd(plan.worst_case_cost)})"
         if problems:
             text += f" — {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix"
         self.summary.setText(text)
@@ -111,12 +106,16 @@ class PreflightPanel(QWidget):
             self.table.setItem(row, 0, QTableWidgetItem(estimate.model))
             self.table.setItem(row, 1, _number(estimate.cells))
             self.table.setItem(row, 2, _number(estimate.input_tokens))
-            self.table.setItem(row, 3, _number(estimate.output_tokens))
+            output = _number(estimate.output_tokens)
+            output.setText(f"{estimate.output_tokens:,} ({estimate.output_tokens_high:,})")
+            self.table.setItem(row, 3, output)
             self.table.setItem(row, 4, _number(estimate.max_output_tokens))
-            cost = usd(estimate.cost_usd)
-            cost_item = QTableWidgetItem(f"{cost} (synthetic)" if synthetic else cost)
-            cost_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(row, 5, cost_item)
+            for column, cost in ((5, estimate.cost_usd), (6, estimate.worst_cost_usd)):
+                shown = usd(cost)
+                item = QTableWidgetItem(f"{shown} (synthetic)" if synthetic else shown)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.note.setText(_how_estimated(plan))
 
         self.issues.clear()
         for problem in problems[:SHOWN_PROBLEMS]:
@@ -133,3 +132,18 @@ class PreflightPanel(QWidget):
         item.setForeground(QBrush(colour))
         item.setToolTip(text)
         self.issues.addItem(item)
+
+
+def _how_estimated(plan: RunPlan) -> str:
+    history = sum(e.history_calls for e in plan.estimates.values())
+    output = (
+        f"output tokens from the median (p90 in brackets) of {history:,} earlier call(s) of the "
+        "same version and model"
+        if history
+        else f"output tokens assumed at {EXPECTED_OUTPUT_TOKENS} per call (capped by max_tokens; "
+        "no earlier calls of these versions and models)"
+    )
+    return (
+        f"Input tokens by {plan.token_source}; {output}. The worst case assumes every call "
+        "writes max_tokens. Nothing is sent until you press Run."
+    )

@@ -35,8 +35,9 @@ from workbench.services.monitoring import (
     monitor,
     review_sample,
 )
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import Operation, describe_error
+from workbench.services.project_session import Project
+from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.operations import ProjectOp, describe_error
 
 WINDOW_DAYS = 7
 SAMPLE_SIZE = 20
@@ -139,8 +140,10 @@ class ProductionView(QWidget):
         if self._stale:
             self.refresh()
 
-    def _on_context_changed(self, kind: str, _detail: object) -> None:
+    def _on_context_changed(self, change: ProjectChange) -> None:
         # A new project, an import or new labels change the figures: recompute when next seen.
+        if not change.touches(Change.PROJECT | Change.RUNS | Change.LABELS | Change.EXPORT):
+            return
         self._stale = True
         if self.isVisible():
             self.refresh()
@@ -155,10 +158,10 @@ class ProductionView(QWidget):
         self.status.setText("Measuring imported calls…")
         now = self.now
 
-        def work() -> MonitorReport:
-            return monitor(project, days=WINDOW_DAYS, now=now)
+        def work(own: Project) -> MonitorReport:
+            return monitor(own, days=WINDOW_DAYS, now=now)
 
-        Operation(self, work).success(self._show).failure(self._failed).run()
+        ProjectOp(self, self.ctx, work).success(self._show).failure(self._failed).run()
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(describe_error(exc))
@@ -253,11 +256,13 @@ class ProductionView(QWidget):
         now, seed = self.now, self.seed
         self.review_button.setEnabled(False)
 
-        def work() -> list[int]:
-            ensure_hallucination_tag(project)  # the tag the hallucination rate counts
-            return review_sample(project, n=SAMPLE_SIZE, days=WINDOW_DAYS, now=now, seed=seed)
+        def work(own: Project) -> list[int]:
+            ensure_hallucination_tag(own)  # the tag the hallucination rate counts
+            return review_sample(own, n=SAMPLE_SIZE, days=WINDOW_DAYS, now=now, seed=seed)
 
-        Operation(self, work).success(self._on_sample).failure(self._on_sample_failed).run()
+        ProjectOp(self, self.ctx, work, change=Change.LABELS).success(self._on_sample).failure(
+            self._on_sample_failed
+        ).run()
 
     def _on_sample(self, call_ids: list[int]) -> None:
         self.review_button.setEnabled(True)

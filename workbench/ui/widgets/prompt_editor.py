@@ -33,8 +33,8 @@ from workbench.core.models import Message, Params, Prompt, PromptContent, Prompt
 from workbench.core.templates import variables_of
 from workbench.services.model_catalog import ModelCatalog
 from workbench.services.project_catalog import model_catalog
-from workbench.ui.context import ProjectContext
-from workbench.ui.operations import describe_error
+from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.operations import ProjectOp, describe_error
 from workbench.ui.widgets.message_list import MessageList, make_text_editor
 from workbench.ui.widgets.output_panel import OutputPanel
 from workbench.ui.widgets.params_panel import ParamsPanel
@@ -357,27 +357,43 @@ class PromptEditor(QWidget):
         dialog.open()
         return dialog
 
-    def save_with_note(self, note: str) -> PromptVersion | None:
-        """Store the edits as the next version with `note` and edit from it."""
+    def save_with_note(self, note: str, *, wait: bool = False) -> bool:
+        """Store the edits as the next version with `note` (in the background) and edit from it.
+
+        False when there was nothing to save or the edits do not validate; with `wait`, also
+        when the write failed (the caller learns the outcome before it goes on).
+        """
         if self.prompt is None:
-            return None
+            return False
         try:
             content = self.current_content()
-            version, created = self.ctx.require().prompts.save_version(
-                self.prompt.name, content, note=note.strip()
-            )
         except WorkbenchError as exc:
             self._say(f"Not saved: {exc.user_message}", error=True)
-            return None
+            return False
         name = self.prompt.name
-        self.show_prompt(name, version.version, guard=False)
-        self._say(
-            f"Saved {name} v{version.version}."
-            if created
-            else f"No changes: this is v{version.version}."
+
+        def saved(result: tuple[PromptVersion, bool]) -> None:
+            version, created = result
+            if self.prompt is not None and self.prompt.name == name:
+                self.show_prompt(name, version.version, guard=False)
+            self._say(
+                f"Saved {name} v{version.version}."
+                if created
+                else f"No changes: this is v{version.version}."
+            )
+
+        op = ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.prompts.save_version(name, content, note=note.strip()),
+            change=Change.PROMPTS,
+            detail=name,
         )
-        self.ctx.notify("prompts", name)
-        return version
+        op.success(saved).failure(lambda message: self._say(f"Not saved: {message}", error=True))
+        if wait:
+            return op.run_and_wait()
+        op.run()
+        return True
 
     def maybe_discard_changes(self) -> bool:
         """Before edits are replaced: Save / Discard / Cancel. True when it is fine to go on."""
@@ -400,7 +416,7 @@ class PromptEditor(QWidget):
         note, ok = QInputDialog.getText(
             self, "Save version", "What changed? (a note kept with the version)"
         )
-        return bool(ok) and self.save_with_note(note) is not None
+        return bool(ok) and self.save_with_note(note, wait=True)
 
     # -- labels ------------------------------------------------------------------------------
 
@@ -408,26 +424,30 @@ class PromptEditor(QWidget):
         """Point `label` at `version` of the open prompt."""
         if self.prompt is None:
             return
-        try:
-            self.ctx.require().prompts.set_label(self.prompt.name, label, version)
-        except WorkbenchError as exc:
-            self._say(exc.user_message, error=True)
-            return
-        self._reload_prompt()
-        self._say(f"'{label}' now points at {self.prompt.name} v{version}.")
-        self.ctx.notify("prompts", self.prompt.name)
+        name = self.prompt.name
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.prompts.set_label(name, label, version),
+            change=Change.PROMPTS,
+            detail=name,
+        ).success(lambda _: self._say(f"'{label}' now points at {name} v{version}.")).failure(
+            lambda message: self._say(message, error=True)
+        ).run()
 
     def remove_label(self, label: str) -> None:
         if self.prompt is None:
             return
-        try:
-            self.ctx.require().prompts.remove_label(self.prompt.name, label)
-        except WorkbenchError as exc:
-            self._say(exc.user_message, error=True)
-            return
-        self._reload_prompt()
-        self._say(f"Removed '{label}' from {self.prompt.name}.")
-        self.ctx.notify("prompts", self.prompt.name)
+        name = self.prompt.name
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.prompts.remove_label(name, label),
+            change=Change.PROMPTS,
+            detail=name,
+        ).success(lambda _: self._say(f"Removed '{label}' from {name}.")).failure(
+            lambda message: self._say(message, error=True)
+        ).run()
 
     def show_label_menu(self) -> None:
         """Prompt ▸ Move label…: the label menu of the selected version."""
@@ -486,15 +506,21 @@ class PromptEditor(QWidget):
         if self.prompt is not None and version != self.base_version:
             self.show_prompt(self.prompt.name, version)
 
-    def _on_project_changed(self, kind: str, detail: object) -> None:
+    def _on_project_changed(self, change: ProjectChange) -> None:
         try:
-            if kind == "project":
+            if change.touches(Change.PROJECT):
                 self._show_empty()
             elif (
-                kind == "prompts" and self.prompt is not None and detail in (None, self.prompt.name)
+                change.touches(Change.PROMPTS)
+                and self.prompt is not None
+                and change.detail in (None, self.prompt.name)
             ):
                 self._reload_prompt()
-            elif kind in ("prices", "settings") and self.prompt is not None and self.ctx.project:
+            elif (
+                change.touches(Change.PRICES | Change.SETTINGS | Change.API_KEY | Change.EXPORT)
+                and self.prompt is not None
+                and self.ctx.project
+            ):
                 self._catalog = model_catalog(self.ctx.project)
                 self.params.set_catalog(self._catalog)
         except WorkbenchError as exc:  # a refresh must never take the window down
@@ -513,14 +539,21 @@ class PromptEditor(QWidget):
         dialog.open()
         return dialog
 
-    def create_prompt(self, name: str) -> bool:
-        """Create an empty prompt called `name` and open it (its first save makes v1)."""
-        try:
-            self.ctx.require().prompts.create(name.strip())
-        except WorkbenchError as exc:
-            self._say(exc.user_message, error=True)
-            return False
-        self.ctx.notify("prompts", name.strip())
-        self.show_prompt(name.strip(), guard=False)
-        self._say("New prompt: write it, then Save version (Ctrl+S) to create v1.")
-        return True
+    def create_prompt(self, name: str) -> None:
+        """Create an empty prompt called `name` (in the background) and open it.
+
+        Its first save makes v1; a refused name is reported in the notice line.
+        """
+        name = name.strip()
+
+        def created(_: object) -> None:
+            self.show_prompt(name, guard=False)
+            self._say("New prompt: write it, then Save version (Ctrl+S) to create v1.")
+
+        ProjectOp(
+            self,
+            self.ctx,
+            lambda project: project.prompts.create(name),
+            change=Change.PROMPTS,
+            detail=name,
+        ).success(created).failure(lambda message: self._say(message, error=True)).run()

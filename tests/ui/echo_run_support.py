@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from gui_b_support import HAIKU, SONNET, make_project
+from quiz_project_support import HAIKU, SONNET, make_project
 
 from workbench.inference import make_provider
 from workbench.services.logs_import import import_logs
