@@ -1,4 +1,4 @@
-"""Versions with tools, blocks and schemas in the project file; files stored by hash; m006."""
+"""Versions with tools, blocks and schemas in the project file; files stored by hash; m007."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def test_files_are_stored_once_by_content(tmp_path: Path) -> None:
         assert count == 1
 
 
-def _downgrade_to_m005(path: Path) -> None:
-    """Turn a fresh project file into one written before m006 existed."""
+def _downgrade_to_m006(path: Path) -> None:
+    """Turn a fresh project file into one written before m007 existed."""
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("DROP TRIGGER call_details_no_update")
@@ -55,8 +55,8 @@ def _downgrade_to_m005(path: Path) -> None:
             "CREATE TRIGGER prompt_versions_no_update BEFORE UPDATE ON prompt_versions "
             "BEGIN SELECT RAISE(ABORT, 'prompt versions are immutable'); END"
         )
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_prompt_blocks'")
-        conn.execute("PRAGMA user_version = 5")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm007_prompt_blocks'")
+        conn.execute("PRAGMA user_version = 6")
     conn.close()
 
 
@@ -70,9 +70,9 @@ def test_a_project_made_before_blocks_migrates_and_keeps_its_version_ids(tmp_pat
     with Project.create(path, "Old") as project:
         project.prompts.create("p")
         old, _ = project.prompts.save_version("p", plain)
-    _downgrade_to_m005(path)
+    _downgrade_to_m006(path)
     with Project.open(path) as project:
-        assert project.schema_version == 6
+        assert project.schema_version == 7
         assert project.prompts.resolve("p", 1).hash == old.hash
         again, created = project.prompts.save_version("p", plain)
         assert not created and again.version == 1
