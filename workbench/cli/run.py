@@ -92,10 +92,10 @@ def _show_plan(plan: RunPlan, as_json: bool) -> None:
         )
 
 
-def _show_cache_preview(plan: RunPlan, prices: Any) -> None:
+def _show_cache_preview(plan: RunPlan, prices: Any, files: Any = None) -> None:
     from workbench.services.prompt_caching import preview_plan
 
-    preview = preview_plan(plan, prices)
+    preview = preview_plan(plan, prices, files)
     if preview.groups:
         click.echo(
             f"prompt caching: a shared prefix of ~{preview.prefix_tokens} tokens is cached for "
@@ -195,6 +195,7 @@ def execute_run_command(
             dry_run=dry_run,
             as_json=as_json,
         )
+    from workbench.services.file_source import project_file_source
     from workbench.services.project_catalog import price_table
     from workbench.services.projects import open_project
     from workbench.services.run_service import (
@@ -245,7 +246,7 @@ def execute_run_command(
                     plan = await plan_run(proj, request, provider)
                     _show_plan(plan, as_json)
                     if not as_json:
-                        _show_cache_preview(plan, price_table(proj))
+                        _show_cache_preview(plan, price_table(proj), project_file_source(proj))
                     if dry_run:
                         ensure_runnable(plan)
                         return None

@@ -119,7 +119,7 @@ class _Renderer:
     def __init__(self, project: Project, contents: dict[int, PromptContent]) -> None:
         self._catalog = model_catalog(project)
         self._contents = contents
-        self._files = project_file_source(project)
+        self.files = project_file_source(project)
 
     def __call__(self, cell: Cell) -> RenderedRequest:
         content = self._contents[cell.version_id]
@@ -129,7 +129,7 @@ class _Renderer:
             model=cell.model,
             accepted=self._catalog.accepted_params(cell.model, content.params),
             thinking=self._catalog.accepted_thinking(cell.model, content),
-            files=self._files,
+            files=self.files,
         )
 
 
@@ -173,7 +173,7 @@ async def _submit(
     cells = [c for c in project.runs.cells(run_id) if c.status != "done" and c.id not in busy]
     contents = project.runs.version_contents(run_id)
     render = _Renderer(project, contents)
-    caching = run_prefix_caching(cells, contents)
+    caching = run_prefix_caching(cells, contents, files=render.files)
     use_cache = use_cache and not any(c.repeat > 0 for c in cells)
     report = BatchReport(run_id)
     hits: list[CallRecord] = []

@@ -48,6 +48,7 @@ from workbench.storage.project import Project
 __all__ = [
     "BUDGET_BASES",
     "EXPECTED_OUTPUT_TOKENS",
+    "FILE_BLOCK_TOKENS",
     "BudgetBasis",
     "ModelEstimate",
     "RunPlan",

@@ -18,18 +18,20 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import yaml
 
+from workbench.core.errors import MissingFiles
 from workbench.core.hashing import canonical_json
 from workbench.core.models import PromptContent
 from workbench.core.records import Cell
 from workbench.inference.base import CallRequest
 from workbench.inference.echo import estimate_tokens
 from workbench.resources import resource_path
-from workbench.services.planner import RunPlan
+from workbench.services.planner import FILE_BLOCK_TOKENS, RunPlan
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import render_request
+from workbench.services.rendering import FileSource, render_request
 
 DEFAULT_MINIMUM_TOKENS = 1024
 
@@ -89,7 +91,7 @@ def shared_prefix_mark(
         shared -= 1  # identical requests: keep the last turn out, it is what gets answered
     shared = max(shared, 0)
     tokens = (estimate_tokens(first.system) if system_shared else 0) + sum(
-        estimate_tokens(m["content"]) for m in first.messages[:shared]
+        _content_tokens(m["content"]) for m in first.messages[:shared]
     )
     minimum = (
         minimum_tokens if minimum_tokens is not None else (minimum_cacheable_tokens(first.model))
@@ -166,20 +168,53 @@ def expected_saving(
     return total
 
 
+def _render(
+    content: PromptContent, values: Mapping[str, str], files: FileSource | None
+) -> CallRequest | None:
+    # A cell whose files cannot be found fails on its own when it runs; it only gets no mark.
+    try:
+        return render_request(content, values, files=files).request
+    except MissingFiles:
+        return None
+
+
+def _content_tokens(content: Any) -> int:
+    """Estimated tokens of a message's content: its text, or its blocks (files as a guess)."""
+    if isinstance(content, str):
+        return estimate_tokens(content)
+    total = 0
+    for block in content:
+        if block.get("type") == "text":
+            total += estimate_tokens(block.get("text", ""))
+        elif block.get("type") in ("image", "document"):
+            total += FILE_BLOCK_TOKENS
+        else:
+            total += estimate_tokens(canonical_json(block))
+    return total
+
+
 def run_prefix_caching(
-    cells: Iterable[Cell], contents: Mapping[int, PromptContent], *, enabled: bool = True
+    cells: Iterable[Cell],
+    contents: Mapping[int, PromptContent],
+    *,
+    enabled: bool = True,
+    files: FileSource | None = None,
 ) -> PrefixCaching:
-    """The marks for a run's cells, rendering each distinct (version, example) once."""
+    """The marks for a run's cells, rendering each distinct (version, example) once.
+
+    :param files: where image and document bytes come from (the run's file source)
+    """
     if not enabled:
         return PrefixCaching()
-    rendered: dict[tuple[int, str], CallRequest] = {}
+    rendered: dict[tuple[int, str], CallRequest | None] = {}
     triples: list[tuple[int, str, CallRequest]] = []
     for cell in cells:
         key = (cell.version_id, canonical_json(cell.example_vars))
-        request = rendered.get(key)
+        if key not in rendered:
+            rendered[key] = _render(contents[cell.version_id], cell.example_vars, files)
+        request = rendered[key]
         if request is None:
-            content = contents[cell.version_id]
-            request = rendered[key] = render_request(content, cell.example_vars).request
+            continue
         triples.append(
             (cell.version_id, cell.model, dataclasses.replace(request, model=cell.model))
         )
@@ -196,18 +231,23 @@ class CachePreview:
     saving_usd: float | None
 
 
-def preview_plan(plan: RunPlan, prices: PriceTable | None) -> CachePreview:
-    """Which (version, model) groups get a cache breakpoint and the expected saving."""
+def preview_plan(
+    plan: RunPlan, prices: PriceTable | None, files: FileSource | None = None
+) -> CachePreview:
+    """Which (version, model) groups get a cache breakpoint and the expected saving.
+
+    :param files: where image and document bytes come from (the project's file source)
+    """
     contents = {v.row_id: v.version.content() for v in plan.versions}
-    rendered: dict[tuple[int, str], CallRequest] = {}
+    rendered: dict[tuple[int, str], CallRequest | None] = {}
     triples: list[tuple[int, str, CallRequest]] = []
     for spec in plan.cells:
         key = (spec.version_id, canonical_json(spec.example_vars))
-        request = rendered.get(key)
+        if key not in rendered:
+            rendered[key] = _render(contents[spec.version_id], spec.example_vars, files)
+        request = rendered[key]
         if request is None:
-            request = rendered[key] = render_request(
-                contents[spec.version_id], spec.example_vars
-            ).request
+            continue
         triples.append(
             (spec.version_id, spec.model, dataclasses.replace(request, model=spec.model))
         )

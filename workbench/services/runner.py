@@ -298,7 +298,9 @@ class RunEngine:
         started = time.monotonic()
         limit = asyncio.Semaphore(max(1, self.options.concurrency))
         use_cache = self.options.use_cache and not any(c.repeat > 0 for c in cells)
-        self.caching = run_prefix_caching(cells, contents, enabled=self.options.auto_cache)
+        self.caching = run_prefix_caching(
+            cells, contents, enabled=self.options.auto_cache, files=self.files
+        )
         self.listener.on_progress(progress)
         started_tasks: list[asyncio.Task[None]] = []
 
