@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gui_b_support import HAIKU, make_project
+from quiz_project_support import HAIKU, make_project
 from pytestqt.qtbot import QtBot
 from test_run_grid import FAKE_KEY, Screen, texts
 
