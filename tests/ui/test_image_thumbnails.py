@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from quiz_project_support import make_project
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from pytestqt.qtbot import QtBot
+from quiz_project_support import make_project
 
 from workbench.core.models import Example
 from workbench.ui.context import ProjectContext
