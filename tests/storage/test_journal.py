@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.core.records import AttemptRecord, CallRecord, CellSpec
+from workbench.core.records import Attempt, CallRecord, CellSpec
 from workbench.services.project_catalog import seed_defaults
 from workbench.storage.journal import (
     CallJournal,
@@ -69,7 +69,7 @@ def _project_with_run(path: Path, cells: int = 3) -> list[CallRecord]:
                 run_id=run_id,
                 cell_id=cell.id,
                 version_id=version_id,
-                attempts=[AttemptRecord(1, f"req_{i}", 200, None, None, 1_700_000_000.2, 12.5)],
+                attempts=[Attempt(1, f"req_{i}", 200, None, None, 1_700_000_000.2, 12.5)],
             )
             for i, cell in enumerate(project.runs.cells(run_id))
         ]

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from quiz_project_support import HAIKU, assert_fonts_render, make_project
 
 from workbench.core.models import Settings
-from workbench.core.records import AttemptRecord, CallRecord
+from workbench.core.records import Attempt, CallRecord
 from workbench.services.planner import make_plan
 from workbench.services.project_catalog import model_catalog, price_table
 from workbench.services.runner import RunOptions
@@ -148,9 +148,7 @@ def test_error_call_with_unknown_cost(ctx: ProjectContext, inspector: CallInspec
             error_type="overloaded",
             error_message="529 overloaded_error: Overloaded",
             partial_text="<script>half",
-            attempts=[
-                AttemptRecord(1, "req_1", 529, "overloaded", "Overloaded", now, 12.0, None, 0.5)
-            ],
+            attempts=[Attempt(1, "req_1", 529, "overloaded", "Overloaded", now, 12.0, None, 0.5)],
         )
     )
     inspector.show_call(call_id)

@@ -1,4 +1,5 @@
-"""Plain records of runs and calls as they cross from the run engine to storage.
+"""Plain records of runs, calls and their attempts as they cross from the providers and the run
+engine to storage.
 
 Dataclasses, not pydantic: a run writes thousands of them and their fields are already checked by
 whoever builds them.
@@ -42,14 +43,27 @@ class Cell:
 
 
 @dataclass(slots=True)
-class AttemptRecord:
+class Attempt:
+    """One HTTP attempt of a call, successful or not.
+
+    :param number: 1-based attempt number
+    :param request_id: the API's ``request-id`` header, when a response arrived
+    :param status: HTTP status, or None when no response arrived (timeout, reset)
+    :param error_type: one of ERROR_TYPES, None for the successful attempt
+    :param error_message: one sentence built from status, type and the API's message
+    :param started_at: wall clock (epoch seconds) when the attempt began
+    :param duration_ms: how long the attempt took
+    :param retry_after_s: the wait the server asked for (retry-after headers), if any
+    :param backoff_s: the wait actually slept before the next attempt, None if none followed
+    """
+
     number: int
-    request_id: str | None
-    status: int | None
-    error_type: str | None
-    error_message: str | None
-    started_at: float
-    duration_ms: float
+    request_id: str | None = None
+    status: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    started_at: float = 0.0
+    duration_ms: float = 0.0
     retry_after_s: float | None = None
     backoff_s: float | None = None
 
@@ -87,7 +101,7 @@ class CallRecord:
     prompt_version: int | None = None
     user_id: str | None = None
     feedback: int | None = None
-    attempts: list[AttemptRecord] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from workbench.core.models import PromptContent
-from workbench.core.records import AttemptRecord, CallRecord, Cell
+from workbench.core.records import CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
 from workbench.services.call_writer import CallWriter
 from workbench.services.model_catalog import ModelCatalog
@@ -144,20 +144,7 @@ def record_from_result(
         partial_text=result.partial_text or None,
         request_id=result.request_id,
         synthetic=synthetic,
-        attempts=[
-            AttemptRecord(
-                a.number,
-                a.request_id,
-                a.status,
-                a.error_type,
-                a.error_message,
-                a.started_at,
-                a.duration_ms,
-                a.retry_after_s,
-                a.backoff_s,
-            )
-            for a in result.attempts
-        ],
+        attempts=list(result.attempts),
         **links,
     )
 

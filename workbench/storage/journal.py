@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from workbench.core.records import AttemptRecord, CallRecord
+from workbench.core.records import Attempt, CallRecord
 from workbench.storage.runs_repo import RunsRepo
 
 JOURNAL_SUFFIX = ".unsaved-calls"
@@ -61,7 +61,7 @@ def _decode(line: str) -> CallRecord | None:
     try:
         data = json.loads(line)
         call = dict(data["call"])
-        call["attempts"] = [AttemptRecord(**a) for a in call.get("attempts") or []]
+        call["attempts"] = [Attempt(**a) for a in call.get("attempts") or []]
         return CallRecord(**call)
     except (ValueError, TypeError, KeyError):
         return None  # a line torn by a crash while it was written
