@@ -17,7 +17,6 @@ from workbench.services.pricing import Usage
 from workbench.services.production_export import build_production_export
 from workbench.services.project_catalog import price_table
 from workbench.services.projects import create_project
-from workbench.storage.import_repo import ImportRepo
 from workbench.storage.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,7 +151,7 @@ def test_reimport_skips_known_calls_and_applies_late_feedback(
         assert (again.calls, again.duplicates, again.imported) == (0, 2, 2)
         feedback = load_calls(project, source="import")["feedback"].tolist()
         assert feedback[:3] == [-1, -1, 1]
-        assert ImportRepo(project.db).feedback_history(1) == [
+        assert project.imports.feedback_history(1) == [
             {"feedback": -1, "at": dt_of(T).timestamp(), "run_id": 2}
         ]  # the second identical feedback line added nothing
 

@@ -89,7 +89,7 @@ def test_records_round_trip_and_apply_once(tmp_path: Path) -> None:
         assert call["output"] == "answer 0 — ünïcode" and len(call["attempts"]) == 1
         # A journal applied but not removed (a crash in between) is not applied twice.
         CallJournal(path).append(records)
-        assert apply_journals(project.db, path) == 0
+        assert apply_journals(project.runs, path) == 0
         assert project.db.execute("SELECT count(*) FROM calls").fetchone()[0] == 3
 
 

@@ -28,7 +28,6 @@ from workbench.services.judge import DEFAULT_JUDGE_MODEL, JUDGE_PROMPT
 from workbench.services.planner import resolve_versions
 from workbench.services.project_catalog import model_catalog
 from workbench.services.scorers import base_type, rubric_expectations
-from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
 
 LABEL_COLUMNS = (
@@ -265,7 +264,7 @@ def labels_csv_text(
     project: Project, *, run_id: int | None = None, prompt: str | None = None
 ) -> tuple[str, int]:
     """Labelled calls as CSV text (formula-like cells neutralised) and the number of rows."""
-    rows = LabelsRepo(project).labelled_calls(run_id=run_id, prompt=prompt)
+    rows = project.labels.labelled_calls(run_id=run_id, prompt=prompt)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LABEL_COLUMNS)

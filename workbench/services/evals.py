@@ -34,7 +34,7 @@ from workbench.services.scorers import (
     describe,
     rubric_expectations,
 )
-from workbench.storage.labels_repo import LabelsRepo, ScoreRow
+from workbench.storage.labels_repo import ScoreRow
 from workbench.storage.project import Project
 
 Z_95 = 1.959963984540054
@@ -308,7 +308,7 @@ async def score_run_async(
                 skip_reason=skip_reason,
             )
         )
-    LabelsRepo(project).replace_scores(stored)
+    project.labels.replace_scores(stored)
     return EvalReport(
         run_id=run_id,
         dataset=str(run["plan"].get("dataset", "")),
@@ -385,7 +385,7 @@ async def run_eval(
 def stored_pass_rates(project: Project, *, run_id: int | None = None) -> list[GroupRate]:
     """Pass rate per (prompt version, model) from the scores already stored (no scoring)."""
     groups: dict[tuple[str, int, str], GroupRate] = {}
-    for row in LabelsRepo(project).scored_calls(run_id=run_id):
+    for row in project.labels.scored_calls(run_id=run_id):
         key = (row["prompt_name"] or "", row["version"] or 0, row["model"])
         group = groups.setdefault(key, GroupRate(*key, cases=0, passed=0))
         group.cases += 1
@@ -430,7 +430,7 @@ def regression(
     """Cases that went pass→fail (`broke`) and fail→pass (`fixed`) from `base` to `head`."""
     refs = resolve_versions(project, [f"{prompt}@{base}", f"{prompt}@{head}"])
     base_id, head_id = refs[0].row_id, refs[1].row_id
-    labels = LabelsRepo(project)
+    labels = project.labels
     latest: dict[int, dict[tuple[Any, ...], dict[str, Any]]] = {base_id: {}, head_id: {}}
     for row in labels.scored_calls(version_ids=[base_id, head_id]):
         if model is not None and row["model"] != model:
@@ -479,7 +479,7 @@ def judge_agreement(project: Project, *, run_id: int | None = None) -> Agreement
 
     The judge's verdict on a call is "pass" when all its `llm-rubric` expectations passed.
     """
-    labels = LabelsRepo(project)
+    labels = project.labels
     human = labels.human_verdicts()
     if run_id is not None:
         in_run = {r["call_id"] for r in labels.scored_calls(run_id=run_id)}

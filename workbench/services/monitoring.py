@@ -25,7 +25,7 @@ from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import AlertThresholds
 from workbench.services.analytics import load_calls
 from workbench.services.production_export import get_production_settings
-from workbench.storage.monitoring_repo import HALLUCINATION_TAG, ProductionCall, production_calls
+from workbench.storage.monitoring_repo import HALLUCINATION_TAG, ProductionCall
 from workbench.storage.project import Project
 
 DAY_S = 86_400.0
@@ -397,7 +397,7 @@ def monitor(
     now = time.time() if now is None else now
     week_bins = max(1, math.ceil(days))
     bins = week_bins + BASELINE_DAYS
-    calls = production_calls(project.db, now - bins * DAY_S, now)
+    calls = project.monitoring.production_calls(now - bins * DAY_S, now)
     by_prompt: dict[str, list[ProductionCall]] = {}
     for c in calls:
         by_prompt.setdefault(c.prompt, []).append(c)
@@ -432,7 +432,7 @@ def review_sample(
 ) -> list[int]:
     """Up to `n` random imported calls of the last `days` days that nobody has reviewed yet."""
     now = time.time() if now is None else now
-    calls = production_calls(project.db, now - days * DAY_S, now)
+    calls = project.monitoring.production_calls(now - days * DAY_S, now)
     ids = [c.id for c in calls if not c.reviewed and not c.failed]
     return random.Random(seed).sample(ids, min(n, len(ids)))
 

@@ -196,7 +196,7 @@ def open_engine(
     it."""
     path = project.path
     return RunEngine(
-        connect=lambda: RunsRepo(Project.connect_writer(path)),
+        connect=lambda: Project(path, Project.connect_writer(path)).runs,
         provider=provider,
         prices=prices if prices is not None else price_table(project),
         catalog=catalog if catalog is not None else model_catalog(project),

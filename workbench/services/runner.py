@@ -317,7 +317,7 @@ class RunEngine:
             # One attempt: the project may be writable again (a lock released). If not, the
             # run stays "running" and the next open marks it interrupted; either way it resumes.
             with contextlib.suppress(Exception):
-                await self.db(_finish_failed_run, run_id, message, self._totals(progress))
+                await self.db(RunsRepo.fail_run, run_id, message, self._totals(progress))
             return "failed", message
         if self._task_error is not None:
             error = self._task_error
@@ -499,9 +499,3 @@ def _finish_run(
     repo: RunsRepo, run_id: int, status: str, reason: str | None, totals: dict[str, Any]
 ) -> None:
     repo.set_status(run_id, status, reason=reason, totals=totals)
-
-
-def _finish_failed_run(repo: RunsRepo, run_id: int, reason: str, totals: dict[str, Any]) -> None:
-    with repo.db.atomic():
-        repo.mark_unfinished_cells(run_id, "cancelled")
-        repo.set_status(run_id, "failed", reason=reason, totals=totals)

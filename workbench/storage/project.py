@@ -33,9 +33,11 @@ from workbench.storage.check import (
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
+from workbench.storage.import_repo import ImportRepo
 from workbench.storage.journal import apply_journals_on_open
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
+from workbench.storage.monitoring_repo import MonitoringRepo
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.schema_guard import audit_schema, guard_connection
@@ -284,7 +286,9 @@ class Project:
         self.prompts = PromptsRepo(self)
         self.datasets = DatasetsRepo(self)
         self.catalog = CatalogRepo(self)
-        self.runs = RunsRepo(db)
+        self.runs = RunsRepo(self)
+        self.imports = ImportRepo(self)
+        self.monitoring = MonitoringRepo(self)
         self.labels = LabelsRepo(self)
         #: what the schema audit found on open (missing or foreign objects); empty when ours
         self.schema_problems: list[str] = []
@@ -372,7 +376,7 @@ class Project:
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
                 project.runs.mark_stale_runs_interrupted()
-                apply_journals_on_open(db, target)
+                apply_journals_on_open(project.runs, target)
             return project
         except BaseException as exc:
             if db is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
@@ -17,6 +17,11 @@ from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell, CellSpec
 from workbench.storage.request_texts import expand_request
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from workbench.storage.project import Project
 
 _CALL_COLUMNS = [
     "run_id",
@@ -116,8 +121,18 @@ def _cell(row: dict[str, Any]) -> Cell:
 class RunsRepo:
     """Reads and writes runs, cells, calls and attempts."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    @property
+    def project(self) -> Project:
+        """The project this repository reads and writes (its connection is this thread's)."""
+        return self._project
+
+    @property
+    def db(self) -> Database:
+        """The project's connection, for the other storage modules."""
+        return self._project.db
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(
@@ -179,6 +194,12 @@ class RunsRepo:
         row["plan"] = json.loads(row.pop("plan_json"))
         row["totals"] = json.loads(row.pop("totals_json"))
         return row
+
+    def fail_run(self, run_id: int, reason: str, totals: dict[str, Any]) -> None:
+        """Cancel the run's pending cells and mark it failed, in one transaction."""
+        with self.db.atomic():
+            self.mark_unfinished_cells(run_id, "cancelled")
+            self.set_status(run_id, "failed", reason=reason, totals=totals)
 
     def latest_run_id(self, kind: str | None = "run") -> int | None:
         sql = "SELECT max(id) AS id FROM runs" + (" WHERE kind = ?" if kind else "")
@@ -362,6 +383,12 @@ class RunsRepo:
                 [run_id],
             )
         )
+
+    def call_columns(self, **filters: Any) -> dict[str, np.ndarray]:
+        """Logged calls column-wise, filtered as `storage.call_columns.call_columns` takes them."""
+        from workbench.storage.call_columns import call_columns  # numpy only when asked for
+
+        return call_columns(self.db, **filters)
 
     def spend(self, run_id: int) -> float:
         row = next(
