@@ -86,7 +86,7 @@ def test_records_round_trip_and_apply_once(tmp_path: Path) -> None:
         assert not pending_journals(path)
         assert all(c.status == "done" for c in project.runs.cells(1))
         call = project.runs.get_call(project.runs.cells(1)[0].call_id or 0)
-        assert call["output"] == "answer 0 — ünïcode" and len(call["attempts"]) == 1
+        assert call.output == "answer 0 — ünïcode" and len(call.attempts) == 1
         # A journal applied but not removed (a crash in between) is not applied twice.
         CallJournal(path).append(records)
         assert apply_journals(project.runs, path) == 0

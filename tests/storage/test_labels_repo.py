@@ -28,7 +28,7 @@ def _project_with_calls(tmp_path: Path, n: int = 6) -> tuple[Project, list[int]]
     project.datasets.add_examples("d", [Example(vars={"q": f"question {i}"}) for i in range(n)])
     plan = make_plan(project, prompts=["p"], dataset="d")
     outcome = asyncio.run(start_run(project, plan, make_provider("echo")))
-    ids = [r["call_id"] for r in project.runs.run_grid(outcome.run_id)]
+    ids = [r.call_id for r in project.runs.run_grid(outcome.run_id)]
     return project, ids
 
 

@@ -59,7 +59,7 @@ def run_once(qtbot: QtBot, ctx: ProjectContext, options: RunOptions | None = Non
 
 
 def call_ids(ctx: ProjectContext, run_id: int) -> list[int]:
-    return [r["call_id"] for r in ctx.require().runs.run_grid(run_id)]
+    return [r.call_id for r in ctx.require().runs.run_grid(run_id)]
 
 
 def test_shows_request_response_usage_and_the_synthetic_marker(

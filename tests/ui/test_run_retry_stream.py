@@ -71,7 +71,7 @@ def test_a_retried_stream_shows_only_the_new_attempts_text(
             "SELECT count(*) FROM attempts WHERE call_id = ?", [call_id]
         ).fetchone()[0]
         assert attempts == 2  # the scripted failure really was retried
-        final = call["output"]
+        final = call.output
         assert shown and len(shown[-1]) > 0
         # Every state the grid showed is the start of the final answer: never the discarded
         # attempt's text followed by the new one.

@@ -106,3 +106,91 @@ class CallRecord:
     @property
     def ok(self) -> bool:
         return self.error_type is None
+
+
+# -- what storage reads back: decoded once (JSON columns parsed, flags as bool) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One stored run: its plan and totals as dicts."""
+
+    id: int
+    kind: str  # run | eval | import
+    status: str  # one of RUN_STATUSES
+    status_reason: str | None
+    provider: str
+    synthetic: bool
+    plan: dict[str, Any]
+    totals: dict[str, Any]
+    created_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CellWithCall:
+    """One cell of a run joined with its call's summary columns (None while it has no call):
+    what the run grid, evals and reports read."""
+
+    cell_id: int
+    version_id: int
+    version: int
+    prompt_name: str
+    example_id: int | None
+    example_vars: dict[str, str]
+    model: str
+    repeat: int
+    position: int
+    status: str  # one of CELL_STATUSES
+    call_id: int | None
+    output: str | None
+    stop_reason: str | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_creation_tokens: int | None
+    cache_read_tokens: int | None
+    cost_usd: float | None
+    error_type: str | None
+    error_message: str | None
+    cached_from: int | None
+    synthetic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCall:
+    """One logged call as read back: the request as it was sent (shared texts expanded) and
+    its attempts in order."""
+
+    id: int
+    run_id: int | None
+    cell_id: int | None
+    version_id: int | None
+    source: str  # run | import | judge
+    model: str
+    request: Any  # a dict as logged (shared texts put back)
+    request_hash: str
+    output: str
+    stop_reason: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_creation_tokens: int | None
+    cache_read_tokens: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    total_ms: float | None
+    error_type: str | None
+    error_message: str | None
+    partial_text: str | None
+    request_id: str | None
+    cached_from: int | None
+    synthetic: bool
+    started_at: float
+    finished_at: float
+    prompt_name: str | None
+    prompt_version: int | None
+    user_id: str | None
+    feedback: int | None
+    attempts: list[Attempt] = field(default_factory=list)

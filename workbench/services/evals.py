@@ -13,7 +13,6 @@ example has no expectations is skipped and left out of pass rates.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,6 +20,7 @@ from typing import Any
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Example, Expectation
+from workbench.core.records import CellWithCall
 from workbench.inference.base import Provider
 from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import resolve_versions
@@ -202,8 +202,8 @@ class EvalReport:
 # -- scoring ------------------------------------------------------------------------------------
 
 
-def _call_failed(row: dict[str, Any], expectations: list[Expectation]) -> list[ScoreRow]:
-    why = f"the call failed ({row['error_type']}): {row['error_message'] or 'no message'}"
+def _call_failed(row: CellWithCall, expectations: list[Expectation]) -> list[ScoreRow]:
+    why = f"the call failed ({row.error_type}): {row.error_message or 'no message'}"
     return [ScoreRow(i, e.type, False, 0.0, why, e.weight) for i, e in enumerate(expectations)]
 
 
@@ -223,7 +223,7 @@ async def score_run_async(
     rows = project.runs.run_grid(run_id)
     examples: dict[int, Example | None] = {}
     for row in rows:
-        example_id = row["example_id"]
+        example_id = row.example_id
         if example_id is not None and example_id not in examples:
             try:
                 examples[example_id] = project.datasets.get_example(example_id)
@@ -235,25 +235,27 @@ async def score_run_async(
                 example.expect, where=f"example #{example_id}", base_dir=project.path
             )
 
-    done = [r for r in rows if r["call_id"] is not None]
+    done = [(r.call_id, r) for r in rows if r.call_id is not None]
     facts = {
-        r["call_id"]: CallFacts(
-            call_id=r["call_id"],
-            model=r["model"],
-            input=input_text(json.loads(r["example_vars_json"])),
-            vars=json.loads(r["example_vars_json"]),
-            latency_ms=r["latency_ms"],
-            cost_usd=r["cost_usd"],
-            stop_reason=r.get("stop_reason"),
-            prompt=r["prompt_name"] or "",
+        call_id: CallFacts(
+            call_id=call_id,
+            model=r.model,
+            input=input_text(r.example_vars),
+            vars=dict(r.example_vars),
+            latency_ms=r.latency_ms,
+            cost_usd=r.cost_usd,
+            stop_reason=r.stop_reason,
+            prompt=r.prompt_name or "",
         )
-        for r in done
+        for call_id, r in done
     }
     judge: Judge | None = None
     requests = [
-        JudgeRequest(str(e.value), r["output"], facts[r["call_id"]].input, r["call_id"])
-        for r in done
-        if r["error_type"] is None and (ex := examples.get(r["example_id"])) is not None
+        JudgeRequest(str(e.value), r.output or "", facts[call_id].input, call_id)
+        for call_id, r in done
+        if r.error_type is None
+        and r.example_id is not None
+        and (ex := examples.get(r.example_id)) is not None
         for e in rubric_expectations(ex.expect)
     ]
     verdicts = {}
@@ -264,19 +266,19 @@ async def score_run_async(
 
     cases: list[CaseResult] = []
     stored: list[tuple[int, int | None, list[ScoreRow]]] = []
-    for row in done:
-        example = examples.get(row["example_id"])
+    for call_id, row in done:
+        example = examples.get(row.example_id) if row.example_id is not None else None
         expectations = example.expect if example is not None else []
         skip_reason = None
         if is_replay_miss(row):
             results, skip_reason = [], REPLAY_SKIP_REASON  # changed: skipped, not failed
-        elif row["error_type"] is not None:
+        elif row.error_type is not None:
             results = _call_failed(row, expectations)
         else:
             results = []
             for index, expectation in enumerate(expectations):
                 scorer = build_scorer(expectation, judge=judge_fn, base_dir=project.path)
-                outcome = scorer(row["output"], facts[row["call_id"]])
+                outcome = scorer(row.output or "", facts[call_id])
                 results.append(
                     ScoreRow(
                         index,
@@ -287,23 +289,23 @@ async def score_run_async(
                         expectation.weight,
                     )
                 )
-        stored.append((row["call_id"], row["example_id"], results))
+        stored.append((call_id, row.example_id, results))
         cases.append(
             CaseResult(
-                call_id=row["call_id"],
-                example_id=row["example_id"],
-                position=row["position"],
-                repeat=row["repeat"],
-                vars=dict(facts[row["call_id"]].vars),
-                prompt=row["prompt_name"],
-                version=row["version"],
-                model=row["model"],
-                output=row["output"] or "",
+                call_id=call_id,
+                example_id=row.example_id,
+                position=row.position,
+                repeat=row.repeat,
+                vars=dict(facts[call_id].vars),
+                prompt=row.prompt_name,
+                version=row.version,
+                model=row.model,
+                output=row.output or "",
                 error=None
-                if row["error_type"] is None or skip_reason
-                else (row["error_message"] or row["error_type"]),
-                latency_ms=row["latency_ms"],
-                cost_usd=row["cost_usd"],
+                if row.error_type is None or skip_reason
+                else (row.error_message or row.error_type),
+                latency_ms=row.latency_ms,
+                cost_usd=row.cost_usd,
                 results=results,
                 skip_reason=skip_reason,
             )
@@ -311,9 +313,9 @@ async def score_run_async(
     project.labels.replace_scores(stored)
     return EvalReport(
         run_id=run_id,
-        dataset=str(run["plan"].get("dataset", "")),
+        dataset=str(run.plan.get("dataset", "")),
         cases=cases,
-        run_status=run["status"],
+        run_status=run.status,
         judge_calls=judge.calls_made if judge else 0,
         not_run=len(rows) - len(done),
     )
@@ -513,25 +515,26 @@ def promote_call(
     call = project.runs.get_call(call_id)
     # By the call's cell, not the cell's latest call: a resumed run may have retried the cell.
     cell = None
-    if call["run_id"] is not None and call["cell_id"] is not None:
-        grid = project.runs.run_grid(call["run_id"])
-        cell = next((r for r in grid if r["cell_id"] == call["cell_id"]), None)
+    prompt: str | None
+    version: int | None
+    variables: Any
+    if call.run_id is not None and call.cell_id is not None:
+        grid = project.runs.run_grid(call.run_id)
+        cell = next((r for r in grid if r.cell_id == call.cell_id), None)
     if cell is not None:
-        variables = json.loads(cell["example_vars_json"])
-        prompt, version = cell["prompt_name"], cell["version"]
+        variables = dict(cell.example_vars)
+        prompt, version = cell.prompt_name, cell.version
     else:
         # Imported production calls keep their variables in the logged request.
-        variables = call["request"].get("vars") if isinstance(call["request"], dict) else None
-        prompt, version = call.get("prompt_name"), call.get("prompt_version")
+        variables = call.request.get("vars") if isinstance(call.request, dict) else None
+        prompt, version = call.prompt_name, call.prompt_version
         if not isinstance(variables, dict):
             raise BadInput(
                 f"call #{call_id} has no example variables (its log line had no 'vars')",
                 hint="Promote a call from a run, or log 'vars' with production calls.",
             )
     filled = [
-        e.model_copy(update={"value": call["output"]})
-        if e.type == "equals" and e.value is None
-        else e
+        e.model_copy(update={"value": call.output}) if e.type == "equals" and e.value is None else e
         for e in expectations
     ]
     check_expectations(filled, where=f"promoting call #{call_id}")
@@ -540,9 +543,9 @@ def promote_call(
         "call_id": call_id,
         "prompt": prompt,
         "version": version,
-        "model": call["model"],
-        "run_id": call["run_id"],
-        "source": call["source"],
+        "model": call.model,
+        "run_id": call.run_id,
+        "source": call.source,
     }
     (example_id,) = project.datasets.add_examples(dataset, [example], provenance=provenance)
     return example_id

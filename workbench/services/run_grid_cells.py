@@ -4,7 +4,8 @@ streaming tail with a stats line ("1.2 s · 340 tok · $0.0012 · cached · synt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from workbench.core.records import CellWithCall, StoredCall
 
 PREVIEW_LINES = 4
 PREVIEW_CHARS = 600
@@ -63,21 +64,21 @@ class GridCell:
     """The call's label in short ("✓ 4★ [tone]"), set by the labeling keys; "" if none."""
     _display: str | None = None
 
-    def update_from_call(self, row: dict[str, Any]) -> None:
-        """Take the summary columns of a logged call (a `run_grid` row or `get_call`)."""
-        call_id = row.get("call_id", row.get("id"))
+    def update_from_call(self, row: CellWithCall | StoredCall) -> None:
+        """Take the summary columns of a logged call (a `run_grid` cell or a stored call)."""
+        call_id = row.call_id if isinstance(row, CellWithCall) else row.id
         if call_id != self.call_id:
             self.badge = ""  # a new call (a resumed cell) has no label yet
         self.call_id = call_id
-        self.output = row.get("output") or ""
-        self.latency_ms = row.get("latency_ms")
-        self.input_tokens = row.get("input_tokens")
-        self.output_tokens = row.get("output_tokens")
-        self.cost_usd = row.get("cost_usd")
-        self.error_type = row.get("error_type")
-        self.error_message = row.get("error_message")
-        self.cached_from = row.get("cached_from")
-        self.synthetic = bool(row.get("synthetic"))
+        self.output = row.output or ""
+        self.latency_ms = row.latency_ms
+        self.input_tokens = row.input_tokens
+        self.output_tokens = row.output_tokens
+        self.cost_usd = row.cost_usd
+        self.error_type = row.error_type
+        self.error_message = row.error_message
+        self.cached_from = row.cached_from
+        self.synthetic = row.synthetic
         self.status = "error" if self.error_type else "done"
         self.stream = ""
         self._display = None

@@ -257,7 +257,7 @@ async def resume_run(
     """Run only the cells of `run_id` that are missing, failed or cancelled."""
     project.require_writable("resume a run")
     run = project.runs.get_run(run_id)
-    if run["status"] == "running":
+    if run.status == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
     engine = open_engine(project, provider, options or RunOptions(), listener)
     if engine_ready is not None:

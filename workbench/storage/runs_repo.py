@@ -15,7 +15,15 @@ from sqlite_utils import Database
 
 from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
-from workbench.core.records import CallRecord, Cell, CellSpec
+from workbench.core.records import (
+    Attempt,
+    CallRecord,
+    Cell,
+    CellSpec,
+    CellWithCall,
+    RunRecord,
+    StoredCall,
+)
 from workbench.storage.request_texts import expand_request
 
 if TYPE_CHECKING:
@@ -118,6 +126,12 @@ def _cell(row: dict[str, Any]) -> Cell:
     )
 
 
+def _cell_with_call(row: dict[str, Any]) -> CellWithCall:
+    row["example_vars"] = json.loads(row.pop("example_vars_json"))
+    row["synthetic"] = bool(row["synthetic"])
+    return CellWithCall(**row)
+
+
 class RunsRepo:
     """Reads and writes runs, cells, calls and attempts."""
 
@@ -186,14 +200,15 @@ class RunsRepo:
                 [status, reason, finished, json.dumps(totals) if totals else None, run_id],
             )
 
-    def get_run(self, run_id: int) -> dict[str, Any]:
+    def get_run(self, run_id: int) -> RunRecord:
         rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
         if not rows:
             raise NotFound(f"There is no run #{run_id} in this project.")
         row = rows[0]
         row["plan"] = json.loads(row.pop("plan_json"))
         row["totals"] = json.loads(row.pop("totals_json"))
-        return row
+        row["synthetic"] = bool(row["synthetic"])
+        return RunRecord(**row)
 
     def fail_run(self, run_id: int, reason: str, totals: dict[str, Any]) -> None:
         """Cancel the run's pending cells and mark it failed, in one transaction."""
@@ -357,21 +372,25 @@ class RunsRepo:
         ).fetchall()
         return [int(row[0]) for row in rows]
 
-    def get_call(self, call_id: int) -> dict[str, Any]:
+    def get_call(self, call_id: int) -> StoredCall:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
         if not rows:
             raise NotFound(f"There is no call #{call_id} in this project.")
         row = rows[0]
         row["request"] = expand_request(self.db, row.pop("request_json"))
-        row["attempts"] = list(
-            self.db.query("SELECT * FROM attempts WHERE call_id = ? ORDER BY number", [call_id])
+        row["synthetic"] = bool(row["synthetic"])
+        attempts = self.db.query(
+            "SELECT number, request_id, status, error_type, error_message, started_at, "
+            "duration_ms, retry_after_s, backoff_s FROM attempts WHERE call_id = ? ORDER BY number",
+            [call_id],
         )
-        return row
+        return StoredCall(**row, attempts=[Attempt(**a) for a in attempts])
 
-    def run_grid(self, run_id: int) -> list[dict[str, Any]]:
+    def run_grid(self, run_id: int) -> list[CellWithCall]:
         """Each cell of a run joined with its call's summary columns (for the grid and reports)."""
-        return list(
-            self.db.query(
+        return [
+            _cell_with_call(row)
+            for row in self.db.query(
                 "SELECT c.id AS cell_id, c.version_id, v.version, p.name AS prompt_name, "
                 "c.example_id, c.example_vars_json, c.model, c.repeat, c.position, c.status, "
                 "k.id AS call_id, k.output, k.stop_reason, k.latency_ms, k.ttft_ms, "
@@ -382,7 +401,7 @@ class RunsRepo:
                 "WHERE c.run_id = ? ORDER BY c.position, c.id",
                 [run_id],
             )
-        )
+        ]
 
     def call_columns(self, **filters: Any) -> dict[str, np.ndarray]:
         """Logged calls column-wise, filtered as `storage.call_columns.call_columns` takes them."""

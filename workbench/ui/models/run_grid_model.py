@@ -7,12 +7,12 @@ and cached, and a streamed delta emits `dataChanged` for its one cell. Output is
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.core.records import CellWithCall, StoredCall
 from workbench.services.run_grid_cells import (
     GridCell,
     GridColumn,
@@ -52,13 +52,13 @@ class RunGridModel(QAbstractTableModel):
         self._with_repeat = False
 
     # -- loading and live updates ---------------------------------------------------------------
-    def load(self, run_id: int | None, grid_rows: list[dict[str, Any]]) -> None:
-        """Replace the contents with `RunsRepo.run_grid(run_id)` rows."""
+    def load(self, run_id: int | None, grid_rows: list[CellWithCall]) -> None:
+        """Replace the contents with a run's cells (`project.runs.run_grid(run_id)`)."""
         entries = [
             (
-                (r["version_id"], r["model"], r["repeat"]),
-                (r["prompt_name"], r["version"]),
-                (r["position"], r["example_id"], r["example_vars_json"]),
+                (r.version_id, r.model, r.repeat),
+                (r.prompt_name, r.version),
+                (r.position, r.example_id, r.example_vars),
                 r,
             )
             for r in grid_rows
@@ -114,15 +114,15 @@ class RunGridModel(QAbstractTableModel):
                 self.columns.append(GridColumn(key[0], prompt_name, version, key[1], key[2]))
             if position not in row_index:
                 row_index[position] = len(self.rows)
-                values = json.loads(raw_vars) if isinstance(raw_vars, str) else dict(raw_vars)
+                values = dict(raw_vars)
                 self.rows.append(GridRow(position, example_id, values))
             where = (row_index[position], column_index[key])
             cell = GridCell(-1, "pending", version_id=key[0], model=key[1], repeat=key[2])
             if r is not None:
-                cell.cell_id, cell.status = r["cell_id"], r["status"]
-                if r.get("call_id") is not None:
+                cell.cell_id, cell.status = r.cell_id, r.status
+                if r.call_id is not None:
                     cell.update_from_call(r)
-                self._where[r["cell_id"]] = where
+                self._where[r.cell_id] = where
             self.cells[where] = cell
         self._with_repeat = any(c.repeat > 0 for c in self.columns)
         self.endResetModel()
@@ -160,7 +160,7 @@ class RunGridModel(QAbstractTableModel):
             cell.stream += delta
             self._changed(cell_id)
 
-    def finish_cell(self, cell_id: int, call: dict[str, Any]) -> None:
+    def finish_cell(self, cell_id: int, call: StoredCall) -> None:
         """Show a finished call (a `get_call` row) in its cell."""
         where = self._where.get(cell_id)
         if where is not None:
