@@ -142,20 +142,20 @@ class CellWithCall:
     repeat: int
     position: int
     status: str  # one of CELL_STATUSES
-    call_id: int | None
-    output: str | None
-    stop_reason: str | None
-    latency_ms: float | None
-    ttft_ms: float | None
-    input_tokens: int | None
-    output_tokens: int | None
-    cache_creation_tokens: int | None
-    cache_read_tokens: int | None
-    cost_usd: float | None
-    error_type: str | None
-    error_message: str | None
-    cached_from: int | None
-    synthetic: bool
+    call_id: int | None = None
+    output: str | None = None
+    stop_reason: str | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cost_usd: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    cached_from: int | None = None
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
