@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget  # noqa: E402
 from workbench.core.models import Example, Message, Params, PromptContent, Settings  # noqa: E402
 from workbench.core.records import Attempt, CallRecord, CellSpec  # noqa: E402
 from workbench.services.planner import make_plan  # noqa: E402
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults  # noqa: E402
+from workbench.services.project_models import model_catalog, price_table, seed_defaults  # noqa: E402
 from workbench.services.runner import RunOptions  # noqa: E402
 from workbench.storage.project import Project  # noqa: E402
 from workbench.testing.fake_anthropic import start_subprocess, stop_subprocess  # noqa: E402

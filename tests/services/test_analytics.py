@@ -23,7 +23,7 @@ from workbench.services.analytics import (
     series,
     summarize,
 )
-from workbench.services.project_catalog import price_table, seed_defaults
+from workbench.services.project_models import price_table, seed_defaults
 from workbench.services.tier import (
     cheapest_meeting,
     monthly_projection,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.check import check_project
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer

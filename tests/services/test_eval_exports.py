@@ -24,7 +24,7 @@ from workbench.services.eval_exports import (
     promptfoo_config,
 )
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.services.run_service import start_run
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project

@@ -15,7 +15,7 @@ from workbench.services.analytics import load_calls, summarize
 from workbench.services.logs_import import import_logs, parse_log
 from workbench.services.pricing import Usage
 from workbench.services.production_export import build_production_export
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.services.projects import create_project
 from workbench.storage.project import Project
 

@@ -14,7 +14,7 @@ from workbench.inference import make_provider
 from workbench.inference.retry import RetryPolicy
 from workbench.services.analytics import run_report
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.services.run_service import resume_run, start_run
 from workbench.services.runner import RunEngine, RunOptions
 from workbench.storage.project import Project
@@ -312,7 +312,7 @@ def test_count_tokens_replaces_the_heuristic_estimate(tmp_path: Path) -> None:
 
 
 def test_models_api_list_is_cached_in_the_project(tmp_path: Path) -> None:
-    from workbench.services.project_catalog import refresh_models
+    from workbench.services.project_models import refresh_models
 
     with _project(tmp_path) as project, FakeAnthropicServer() as server:
         provider = _anthropic(server)

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.core.records import Attempt, CallRecord, CellSpec
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.journal import (
     CallJournal,
     JournalWriteError,

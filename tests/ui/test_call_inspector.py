@@ -15,7 +15,7 @@ from quiz_project_support import HAIKU, assert_fonts_render, make_project
 from workbench.core.models import Settings
 from workbench.core.records import Attempt, CallRecord
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import ProjectContext

@@ -15,7 +15,7 @@ from quiz_project_support import HAIKU, SONNET, assert_fonts_render, make_projec
 from workbench.core.models import Settings
 from workbench.core.records import CellWithCall
 from workbench.services.planner import RunPlan, make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer

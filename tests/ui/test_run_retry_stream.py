@@ -12,7 +12,7 @@ from quiz_project_support import HAIKU, make_project
 
 from workbench.core.models import Settings
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import ProjectContext
 from workbench.ui.run_controller import RunController

@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench.services import analytics, tier
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.storage.project import Project
 
 # Source filter choices: label shown, sources included. Judge calls grade outputs; they are

@@ -26,7 +26,7 @@ from workbench.services import scorer_code
 from workbench.services.dataset_io import neutralise
 from workbench.services.judge import DEFAULT_JUDGE_MODEL, JUDGE_PROMPT
 from workbench.services.planner import resolve_versions
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.scorers import base_type, rubric_expectations
 from workbench.storage.project import Project
 

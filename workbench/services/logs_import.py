@@ -19,7 +19,7 @@ from workbench.core.hashing import content_hash
 from workbench.core.records import CallRecord
 from workbench.services.log_lines import CallLine, FeedbackLine, LineError, parse_line
 from workbench.services.pricing import PriceTable, Usage
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.services.rendering import render_request
 from workbench.storage.import_repo import LateFeedback, VersionRef
 from workbench.storage.project import Project

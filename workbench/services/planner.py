@@ -24,7 +24,7 @@ from workbench.services.estimates import (
     guess_output,
     price_calls,
 )
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import render_request
 from workbench.services.run_plan import (

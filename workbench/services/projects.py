@@ -14,7 +14,7 @@ from typing import Any
 
 from workbench.core.errors import ProjectFileError
 from workbench.formats.bundle_yaml import dump_bundle, load_bundle
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
 from workbench.storage.project import READ_ONLY_ON_REQUEST, Project
 

@@ -14,7 +14,7 @@ from workbench.inference import make_provider
 from workbench.inference.base import Provider
 from workbench.inference.keys import ENV_VAR as API_KEY_ENV_VAR
 from workbench.inference.keys import MissingApiKey
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.planner import (
     BudgetBasis,
     RunPlan,
@@ -23,7 +23,7 @@ from workbench.services.planner import (
     make_plan,
 )
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
 from workbench.storage.project import Project
 from workbench.storage.runs_repo import RunsRepo

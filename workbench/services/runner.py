@@ -21,7 +21,7 @@ from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
 from workbench.services.call_writer import CallWriter
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.throttle import ModelThrottle

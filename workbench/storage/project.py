@@ -23,7 +23,6 @@ from sqlite_utils import Database
 
 from workbench.core.errors import BadInput, ProjectFileError
 from workbench.core.models import Settings
-from workbench.storage.catalog_repo import CatalogRepo
 from workbench.storage.check import (
     APPLICATION_ID,
     connect_read_only,
@@ -37,6 +36,7 @@ from workbench.storage.import_repo import ImportRepo
 from workbench.storage.journal import apply_journals_on_open
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
+from workbench.storage.models_repo import ModelsRepo
 from workbench.storage.monitoring_repo import MonitoringRepo
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
@@ -285,7 +285,7 @@ class Project:
         self._lock = lock
         self.prompts = PromptsRepo(self)
         self.datasets = DatasetsRepo(self)
-        self.catalog = CatalogRepo(self)
+        self.catalog = ModelsRepo(self)
         self.runs = RunsRepo(self)
         self.imports = ImportRepo(self)
         self.monitoring = MonitoringRepo(self)
