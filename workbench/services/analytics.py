@@ -263,11 +263,6 @@ def summarize(frame: CallFrame, keys: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
-def summarize_groups(columns: Mapping[str, Sequence[Any]], keys: tuple[str, ...]) -> list[dict]:
-    """`summarize` over raw `call_columns` output (kept for callers that hold columns)."""
-    return summarize(CallFrame.from_columns(columns), keys)
-
-
 def run_report(project: Project, run_id: int | None = None) -> list[dict[str, Any]]:
     """Per model and prompt version: calls, errors, latency percentiles, tokens, cost, pass rate."""
     return summarize(load_calls(project, run_id=run_id), ("model", "prompt_name", "version"))

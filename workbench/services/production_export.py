@@ -1,4 +1,4 @@
-"""The production export: the prompt registry a web app loads (DESIGN.md §7, issue 8).
+"""The production export: the prompt registry a web app loads (DESIGN.md §7).
 
 Per prompt: the version a label points at, rendered-ready content, model and parameters, the
 version id to log with every call, and the rollout controls stored in the project (feature flag,

@@ -82,8 +82,7 @@ def project_info(project: Project) -> dict[str, Any]:
             }
         )
     datasets = [{"name": d.name, "examples": len(d.examples)} for d in project.datasets.list()]
-    runs_repo = getattr(project, "runs", None)
-    runs = runs_repo.summaries() if runs_repo is not None else []
+    runs = project.runs.summaries()
     return {
         "name": project.name,
         "path": str(project.path),

@@ -268,7 +268,8 @@ def _connect_writable(path: Path) -> Database:
 class Project:
     """An open project file. Use `Project.create` / `Project.open`, then `close()` (or `with`).
 
-    Repositories: `prompts`, `datasets`, `catalog`. `db` is for other storage modules only.
+    Repositories (each takes this project): `prompts`, `datasets`, `catalog` (models, prices and
+    metadata), `runs`, `labels`, `imports`, `monitoring`. `db` is for storage modules only.
     """
 
     def __init__(
