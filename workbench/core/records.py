@@ -128,6 +128,23 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One line of the run list: a run and its cell counts."""
+
+    id: int
+    kind: str
+    status: str
+    status_reason: str | None
+    provider: str
+    synthetic: bool
+    created_at: str
+    finished_at: str | None
+    cells: int
+    done: int | None  # None for a run without cells (an import)
+    errors: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class CellWithCall:
     """One cell of a run joined with its call's summary columns (None while it has no call):
     what the run grid, evals and reports read."""

@@ -110,7 +110,7 @@ def sample_calls(
     ids = [
         call_id
         for run in project.runs.summaries()
-        if run["kind"] in kinds
-        for call_id in labels.unlabelled_call_ids(run["id"])
+        if run.kind in kinds
+        for call_id in labels.unlabelled_call_ids(run.id)
     ]
     return random.Random(seed).sample(ids, min(n, len(ids)))

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from workbench.core.records import RunSummary
 from workbench.services import analytics, tier
 from workbench.services.pricing import PriceTable
 from workbench.services.project_models import price_table
@@ -109,7 +110,7 @@ class ProjectCalls:
     frame: analytics.CallFrame
     prices: PriceTable
     synthetic_runs: np.ndarray
-    runs: list[dict[str, Any]]
+    runs: list[RunSummary]
     prompts: list[str]
 
 
@@ -118,7 +119,7 @@ def load_project_data(path: Path) -> ProjectCalls:
     with Project.open(path, read_only=True) as reader:
         frame = analytics.load_calls(reader)
         runs = reader.runs.summaries()
-        synthetic = np.array([r["id"] for r in runs if r.get("synthetic")], dtype=float)
+        synthetic = np.array([r.id for r in runs if r.synthetic], dtype=float)
         prompts = [p.name for p in reader.prompts.list()]
         return ProjectCalls(frame, price_table(reader), synthetic, runs, prompts)
 

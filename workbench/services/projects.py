@@ -7,6 +7,7 @@ project so CI can run evals straight from files kept in git.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +83,10 @@ def project_info(project: Project) -> dict[str, Any]:
             }
         )
     datasets = [{"name": d.name, "examples": len(d.examples)} for d in project.datasets.list()]
-    runs = project.runs.summaries()
+    # As JSON: `synthetic` stays 0/1 as `info --json` always printed it.
+    runs = [
+        {**dataclasses.asdict(r), "synthetic": int(r.synthetic)} for r in project.runs.summaries()
+    ]
     return {
         "name": project.name,
         "path": str(project.path),

@@ -22,6 +22,7 @@ from workbench.core.records import (
     CellSpec,
     CellWithCall,
     RunRecord,
+    RunSummary,
     StoredCall,
 )
 from workbench.storage.request_texts import expand_request
@@ -221,16 +222,17 @@ class RunsRepo:
         row = next(iter(self.db.query(sql, [kind] if kind else [])))
         return row["id"]
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[RunSummary]:
         """One line per run: id, kind, status, cell counts, created_at."""
-        return list(
-            self.db.query(
+        return [
+            RunSummary(**{**row, "synthetic": bool(row["synthetic"])})
+            for row in self.db.query(
                 "SELECT r.id, r.kind, r.status, r.status_reason, r.provider, r.synthetic, "
                 "r.created_at, r.finished_at, count(c.id) AS cells, "
                 "sum(c.status = 'done') AS done, sum(c.status = 'error') AS errors "
                 "FROM runs r LEFT JOIN cells c ON c.run_id = r.id GROUP BY r.id ORDER BY r.id"
             )
-        )
+        ]
 
     def mark_stale_runs_interrupted(self) -> int:
         """Runs left 'running' by a process that died are 'interrupted' (call with the lock held)."""
