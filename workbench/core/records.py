@@ -211,3 +211,45 @@ class StoredCall:
     user_id: str | None
     feedback: int | None
     attempts: list[Attempt] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledCall:
+    """A call with a person's label: its prompt version, model, variables, output and tags."""
+
+    call_id: int
+    run_id: int | None
+    prompt: str | None
+    version: int | None
+    model: str
+    example_id: int | None
+    vars: dict[str, Any]
+    output: str
+    error_type: str | None
+    latency_ms: float | None
+    cost_usd: float | None
+    verdict: str | None  # pass | fail
+    rating: int | None
+    note: str
+    updated_at: str
+    tags: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCall:
+    """One scored call: its version, model, example, repeat and whether every expectation with a
+    weight above 0 passed."""
+
+    call_id: int
+    run_id: int | None
+    version_id: int | None
+    prompt_name: str | None
+    version: int | None
+    model: str
+    example_id: int | None
+    repeat: int | None
+    position: int | None
+    error_type: str | None
+    finished_at: float
+    expectations: int
+    passed: bool

@@ -12,6 +12,7 @@ docs/eval-formats.md describes each format for users.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -270,11 +271,11 @@ def labels_csv_text(
     writer.writerow(LABEL_COLUMNS)
     for row in rows:
         values = {
-            **row,
-            "vars": json.dumps(row["vars"], ensure_ascii=False),
-            "error": row["error_type"] or "",
-            "tags": ", ".join(row["tags"]),
-            "labelled_at": row["updated_at"],
+            **dataclasses.asdict(row),
+            "vars": json.dumps(row.vars, ensure_ascii=False),
+            "error": row.error_type or "",
+            "tags": ", ".join(row.tags),
+            "labelled_at": row.updated_at,
         }
         writer.writerow(
             [neutralise("" if values[c] is None else str(values[c])) for c in LABEL_COLUMNS]

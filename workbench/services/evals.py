@@ -20,7 +20,7 @@ from typing import Any
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Example, Expectation
-from workbench.core.records import CellWithCall
+from workbench.core.records import CellWithCall, ScoredCall
 from workbench.inference.base import Provider
 from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import resolve_versions
@@ -388,11 +388,11 @@ def stored_pass_rates(project: Project, *, run_id: int | None = None) -> list[Gr
     """Pass rate per (prompt version, model) from the scores already stored (no scoring)."""
     groups: dict[tuple[str, int, str], GroupRate] = {}
     for row in project.labels.scored_calls(run_id=run_id):
-        key = (row["prompt_name"] or "", row["version"] or 0, row["model"])
+        key = (row.prompt_name or "", row.version or 0, row.model)
         group = groups.setdefault(key, GroupRate(*key, cases=0, passed=0))
         group.cases += 1
-        group.passed += int(row["passed"])
-        group.errors += int(row["error_type"] is not None)
+        group.passed += int(row.passed)
+        group.errors += int(row.error_type is not None)
     return list(groups.values())
 
 
@@ -433,12 +433,12 @@ def regression(
     refs = resolve_versions(project, [f"{prompt}@{base}", f"{prompt}@{head}"])
     base_id, head_id = refs[0].row_id, refs[1].row_id
     labels = project.labels
-    latest: dict[int, dict[tuple[Any, ...], dict[str, Any]]] = {base_id: {}, head_id: {}}
+    latest: dict[int | None, dict[tuple[Any, ...], ScoredCall]] = {base_id: {}, head_id: {}}
     for row in labels.scored_calls(version_ids=[base_id, head_id]):
-        if model is not None and row["model"] != model:
+        if model is not None and row.model != model:
             continue
-        key = (row["example_id"], row["model"], row["repeat"] or 0)
-        latest[row["version_id"]][key] = row  # rows come in call order, so the last one wins
+        key = (row.example_id, row.model, row.repeat or 0)
+        latest[row.version_id][key] = row  # rows come in call order, so the last one wins
     broke: list[Flip] = []
     fixed: list[Flip] = []
     same_pass = same_fail = 0
@@ -446,12 +446,12 @@ def regression(
         new = latest[head_id].get(key)
         if new is None:
             continue
-        if bool(old["passed"]) == bool(new["passed"]):
-            same_pass += int(bool(new["passed"]))
-            same_fail += int(not new["passed"])
+        if bool(old.passed) == bool(new.passed):
+            same_pass += int(bool(new.passed))
+            same_fail += int(not new.passed)
             continue
-        flip = Flip(key[0], new["position"], key[1], key[2], old["call_id"], new["call_id"])
-        (fixed if new["passed"] else broke).append(flip)
+        flip = Flip(key[0], new.position, key[1], key[2], old.call_id, new.call_id)
+        (fixed if new.passed else broke).append(flip)
     failing = labels.scores_for_calls(f.head_call_id for f in broke)
     for flip in broke:
         flip.reasons = [s.reason for s in failing.get(flip.head_call_id, []) if not s.passed]
@@ -484,7 +484,7 @@ def judge_agreement(project: Project, *, run_id: int | None = None) -> Agreement
     labels = project.labels
     human = labels.human_verdicts()
     if run_id is not None:
-        in_run = {r["call_id"] for r in labels.scored_calls(run_id=run_id)}
+        in_run = {r.call_id for r in labels.scored_calls(run_id=run_id)}
         human = {k: v for k, v in human.items() if k in in_run}
     table = {"pass": {"pass": 0, "fail": 0}, "fail": {"pass": 0, "fail": 0}}
     for call_id, rows in labels.scores_for_calls(human).items():
