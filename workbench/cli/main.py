@@ -273,6 +273,11 @@ def _split_csv(value: str | None) -> list[str]:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print a JSON summary with the run id and totals."
 )
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Submit as Message Batches (half price, results within 24 h); see `workbench batch`.",
+)
 def run(
     project: Path,
     prompts: tuple[str, ...],
@@ -290,6 +295,7 @@ def run(
     timeout: float,
     dry_run: bool,
     as_json: bool,
+    batch: bool = False,
 ) -> None:
     """Run prompt versions x examples x models and log every call."""
     from workbench.cli.run import execute_run_command
@@ -311,6 +317,7 @@ def run(
         timeout=timeout,
         dry_run=dry_run,
         as_json=as_json,
+        batch=batch,
     )
     sys.exit(code)
 
@@ -415,6 +422,7 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
 
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
+from workbench.cli.batch import batch  # noqa: E402
 from workbench.cli.eval import eval_command, export_command  # noqa: E402
 from workbench.cli.logs import logs  # noqa: E402
 from workbench.cli.monitor import monitor_command  # noqa: E402
@@ -425,6 +433,7 @@ cli.add_command(export_command)
 cli.add_command(logs)
 cli.add_command(monitor_command)
 cli.add_command(price)
+cli.add_command(batch)
 
 
 def main(argv: list[str] | None = None) -> None:

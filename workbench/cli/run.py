@@ -92,6 +92,18 @@ def _show_plan(plan: RunPlan, as_json: bool) -> None:
         )
 
 
+def _show_cache_preview(plan: RunPlan, prices: Any) -> None:
+    from workbench.services.prompt_caching import preview_plan
+
+    preview = preview_plan(plan, prices)
+    if preview.groups:
+        click.echo(
+            f"prompt caching: a shared prefix of ~{preview.prefix_tokens} tokens is cached for "
+            f"{preview.cached_requests} calls, expected saving {usd(preview.saving_usd)}",
+            err=True,
+        )
+
+
 #: Ctrl+C, a CI timeout (SIGTERM) and a closed terminal (SIGHUP) all cancel a run gracefully.
 CANCEL_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -163,7 +175,27 @@ def execute_run_command(
     timeout: float,
     dry_run: bool,
     as_json: bool,
+    batch: bool = False,
 ) -> int:
+    if batch:
+        from workbench.cli.batch import submit_run_as_batch
+
+        if resume_id is None and (not prompts or not dataset):
+            raise BadInput("--prompt and --dataset are required (or --resume RUN_ID)", field="run")
+        return submit_run_as_batch(
+            project,
+            prompts=prompts,
+            dataset=dataset or "",
+            tags=tags,
+            models=models,
+            repeats=repeats,
+            budget=budget,
+            use_cache=use_cache,
+            resume_id=resume_id,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
+    from workbench.services.project_models import price_table
     from workbench.services.projects import open_project
     from workbench.services.run_service import (
         MissingApiKey,
@@ -212,6 +244,8 @@ def execute_run_command(
                     )
                     plan = await plan_run(proj, request, provider)
                     _show_plan(plan, as_json)
+                    if not as_json:
+                        _show_cache_preview(plan, price_table(proj))
                     if dry_run:
                         ensure_runnable(plan)
                         return None

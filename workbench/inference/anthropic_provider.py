@@ -33,6 +33,7 @@ from workbench.inference.base import (
     ProviderError,
     error_type_for_status,
 )
+from workbench.inference.rate_limits import parse_rate_limit_headers
 from workbench.inference.retry import RetryPolicy
 
 
@@ -121,6 +122,7 @@ class AnthropicProvider:
                     partial_text=partial,
                     request_id=outcome.attempt.request_id,
                     model=reply.model,
+                    rate_limits=parse_rate_limit_headers(outcome.headers),
                 )
             partial = reply.text or partial
             decision = self.policy.decide(
@@ -135,6 +137,7 @@ class AnthropicProvider:
                     error_message=self._scrub(f"{failure.message} ({decision.reason})"),
                     partial_text=partial,
                     request_id=outcome.attempt.request_id,
+                    rate_limits=parse_rate_limit_headers(outcome.headers),
                 )
             outcome.attempt.backoff_s = decision.delay_s
             if on_backoff is not None:

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Model
 from workbench.core.records import Attempt as Attempt  # the one attempt type, logged as is
+from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 
 ErrorType = Literal[
     "rate_limit",
@@ -31,6 +32,7 @@ ErrorType = Literal[
     "stream_error",
     "malformed_response",
     "cancelled",
+    "expired",
 ]
 ERROR_TYPES: tuple[str, ...] = ErrorType.__args__  # type: ignore[attr-defined]
 
@@ -131,6 +133,7 @@ class CallResult:
     :param partial_text: text streamed by the latest failed attempt that streamed any (kept
         on a successful retry too); diagnostic only, never part of ``text``
     :param request_id: the final attempt's request id
+    :param rate_limits: the rate-limit headers of the final attempt's response, if it sent any
     """
 
     text: str = ""
@@ -145,6 +148,7 @@ class CallResult:
     partial_text: str = ""
     request_id: str | None = None
     model: str | None = None
+    rate_limits: RateLimitSnapshot | None = None
 
     @property
     def ok(self) -> bool:
@@ -166,6 +170,15 @@ class CallResult:
         data = dict(raw)
         data["usage"] = Usage(**data.get("usage", {}))
         data["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
+        limits = data.get("rate_limits")
+        if isinstance(limits, dict):
+            quotas = {k: Quota(**v) for k, v in limits.items() if isinstance(v, dict)}
+            data["rate_limits"] = RateLimitSnapshot(
+                requests=quotas.get("requests"),
+                input_tokens=quotas.get("input_tokens"),
+                output_tokens=quotas.get("output_tokens"),
+                retry_after_s=limits.get("retry_after_s"),
+            )
         return cls(**data)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import resolve_versions
 from workbench.services.replay import REPLAY_SKIP_REASON, is_replay_miss
 from workbench.services.run_service import RunRequest, plan_run, start_run
-from workbench.services.runner import RunListener, RunOptions
+from workbench.services.runner import RunEngine, RunListener, RunOptions
 from workbench.services.scorers import (
     CallFacts,
     build_scorer,
@@ -203,8 +203,45 @@ class EvalReport:
 
 
 def _call_failed(row: CellWithCall, expectations: list[Expectation]) -> list[ScoreRow]:
-    why = f"the call failed ({row.error_type}): {row.error_message or 'no message'}"
+    return call_failed_scores(row.error_type, row.error_message, expectations)
+
+
+def call_failed_scores(
+    error_type: str | None, error_message: str | None, expectations: Sequence[Expectation]
+) -> list[ScoreRow]:
+    """A failed call fails every expectation, with the error as the reason."""
+    why = f"the call failed ({error_type}): {error_message or 'no message'}"
     return [ScoreRow(i, e.type, False, 0.0, why, e.weight) for i, e in enumerate(expectations)]
+
+
+def score_output(
+    expectations: Sequence[Expectation],
+    output: str,
+    facts: CallFacts,
+    *,
+    judge: Any = None,
+    base_dir: Any = None,
+) -> list[ScoreRow]:
+    """Score one answered call's output against `expectations`, in order (what `score_run`
+    stores for a case; scoring as a run lands uses the same function).
+
+    :param judge: a `JudgeFn` for `llm-rubric` verdicts (None: they fail, saying so)
+    """
+    results = []
+    for index, expectation in enumerate(expectations):
+        scorer = build_scorer(expectation, judge=judge, base_dir=base_dir)
+        outcome = scorer(output, facts)
+        results.append(
+            ScoreRow(
+                index,
+                expectation.type,
+                outcome.passed,
+                outcome.score,
+                f"{describe(expectation, index)}: {outcome.reason}",
+                expectation.weight,
+            )
+        )
+    return results
 
 
 async def score_run_async(
@@ -275,20 +312,13 @@ async def score_run_async(
         elif row.error_type is not None:
             results = _call_failed(row, expectations)
         else:
-            results = []
-            for index, expectation in enumerate(expectations):
-                scorer = build_scorer(expectation, judge=judge_fn, base_dir=project.path)
-                outcome = scorer(row.output or "", facts[call_id])
-                results.append(
-                    ScoreRow(
-                        index,
-                        expectation.type,
-                        outcome.passed,
-                        outcome.score,
-                        f"{describe(expectation, index)}: {outcome.reason}",
-                        expectation.weight,
-                    )
-                )
+            results = score_output(
+                expectations,
+                row.output or "",
+                facts[call_id],
+                judge=judge_fn,
+                base_dir=project.path,
+            )
         stored.append((call_id, row.example_id, results))
         cases.append(
             CaseResult(
@@ -337,10 +367,13 @@ async def run_eval(
     listener: RunListener | None = None,
     judge_provider: Provider | None = None,
     judge_model: str | None = None,
+    engine_ready: Callable[[RunEngine], None] | None = None,
 ) -> EvalReport:
     """Run the dataset's cases that have expectations, then score every call.
 
     Every expectation is checked first, so a bad regex or schema stops before any paid call.
+
+    :param engine_ready: gets the run's engine before any call, so a caller can cancel it
     """
     examples = project.datasets.get_with_ids(dataset)
     with_expect = {example_id for example_id, e in examples if e.expect}
@@ -368,7 +401,14 @@ async def run_eval(
         count_tokens=False,  # an eval shows no estimate: no requests spent on one
     )
     outcome = await start_run(
-        project, plan, provider, options=options, listener=listener, kind="eval"
+        project,
+        plan,
+        provider,
+        options=options,
+        listener=listener,
+        kind="eval",
+        score=False,
+        engine_ready=engine_ready,
     )
     report = await score_run_async(
         project,
@@ -379,6 +419,12 @@ async def run_eval(
     report.run_status = outcome.status
     report.run_reason = outcome.reason
     return report
+
+
+def bar_met(report: EvalReport, bar: float, *, replayed: bool = False) -> bool:
+    """What `workbench eval` exits 0 on (before any baseline check): every (version, model)
+    meets `bar` and the run finished."""
+    return report.meets(bar, replayed=replayed) and report.run_status == "done"
 
 
 # -- figures from stored scores -------------------------------------------------------------------

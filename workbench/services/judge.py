@@ -254,19 +254,27 @@ class Judge:
         self.project.require_writable("judge outputs")
         engine = open_engine(self.project, self.provider, self.options)
         try:
-            verdicts = await engine.db(
-                lambda repo: _stored_verdicts(repo.project.labels, list(wanted))
-            )
-            limit = asyncio.Semaphore(max(1, self.options.concurrency))
-
-            async def one(key: str, request: JudgeRequest) -> None:
-                async with limit:
-                    verdicts[key] = await self._ask(engine, key, request)
-
-            todo = [(k, r) for k, r in wanted.items() if k not in verdicts]
-            await asyncio.gather(*(one(k, r) for k, r in todo))
+            return await self.judge_with(engine, list(wanted.values()))
         finally:
             engine.close()
+
+    async def judge_with(
+        self, engine: RunEngine, requests: Sequence[JudgeRequest]
+    ) -> dict[str, JudgeRecord]:
+        """`judge_many` on an engine that is already open (a run's own, so the judge's calls
+        share its throttle, prices and writer while the run scores its cells as they land)."""
+        wanted: dict[str, JudgeRequest] = {}
+        for request in requests:
+            wanted.setdefault(self.key(request), request)
+        verdicts = await engine.db(lambda repo: _stored_verdicts(repo.project.labels, list(wanted)))
+        limit = asyncio.Semaphore(max(1, self.options.concurrency))
+
+        async def one(key: str, request: JudgeRequest) -> None:
+            async with limit:
+                verdicts[key] = await self._ask(engine, key, request)
+
+        todo = [(k, r) for k, r in wanted.items() if k not in verdicts]
+        await asyncio.gather(*(one(k, r) for k, r in todo))
         return verdicts
 
     async def _ask(self, engine: RunEngine, key: str, request: JudgeRequest) -> JudgeRecord:

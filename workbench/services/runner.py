@@ -22,7 +22,9 @@ from workbench.core.records import CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
 from workbench.services.call_writer import CallWriter
 from workbench.services.model_list import ModelCatalog
+from workbench.services.pacing import Pacing
 from workbench.services.pricing import PriceTable
+from workbench.services.prompt_caching import PrefixCaching, run_prefix_caching
 from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
@@ -40,6 +42,10 @@ class RunOptions:
     :param budget_usd: stop starting calls once the run's actual spend reaches this
     :param use_cache: reuse an identical earlier answer from this project (not with repeats > 1)
     :param timeout_s: limit for one attempt of one call
+    :param auto_cache: mark the prompt prefix the run's cells share for prompt caching where
+        it is long enough and reused (a version that marks caching itself is left alone)
+    :param pace: pace each model ahead of the rate limits its responses report (AIMD on 429s
+        stays the fallback either way)
     """
 
     concurrency: int = 8
@@ -47,6 +53,8 @@ class RunOptions:
     budget_usd: float | None = None
     use_cache: bool = True
     timeout_s: float = 600.0
+    pace: bool = True
+    auto_cache: bool = True
 
 
 @dataclass
@@ -208,6 +216,8 @@ class RunEngine:
         self._stop_reason: str | None = None
         self._stop_status = "cancelled"
         self._throttles: dict[str, ModelThrottle] = {}
+        self.pacing = Pacing(enabled=self.options.pace)
+        self.caching = PrefixCaching()
         self._today = dt.date.today()
 
     # -- writer thread -----------------------------------------------------------------------
@@ -259,6 +269,7 @@ class RunEngine:
         started = time.monotonic()
         limit = asyncio.Semaphore(max(1, self.options.concurrency))
         use_cache = self.options.use_cache and not any(c.repeat > 0 for c in cells)
+        self.caching = run_prefix_caching(cells, contents, enabled=self.options.auto_cache)
         self.listener.on_progress(progress)
         started_tasks: list[asyncio.Task[None]] = []
 
@@ -361,6 +372,7 @@ class RunEngine:
             accepted=accepted,
             timeout_s=self.options.timeout_s,
         )
+        rendered.request = self.caching.apply(cell.version_id, rendered.request)
         links = {"run_id": cell.run_id, "cell_id": cell.id, "version_id": cell.version_id}
         self.listener.on_cell_started(cell)
         try:
@@ -462,7 +474,11 @@ class RunEngine:
                 on_retry()
 
         try:
-            result = await self.provider.call(rendered.request, on_text=on_text, on_backoff=backoff)
+            async with self.pacing.slot(rendered.request) as paced:
+                call_started = time.time()  # the pacing wait is not the model's latency
+                result = paced.result = await self.provider.call(
+                    rendered.request, on_text=on_text, on_backoff=backoff
+                )
             ok = result.ok
         finally:
             if progress is not None:

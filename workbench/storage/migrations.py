@@ -347,3 +347,39 @@ _REQUEST_TEXT_TABLES = [
 def m005_request_texts(db: Database) -> None:
     """Long request texts stored once, and a cache index without imported calls."""
     _run(db, _REQUEST_TEXT_TABLES)
+
+
+_BATCH_TABLES = [
+    # One row per Message Batch, written the moment the API has given it an id, so closing the
+    # app or the terminal never loses a batch (and its half-price answers).
+    """CREATE TABLE message_batches (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        batch_id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'in_progress'
+            CHECK (status IN ('in_progress', 'canceling', 'ended', 'collected')),
+        requests INTEGER NOT NULL,
+        counts_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        ended_at TEXT,
+        collected_at TEXT,
+        checked_at TEXT)""",
+    "CREATE INDEX message_batches_run ON message_batches (run_id, status)",
+    # Which cell each request of a batch answers; call_id is set when its result is written,
+    # in the same transaction, so collecting twice never stores an answer twice.
+    """CREATE TABLE batch_cells (
+        batch_row INTEGER NOT NULL REFERENCES message_batches(id),
+        cell_id INTEGER NOT NULL REFERENCES cells(id),
+        custom_id TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        call_id INTEGER REFERENCES calls(id),
+        PRIMARY KEY (batch_row, custom_id))""",
+    "CREATE INDEX batch_cells_cell ON batch_cells (cell_id)",
+]
+
+
+@migration
+def m006_message_batches(db: Database) -> None:
+    """Message Batches of a run and the cells each of their requests answers."""
+    _run(db, _BATCH_TABLES)

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 
 from workbench.core.errors import BadInput, ProjectFileError
 from workbench.core.models import Settings
+from workbench.storage.batches_repo import BatchesRepo
 from workbench.storage.check import (
     APPLICATION_ID,
     connect_read_only,
@@ -269,7 +270,7 @@ class Project:
     """An open project file. Use `Project.create` / `Project.open`, then `close()` (or `with`).
 
     Repositories (each takes this project): `prompts`, `datasets`, `catalog` (models, prices and
-    metadata), `runs`, `labels`, `imports`, `monitoring`. `db` is for storage modules only.
+    metadata), `runs`, `labels`, `imports`, `monitoring`, `batches`. `db` is for storage modules only.
     """
 
     def __init__(
@@ -290,6 +291,7 @@ class Project:
         self.runs = RunsRepo(self)
         self.imports = ImportRepo(self)
         self.monitoring = MonitoringRepo(self)
+        self.batches = BatchesRepo(self)
         self.labels = LabelsRepo(self)
         #: what the schema audit found on open (missing or foreign objects); empty when ours
         self.schema_problems: list[str] = []

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.ui.batch_watch import BatchWatch
 from workbench.ui.charts import ChartsPane
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.project_files import ProjectFileActions
@@ -185,9 +186,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
     def _build_status_bar(self) -> None:
         self.run_status = RunStatus()
         self.statusBar().addPermanentWidget(self.run_status)
+        self.batch_watch = BatchWatch()
+        self.statusBar().addPermanentWidget(self.batch_watch)
 
     def _connect(self) -> None:
         self.ctx.changed.connect(self._on_project_changed)
+        self.batch_watch.collected.connect(lambda _: self.ctx.notify(Change.RUNS))
         self.editor.title_changed.connect(lambda text: self.tabs.setTabText(EDITOR_TAB, text))
         self.editor.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.sidebar.prompt_opened.connect(self.show_prompt)
@@ -351,6 +355,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         if change.touches(Change.PROJECT | Change.SETTINGS | Change.API_KEY | Change.EXPORT):
             self._update_title()
             self._update_key_label()
+        if change.touches(Change.PROJECT | Change.RUNS):
+            self.batch_watch.show_project(self.ctx.project)
         if change.touches(Change.PROJECT):
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from workbench.core.records import RunRecord
 from workbench.services.run_grid_cells import PREVIEW_LINES
 from workbench.services.runner import Progress
+from workbench.ui.models.run_grid_model import DIFFERS_ROLE
 from workbench.ui.models.run_grid_proxy import SORT_KEYS
 from workbench.ui.run_controller import progress_text
 from workbench.ui.widgets.grid_cell_delegate import GridCellDelegate
@@ -114,6 +115,11 @@ class GridFilterBar(QWidget):
         self.sort_mode.setAccessibleName("Sort by")
         for key, text in SORT_KEYS.items():
             self.sort_mode.addItem(text, key)
+        self.differs_first = QPushButton("≠ &first column")
+        self.differs_first.setCheckable(True)
+        self.differs_first.setToolTip(
+            "Mark the cells whose output differs from the first column's (a bar on the left)"
+        )
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Word diff of the two selected cells (Ctrl+Shift+C)")
         self.compare_button.setEnabled(False)
@@ -121,6 +127,7 @@ class GridFilterBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search, 2)
         layout.addWidget(self.errors_only)
+        layout.addWidget(self.differs_first)
         layout.addWidget(QLabel("Differs:"))
         layout.addWidget(self.differ_left, 1)
         layout.addWidget(QLabel("vs"))
@@ -157,7 +164,7 @@ def make_grid_table(proxy: QSortFilterProxyModel, line_spacing: int) -> QTableVi
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setWordWrap(True)  # the delegate pre-wraps and elides the last line
-    table.setItemDelegate(GridCellDelegate(PREVIEW_LINES, table))
+    table.setItemDelegate(GridCellDelegate(PREVIEW_LINES, table, differs_role=DIFFERS_ROLE))
     table.setTextElideMode(Qt.TextElideMode.ElideRight)
     table.setSortingEnabled(True)
     table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
