@@ -198,9 +198,7 @@ class LiveScorer(NullListener):
         # On the writer thread: the labels repository over the engine writer's own connection.
         await engine.db(lambda repo: repo.project.labels.replace_scores(stored))
         self.scored += 1
-        tell = getattr(self.inner, "on_cell_scored", None)
-        if tell is not None:
-            tell(CellVerdict(cell.id, call_id, tuple(results)))
+        self.inner.on_cell_scored(CellVerdict(cell.id, call_id, tuple(results)))
 
     async def _judge_fn(
         self, engine: RunEngine, expectations: list[Expectation], output: str, facts: CallFacts

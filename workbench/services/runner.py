@@ -15,7 +15,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from workbench.core.models import PromptContent
 from workbench.core.records import CallRecord, Cell
@@ -29,6 +29,9 @@ from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.write_errors import ProjectWriteError
+
+if TYPE_CHECKING:
+    from workbench.services.live_scoring import CellVerdict
 
 T = TypeVar("T")
 
@@ -96,6 +99,7 @@ class RunListener(Protocol):
     def on_cell_text(self, cell_id: int, delta: str) -> None: ...
     def on_cell_reset(self, cell_id: int) -> None: ...
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None: ...
+    def on_cell_scored(self, verdict: CellVerdict) -> None: ...
 
 
 class NullListener:
@@ -115,6 +119,9 @@ class NullListener:
 
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         pass
+
+    def on_cell_scored(self, verdict: CellVerdict) -> None:
+        """A finished cell's expectations were scored (runs over examples with expectations)."""
 
 
 def record_from_result(
