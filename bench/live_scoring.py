@@ -17,7 +17,7 @@ from pathlib import Path
 
 from workbench.core.models import Example, Expectation, Message, Params, PromptContent
 from workbench.inference import make_provider
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.services.run_service import RunRequest, plan_run, start_run
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project

@@ -36,7 +36,7 @@ LIMIT_REQUESTS, LIMIT_INPUT = 60, 40_000
 
 def _project(path: Path, calls: int, system_chars: int) -> Any:
     from workbench.core.models import Example, Message, Params, PromptContent
-    from workbench.services.project_catalog import seed_defaults
+    from workbench.services.project_models import seed_defaults
     from workbench.storage.project import Project
 
     project = Project.create(path, "bench")
@@ -58,7 +58,7 @@ def _project(path: Path, calls: int, system_chars: int) -> Any:
 
 def _plan(project: Any, prompt: str = "p", dataset: str = "d") -> Any:
     from workbench.services.planner import make_plan
-    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.project_models import model_catalog, price_table
 
     return make_plan(
         project,

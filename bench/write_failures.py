@@ -30,7 +30,7 @@ from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.inference import make_provider
 from workbench.inference.retry import RetryPolicy
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.services.run_service import resume_run, start_run
 from workbench.services.runner import RunOptions, RunOutcome
 from workbench.storage.journal import pending_journals, read_journal

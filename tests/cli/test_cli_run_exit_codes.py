@@ -13,7 +13,7 @@ import pytest
 
 from workbench.cli.main import main
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 

@@ -22,8 +22,7 @@ from workbench.services.batch_runs import (
     submit_batch_run,
 )
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
-from workbench.storage.batches_repo import BatchesRepo
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 
@@ -101,7 +100,7 @@ def test_submit_then_a_later_process_collects_every_answer_once(
         assert report.submitted == 7 and len(report.batches) == 3  # 3 + 3 + 1
         assert report.run_status == "interrupted"
         # The ids are in the project before anything is collected.
-        assert len(BatchesRepo(project.db).batches(run_id, open_only=True)) == 3
+        assert len(project.batches.batches(run_id, open_only=True)) == 3
     # "The terminal was closed": a new process opens the project and collects.
     time.sleep(0.6)
     with Project.open(path) as project:
@@ -110,9 +109,9 @@ def test_submit_then_a_later_process_collects_every_answer_once(
         assert reports[0].stored == 7 and reports[0].errors == 0
         assert reports[0].run_status == "done"
         rows = project.runs.run_grid(run_id)
-        assert len(rows) == 7 and all(r["status"] == "done" for r in rows)
-        call = project.runs.get_call(rows[0]["call_id"])
-        assert call["output"].startswith('Regarding "Question')
+        assert len(rows) == 7 and all(r.status == "done" for r in rows)
+        call = project.runs.get_call(rows[0].call_id)
+        assert call.output.startswith('Regarding "Question')
         again = asyncio.run(_with_client(fake, lambda c: collect(project, c, run_id)))
         assert again[0].stored == 0
         calls = list(project.db.query("SELECT count(*) AS n FROM calls WHERE run_id = ?", [run_id]))
@@ -130,12 +129,12 @@ def test_batch_price_is_half_the_live_price(tmp_path: Path, fake: FakeAnthropicS
         )
         prices = price_table(project)
         for row in project.runs.run_grid(report.run_id):
-            call = project.runs.get_call(row["call_id"])
+            call = project.runs.get_call(row.call_id)
             from workbench.inference.base import Usage
 
-            usage = Usage(call["input_tokens"], call["output_tokens"])
+            usage = Usage(call.input_tokens, call.output_tokens)
             live = prices.cost_for("claude-haiku-5-5", usage, __import__("datetime").date.today())
-            assert call["cost_usd"] == pytest.approx(live / 2)
+            assert call.cost_usd == pytest.approx(live / 2)
 
 
 def test_partial_results_collect_the_ended_batches_only(
@@ -167,7 +166,7 @@ def test_partial_results_collect_the_ended_batches_only(
         assert report.submitted == 4 and len(report.batches) == 2
         assert partial.stored == 2 and partial.open_batches == 1
         assert partial.run_status == "interrupted"
-        statuses = sorted(r["status"] for r in project.runs.run_grid(report.run_id))
+        statuses = sorted(r.status for r in project.runs.run_grid(report.run_id))
         assert statuses == ["done", "done", "pending", "pending"]
         assert again.submitted == 0, "cells in an open batch are never sent again"
 
@@ -184,8 +183,8 @@ def test_errors_and_expiry_become_error_cells_that_resume_resends(
             _with_client(fake, lambda c: collect(project, c, first.run_id, wait=True, poll_s=0.05))
         )
         assert reports[0].stored == 4 and reports[0].errors == 1
-        errors = [r for r in project.runs.run_grid(first.run_id) if r["status"] == "error"]
-        assert len(errors) == 1 and errors[0]["error_type"] == "overloaded"
+        errors = [r for r in project.runs.run_grid(first.run_id) if r.status == "error"]
+        assert len(errors) == 1 and errors[0].error_type == "overloaded"
         # Resume: only the failed cell goes out again; now the batch expires.
         fake.configure(batches={"processing_s": 10, "expire_s": 0.05})
         again = asyncio.run(
@@ -196,7 +195,7 @@ def test_errors_and_expiry_become_error_cells_that_resume_resends(
         expired = asyncio.run(_with_client(fake, lambda c: collect(project, c, first.run_id)))
         assert expired[0].errors == 1
         grid = project.runs.run_grid(first.run_id)
-        assert [r["error_type"] for r in grid if r["status"] == "error"] == ["expired"]
+        assert [r.error_type for r in grid if r.status == "error"] == ["expired"]
         fake.configure(batches={})
         last = asyncio.run(_with_client(fake, lambda c: resume_batch_run(project, first.run_id, c)))
         assert last.submitted == 1
@@ -204,7 +203,7 @@ def test_errors_and_expiry_become_error_cells_that_resume_resends(
             _with_client(fake, lambda c: collect(project, c, first.run_id, wait=True, poll_s=0.05))
         )
         assert final[0].run_status == "done"
-        assert all(r["status"] == "done" for r in project.runs.run_grid(first.run_id))
+        assert all(r.status == "done" for r in project.runs.run_grid(first.run_id))
 
 
 def test_cancel_turns_unprocessed_requests_into_error_cells(
@@ -222,7 +221,7 @@ def test_cancel_turns_unprocessed_requests_into_error_cells(
         )
         assert done[0].errors == 3
         grid = project.runs.run_grid(report.run_id)
-        assert {r["error_type"] for r in grid} == {"cancelled"}
+        assert {r.error_type for r in grid} == {"cancelled"}
 
 
 def test_cached_answers_are_never_submitted(tmp_path: Path, fake: FakeAnthropicServer) -> None:
@@ -266,7 +265,7 @@ def test_a_refused_batch_leaves_the_run_resumable(
         run_id = project.runs.latest_run_id()
         assert run_id is not None
         run = project.runs.get_run(run_id)
-        assert run["status"] == "interrupted" and "never submitted" in run["status_reason"]
+        assert run.status == "interrupted" and "never submitted" in run.status_reason
         fake.configure(batches={})
         again = asyncio.run(_with_client(fake, lambda c: resume_batch_run(project, run_id, c)))
         assert again.submitted == 3

@@ -49,7 +49,7 @@ def _run(project: Project, dataset: str, listener: Heard, **options: object) -> 
 
 
 def _stored(project: Project, run_id: int) -> dict[int, list[tuple[str, bool, str]]]:
-    ids = [r["call_id"] for r in project.runs.run_grid(run_id) if r["call_id"] is not None]
+    ids = [r.call_id for r in project.runs.run_grid(run_id) if r.call_id is not None]
     rows = LabelsRepo(project).scores_for_calls(ids)
     return {k: [(s.type, s.passed, s.reason) for s in v] for k, v in rows.items()}
 

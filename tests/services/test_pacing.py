@@ -15,7 +15,7 @@ from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 from workbench.inference.retry import RetryPolicy
 from workbench.services.pacing import ModelPacer, Pacing, estimate_cost
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.services.run_service import start_run
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project

@@ -28,7 +28,7 @@ from workbench.services.production_export import (
     set_production_settings,
 )
 from workbench.services.production_schema import SCHEMA_PATH, production_schema_text
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.rendering import render_request
 from workbench.storage.bundle import import_bundle
 from workbench.storage.project import Project

@@ -10,7 +10,7 @@ from workbench.inference import make_provider
 from workbench.inference.base import CallRequest
 from workbench.services.planner import make_plan
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.services.prompt_caching import (
     CacheMark,
     expected_saving,
@@ -106,10 +106,10 @@ def test_a_run_reads_the_shared_prefix_from_the_cache(tmp_path: Path) -> None:
         options = RunOptions(concurrency=1, use_cache=False)
         outcome = asyncio.run(start_run(project, plan, provider, options=options))
         assert outcome.status == "done"
-        calls = [project.runs.get_call(r["call_id"]) for r in project.runs.run_grid(outcome.run_id)]
-        assert sum(c["cache_creation_tokens"] > 0 for c in calls) == 1
-        assert sum(c["cache_read_tokens"] > 0 for c in calls) == 4
-        assert all(c["request"]["cache_system"] for c in calls)
+        calls = [project.runs.get_call(r.call_id) for r in project.runs.run_grid(outcome.run_id)]
+        assert sum(c.cache_creation_tokens > 0 for c in calls) == 1
+        assert sum(c.cache_read_tokens > 0 for c in calls) == 4
+        assert all(c.request["cache_system"] for c in calls)
         # The marks are not part of the answer's identity: a later run still hits the cache.
         again = asyncio.run(
             start_run(
@@ -125,5 +125,5 @@ def test_auto_cache_can_be_turned_off(tmp_path: Path) -> None:
         provider = make_provider("anthropic", api_key="k", base_url=server.base_url)
         options = RunOptions(use_cache=False, auto_cache=False)
         outcome = asyncio.run(start_run(project, plan, provider, options=options))
-        calls = [project.runs.get_call(r["call_id"]) for r in project.runs.run_grid(outcome.run_id)]
-        assert all(c["cache_read_tokens"] == 0 for c in calls)
+        calls = [project.runs.get_call(r.call_id) for r in project.runs.run_grid(outcome.run_id)]
+        assert all(c.cache_read_tokens == 0 for c in calls)

@@ -27,7 +27,7 @@ from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.inference import make_provider
 from workbench.inference.retry import RetryPolicy
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.services.run_service import resume_run, start_run
 from workbench.services.runner import RunOptions, RunOutcome
 from workbench.storage.journal import journal_paths, pending_journals, read_journal
@@ -397,7 +397,7 @@ def test_cli_run_with_the_lock_held_mid_run_past_the_busy_timeout(tmp_path: Path
         assert "Traceback" not in err and "never retrieved" not in err
         with Project.open(path, read_only=True) as project:
             stored = project.db.execute("SELECT count(*) FROM calls").fetchone()[0]
-            assert project.runs.get_run(1)["status"] == "failed"
+            assert project.runs.get_run(1).status == "failed"
         assert stored + _journalled(path) == answered
         assert _journalled(path) > 0
         _assert_no_key_at_rest(path, *pending_journals(path))
@@ -446,8 +446,8 @@ def test_signal_cancels_workbench_run_like_ctrl_c(tmp_path: Path, signum: int) -
         answered = server.stats()["by_outcome"]["ok"]
         with Project.open(path, read_only=True) as project:
             run = project.runs.get_run(1)
-            assert run["status"] == "cancelled"
-            assert signal.Signals(signum).name in (run["status_reason"] or "")
+            assert run.status == "cancelled"
+            assert signal.Signals(signum).name in (run.status_reason or "")
         ok, done = _stored(path)
         # Only the calls cut off in flight are missing; every finished one is stored.
         assert answered - concurrency <= ok <= answered
@@ -472,6 +472,6 @@ def test_sigterm_cancels_workbench_eval(tmp_path: Path) -> None:
         assert proc.returncode == 130, err
         assert "Traceback" not in err and "finished calls are kept" in err
         with Project.open(path, read_only=True) as project:
-            assert project.runs.get_run(1)["status"] == "cancelled"
+            assert project.runs.get_run(1).status == "cancelled"
         ok, done = _stored(path)
         assert done >= server.stats()["by_outcome"]["ok"] - 4

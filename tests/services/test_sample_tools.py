@@ -13,7 +13,7 @@ from workbench.core.templates import check
 from workbench.formats.bundle_yaml import load_bundle
 from workbench.services.evals import score_run_async
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.projects import open_project
 from workbench.services.run_service import start_run
 from workbench.testing.fake_anthropic import FakeAnthropicServer

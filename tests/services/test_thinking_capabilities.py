@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.core.test_blocks import rich
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 
 
 def test_a_budget_goes_to_models_that_take_one_and_is_explained_elsewhere() -> None:

@@ -10,7 +10,7 @@ from tests.services.test_runner import _anthropic
 from workbench.core.models import Example, PromptContent
 from workbench.inference.base import Usage
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.projects import seed_defaults
 from workbench.services.run_service import start_run
 from workbench.storage.project import Project

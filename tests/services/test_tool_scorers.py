@@ -12,7 +12,7 @@ from workbench.core.errors import BadInput
 from workbench.core.models import Example, Expectation, PromptContent
 from workbench.services.evals import score_run_async
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.projects import seed_defaults
 from workbench.services.run_service import start_run
 from workbench.services.scorers import CallFacts, build_scorer

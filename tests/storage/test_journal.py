@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.core.records import AttemptRecord, CallRecord, CellSpec
-from workbench.services.project_catalog import seed_defaults
+from workbench.core.records import Attempt, CallRecord, CellSpec
+from workbench.services.project_models import seed_defaults
 from workbench.storage.journal import (
     CallJournal,
     JournalWriteError,
@@ -69,7 +69,7 @@ def _project_with_run(path: Path, cells: int = 3) -> list[CallRecord]:
                 run_id=run_id,
                 cell_id=cell.id,
                 version_id=version_id,
-                attempts=[AttemptRecord(1, f"req_{i}", 200, None, None, 1_700_000_000.2, 12.5)],
+                attempts=[Attempt(1, f"req_{i}", 200, None, None, 1_700_000_000.2, 12.5)],
             )
             for i, cell in enumerate(project.runs.cells(run_id))
         ]
@@ -86,10 +86,10 @@ def test_records_round_trip_and_apply_once(tmp_path: Path) -> None:
         assert not pending_journals(path)
         assert all(c.status == "done" for c in project.runs.cells(1))
         call = project.runs.get_call(project.runs.cells(1)[0].call_id or 0)
-        assert call["output"] == "answer 0 — ünïcode" and len(call["attempts"]) == 1
+        assert call.output == "answer 0 — ünïcode" and len(call.attempts) == 1
         # A journal applied but not removed (a crash in between) is not applied twice.
         CallJournal(path).append(records)
-        assert apply_journals(project.db, path) == 0
+        assert apply_journals(project.runs, path) == 0
         assert project.db.execute("SELECT count(*) FROM calls").fetchone()[0] == 3
 
 

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from workbench.inference.batches import AnthropicBatches
 from workbench.services.batch_runs import submit_batch_run
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.batch_watch import summarise
 from workbench.ui.context import ProjectContext
@@ -74,5 +74,5 @@ def test_open_batches_show_and_collect_in_the_main_window(
         assert sum(r.stored for r in got.args[0]) == 10
         assert "no Message Batch is open" in watch.label.text() or not watch.isVisible()
         rows = project.runs.run_grid(run_id)
-        assert all(r["status"] == "done" for r in rows)
+        assert all(r.status == "done" for r in rows)
         window.close()

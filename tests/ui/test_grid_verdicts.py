@@ -13,7 +13,7 @@ from test_run_grid import Screen
 
 from workbench.core.models import Example, Expectation
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.run_grid_cells import FLAKY_MARK
 from workbench.services.runner import RunOptions
 from workbench.ui.models.run_grid_model import DIFFERS_ROLE, FAILED, PASSED

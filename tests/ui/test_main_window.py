@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from workbench.formats.bundle_yaml import load_bundle
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project, lock_holder
 from workbench.ui.context import ProjectContext

@@ -131,7 +131,7 @@ def submit_run_as_batch(
     from workbench.core.errors import BadInput
     from workbench.services import batch_runs
     from workbench.services.planner import make_plan
-    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.project_models import model_catalog, price_table
     from workbench.services.projects import open_project
 
     with open_project(project, read_only=dry_run) as proj:

@@ -362,7 +362,7 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
     import asyncio
     import datetime as dt
 
-    from workbench.services.project_catalog import model_catalog, price_table, refresh_models
+    from workbench.services.project_models import model_catalog, price_table, refresh_models
     from workbench.services.projects import open_project
 
     with open_project(project, read_only=not refresh) as proj:

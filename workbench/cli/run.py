@@ -196,7 +196,7 @@ def execute_run_command(
             as_json=as_json,
         )
     from workbench.services.file_source import project_file_source
-    from workbench.services.project_catalog import price_table
+    from workbench.services.project_models import price_table
     from workbench.services.projects import open_project
     from workbench.services.run_service import (
         MissingApiKey,

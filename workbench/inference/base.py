@@ -1,4 +1,5 @@
-"""The provider protocol and the plain data that crosses it: requests, results, attempts.
+"""The provider protocol and the plain data that crosses it: requests, results (their attempts
+are `workbench.core.records.Attempt`, the one type storage logs too).
 
 Dataclasses rather than pydantic models: a run builds thousands of these per minute and
 validation already happened upstream (core.models). `to_dict()` gives the JSON form the
@@ -14,6 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Model
+from workbench.core.records import Attempt as Attempt  # the one attempt type, logged as is
 from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 
 ErrorType = Literal[
@@ -132,32 +134,6 @@ class Usage:
     cache_read_input_tokens: int = 0
     thinking_tokens: int = 0
     """Part of `output_tokens` (and billed as output): ``usage.output_tokens_details``."""
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One HTTP attempt of a call, successful or not.
-
-    :param number: 1-based attempt number
-    :param request_id: the API's ``request-id`` header, when a response arrived
-    :param status: HTTP status, or None when no response arrived (timeout, reset)
-    :param error_type: one of ERROR_TYPES, None for the successful attempt
-    :param error_message: one sentence built from status, type and the API's message
-    :param started_at: wall clock (epoch seconds) when the attempt began
-    :param duration_ms: how long the attempt took
-    :param retry_after_s: the wait the server asked for (retry-after headers), if any
-    :param backoff_s: the wait actually slept before the next attempt, None if none followed
-    """
-
-    number: int
-    request_id: str | None = None
-    status: int | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    started_at: float = 0.0
-    duration_ms: float = 0.0
-    retry_after_s: float | None = None
-    backoff_s: float | None = None
 
 
 @dataclass(slots=True)

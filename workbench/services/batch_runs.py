@@ -31,11 +31,10 @@ from workbench.inference.batches import (
 from workbench.services.file_source import project_file_source
 from workbench.services.planner import RunPlan
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.prompt_caching import run_prefix_caching
 from workbench.services.rendering import RenderedRequest, render_request
 from workbench.services.runner import record_from_cache, record_from_result
-from workbench.storage.batches_repo import BatchesRepo
 from workbench.storage.project import Project
 
 # The API's per-batch limits (Message Batches documentation): whichever is reached first.
@@ -168,7 +167,7 @@ async def resume_batch_run(
 async def _submit(
     project: Project, run_id: int, client: AnthropicBatches, use_cache: bool, limits: BatchLimits
 ) -> BatchReport:
-    repo = BatchesRepo(project.db)
+    repo = project.batches
     busy = repo.cells_in_open_batches(run_id)
     cells = [c for c in project.runs.cells(run_id) if c.status != "done" and c.id not in busy]
     contents = project.runs.version_contents(run_id)
@@ -220,7 +219,7 @@ async def refresh(
     project: Project, client: AnthropicBatches, run_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Ask the API about every open batch (of one run, or all) and store what it says."""
-    repo = BatchesRepo(project.db)
+    repo = project.batches
     for row in repo.batches(run_id, open_only=True):
         status = await client.retrieve(row["batch_id"])
         repo.update_status(row["id"], status.processing_status, status.counts, status.ended_at)
@@ -238,7 +237,7 @@ async def collect(
 ) -> list[BatchReport]:
     """Store the answers of every ended batch; with ``wait``, poll until none is open."""
     project.require_writable("collect batch results")
-    repo = BatchesRepo(project.db)
+    repo = project.batches
     runs = [run_id] if run_id is not None else repo.runs_with_open_batches()
     reports = {r: BatchReport(r) for r in runs}
     while True:
@@ -260,7 +259,7 @@ async def cancel(
 ) -> list[dict[str, Any]]:
     """Ask the API to cancel every batch still in progress; collect then stores what ran."""
     project.require_writable("cancel batches")
-    repo = BatchesRepo(project.db)
+    repo = project.batches
     for row in repo.batches(run_id, open_only=True):
         if row["status"] == "in_progress":
             status = await client.cancel(row["batch_id"])
@@ -271,7 +270,7 @@ async def cancel(
 async def _collect_batch(
     project: Project, client: AnthropicBatches, row: dict[str, Any], report: BatchReport
 ) -> None:
-    repo = BatchesRepo(project.db)
+    repo = project.batches
     pending = repo.pending_cells(row["id"])
     if pending:
         cells = {c.id: c for c in project.runs.cells(row["run_id"])}
@@ -337,7 +336,7 @@ def _missing(cell: Cell, link: dict[str, Any], render: _Renderer) -> CallRecord:
 
 def _settle_run(project: Project, run_id: int, report: BatchReport) -> None:
     """Finish the run once no batch is open; until then it waits, marked as such."""
-    repo = BatchesRepo(project.db)
+    repo = project.batches
     report.batches = repo.batches(run_id)
     cells = project.runs.cells(run_id)
     done = sum(1 for c in cells if c.status == "done")
@@ -369,7 +368,7 @@ def _epoch(iso: str | None) -> float:
 
 def list_batches(project: Project, run_id: int | None = None) -> list[dict[str, Any]]:
     """The stored batches (of one run, or all) as last seen, without asking the API."""
-    return BatchesRepo(project.db).batches(run_id)
+    return project.batches.batches(run_id)
 
 
 def submit_open_project(
@@ -389,7 +388,7 @@ def submit_open_project(
 
         return asyncio.run(go())
     finally:
-        project.db.close()
+        project.close()
 
 
 def refresh_open_project(path: Path, base_url: str | None = None) -> list[dict[str, Any]]:
@@ -406,7 +405,7 @@ def refresh_open_project(path: Path, base_url: str | None = None) -> list[dict[s
 
         return asyncio.run(go())
     finally:
-        project.db.close()
+        project.close()
 
 
 def collect_open_project(path: Path, base_url: str | None = None) -> list[BatchReport]:
@@ -424,12 +423,12 @@ def collect_open_project(path: Path, base_url: str | None = None) -> list[BatchR
 
         return asyncio.run(go())
     finally:
-        project.db.close()
+        project.close()
 
 
 def open_batch_runs(project: Project) -> list[int]:
     """Runs with batches not yet collected (the app checks these when it opens a project)."""
-    return BatchesRepo(project.db).runs_with_open_batches()
+    return project.batches.runs_with_open_batches()
 
 
 def status_rows(batches: Iterable[dict[str, Any]]) -> list[list[str]]:

@@ -9,14 +9,6 @@ from typing import Any
 MAX_ARG_CHARS = 400
 
 
-def parse_details(row: dict[str, Any]) -> dict[str, Any] | None:
-    """A call's details from a `get_call` row (``details``) or a grid row (``details_json``)."""
-    details = row.get("details")
-    if details is None and row.get("details_json"):
-        details = json.loads(row["details_json"])
-    return details if isinstance(details, dict) else None
-
-
 def tool_call_text(call: dict[str, Any], *, indent: int | None = 2) -> str:
     """``lookup_order`` then its arguments as pretty JSON."""
     arguments = json.dumps(call.get("input") or {}, indent=indent, ensure_ascii=False)

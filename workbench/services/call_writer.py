@@ -87,7 +87,7 @@ class CallWriter:
 
     def _apply_earlier_journal(self, repo: RunsRepo, path: Path) -> None:
         try:
-            apply_journals(repo.db, path)
+            apply_journals(repo, path)
         except Exception as exc:
             waiting = journal_summary(path)
             why = describe_write_error(exc, path) or str(exc)
@@ -102,7 +102,7 @@ class CallWriter:
     def close(self) -> None:
         def _close() -> None:
             if self._repo is not None:
-                self._repo.db.close()
+                self._repo.project.close()
                 self._repo = None
 
         self._executor.submit(_close).result()

@@ -15,10 +15,11 @@ from typing import Any, cast
 
 import numpy as np
 
+from workbench.core.records import RunSummary
 from workbench.services import analytics, tier
 from workbench.services.chart_evidence import add_evidence
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.storage.project import Project
 
 # Source filter choices: label shown, sources included. Judge calls grade outputs; they are
@@ -110,7 +111,7 @@ class ProjectCalls:
     frame: analytics.CallFrame
     prices: PriceTable
     synthetic_runs: np.ndarray
-    runs: list[dict[str, Any]]
+    runs: list[RunSummary]
     prompts: list[str]
     run_datasets: dict[int, str] = field(default_factory=dict)
 
@@ -120,13 +121,13 @@ def load_project_data(path: Path) -> ProjectCalls:
     with Project.open(path, read_only=True) as reader:
         frame = analytics.load_calls(reader)
         runs = reader.runs.summaries()
-        synthetic = np.array([r["id"] for r in runs if r.get("synthetic")], dtype=float)
+        synthetic = np.array([r.id for r in runs if r.synthetic], dtype=float)
         prompts = [p.name for p in reader.prompts.list()]
         datasets = {}
         for run in runs:  # a few runs: which dataset each one ran, for the charts' evidence
-            dataset = reader.runs.get_run(run["id"])["plan"].get("dataset")
+            dataset = reader.runs.get_run(run.id).plan.get("dataset")
             if dataset:
-                datasets[int(run["id"])] = str(dataset)
+                datasets[run.id] = str(dataset)
         return ProjectCalls(frame, price_table(reader), synthetic, runs, prompts, datasets)
 
 

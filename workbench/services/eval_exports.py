@@ -12,6 +12,7 @@ docs/eval-formats.md describes each format for users.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -26,9 +27,8 @@ from workbench.services import scorer_code
 from workbench.services.dataset_io import neutralise
 from workbench.services.judge import DEFAULT_JUDGE_MODEL, JUDGE_PROMPT
 from workbench.services.planner import resolve_versions
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.scorers import base_type, rubric_expectations
-from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
 
 LABEL_COLUMNS = (
@@ -290,17 +290,17 @@ def labels_csv_text(
     project: Project, *, run_id: int | None = None, prompt: str | None = None
 ) -> tuple[str, int]:
     """Labelled calls as CSV text (formula-like cells neutralised) and the number of rows."""
-    rows = LabelsRepo(project).labelled_calls(run_id=run_id, prompt=prompt)
+    rows = project.labels.labelled_calls(run_id=run_id, prompt=prompt)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LABEL_COLUMNS)
     for row in rows:
         values = {
-            **row,
-            "vars": json.dumps(row["vars"], ensure_ascii=False),
-            "error": row["error_type"] or "",
-            "tags": ", ".join(row["tags"]),
-            "labelled_at": row["updated_at"],
+            **dataclasses.asdict(row),
+            "vars": json.dumps(row.vars, ensure_ascii=False),
+            "error": row.error_type or "",
+            "tags": ", ".join(row.tags),
+            "labelled_at": row.updated_at,
         }
         writer.writerow(
             [neutralise("" if values[c] is None else str(values[c])) for c in LABEL_COLUMNS]

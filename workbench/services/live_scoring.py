@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import NotFound, WorkbenchError
@@ -29,9 +28,8 @@ from workbench.services.evals import call_failed_scores, input_text, score_outpu
 from workbench.services.judge import Judge, JudgeRequest
 from workbench.services.runner import NullListener, Progress, RunEngine, RunListener
 from workbench.services.scorers import CallFacts, check_expectations, rubric_expectations
-from workbench.storage.labels_repo import LabelsRepo, ScoreRow
+from workbench.storage.labels_repo import ScoreRow
 from workbench.storage.project import Project
-from workbench.storage.runs_repo import RunsRepo
 
 
 @dataclass(frozen=True)
@@ -196,13 +194,11 @@ class LiveScorer(NullListener):
                 judge=judge_fn,
                 base_dir=self.project.path,
             )
-        path = self.project.path
         stored = [(call_id, cell.example_id, results)]
-        await engine.db(lambda repo: _labels(path, repo).replace_scores(stored))
+        # On the writer thread: the labels repository over the engine writer's own connection.
+        await engine.db(lambda repo: repo.project.labels.replace_scores(stored))
         self.scored += 1
-        tell = getattr(self.inner, "on_cell_scored", None)
-        if tell is not None:
-            tell(CellVerdict(cell.id, call_id, tuple(results)))
+        self.inner.on_cell_scored(CellVerdict(cell.id, call_id, tuple(results)))
 
     async def _judge_fn(
         self, engine: RunEngine, expectations: list[Expectation], output: str, facts: CallFacts
@@ -216,11 +212,6 @@ class LiveScorer(NullListener):
         requests = [JudgeRequest(str(e.value), output, facts.input, facts.call_id) for e in rubrics]
         verdicts = await self.judge.judge_with(engine, requests)
         return self.judge.verdict_fn(verdicts)
-
-
-def _labels(path: Path, repo: RunsRepo) -> LabelsRepo:
-    # The labels repository over the engine writer's own connection (on the writer thread).
-    return LabelsRepo(Project(path, repo.db))
 
 
 def scorer_for_cells(
@@ -250,5 +241,5 @@ def scorer_for_cells(
 
 def stored_verdicts(project: Project, call_ids: Sequence[int]) -> dict[int, tuple[ScoreRow, ...]]:
     """The stored scores of `call_ids` by call id (calls never scored are left out)."""
-    rows = LabelsRepo(project).scores_for_calls(call_ids)
+    rows = project.labels.scores_for_calls(call_ids)
     return {call_id: tuple(scores) for call_id, scores in rows.items() if scores}

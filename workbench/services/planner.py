@@ -25,7 +25,7 @@ from workbench.services.estimates import (
     price_calls,
 )
 from workbench.services.file_source import project_file_source
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import (
     FileSource,

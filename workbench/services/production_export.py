@@ -1,4 +1,4 @@
-"""The production export: the prompt registry a web app loads (DESIGN.md §7, issue 8).
+"""The production export: the prompt registry a web app loads (DESIGN.md §7).
 
 Per prompt: the version a label points at, rendered-ready content, model and parameters, the
 version id to log with every call, and the rollout controls stored in the project (feature flag,
@@ -26,8 +26,8 @@ from workbench.core.models import (
 from workbench.formats.atomic import write_text_atomic
 from workbench.runtime import FORMAT, FORMAT_VERSION
 from workbench.services.judge import JUDGE_PROMPT
-from workbench.services.model_catalog import ModelCatalog
-from workbench.services.project_catalog import model_catalog
+from workbench.services.model_list import ModelCatalog
+from workbench.services.project_models import model_catalog
 from workbench.storage.project import Project
 from workbench.storage.prompts_repo import check_label_name
 

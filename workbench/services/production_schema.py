@@ -1,7 +1,7 @@
 """JSON Schema of the production export (what docs/production.schema.json holds).
 
 Regenerate the committed file with ``python -m workbench.services.production_schema``; a test
-fails when the two differ. The rollout sections follow `production_export.ProductionSettings`.
+fails when the two differ. The rollout sections follow `core.models.ProductionSettings`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from workbench.services.call_details_text import cell_body, parse_details
+from workbench.core.records import CellWithCall, StoredCall
+from workbench.services.call_details_text import cell_body
 
 PREVIEW_LINES = 4
 PREVIEW_CHARS = 600
@@ -124,23 +125,23 @@ class GridCell:
         """True/False once scored, None while not (or without expectations)."""
         return None if self.verdict is None else verdict_passed(self.verdict)
 
-    def update_from_call(self, row: dict[str, Any]) -> None:
-        """Take the summary columns of a logged call (a `run_grid` row or `get_call`)."""
-        call_id = row.get("call_id", row.get("id"))
+    def update_from_call(self, row: CellWithCall | StoredCall) -> None:
+        """Take the summary columns of a logged call (a `run_grid` cell or a stored call)."""
+        call_id = row.call_id if isinstance(row, CellWithCall) else row.id
         if call_id != self.call_id:
             self.badge = ""  # a new call (a resumed cell) has no label yet
             self.verdict = None  # nor a score
         self.call_id = call_id
-        self.output = row.get("output") or ""
-        self.latency_ms = row.get("latency_ms")
-        self.input_tokens = row.get("input_tokens")
-        self.output_tokens = row.get("output_tokens")
-        self.cost_usd = row.get("cost_usd")
-        self.error_type = row.get("error_type")
-        self.error_message = row.get("error_message")
-        self.cached_from = row.get("cached_from")
-        self.synthetic = bool(row.get("synthetic"))
-        self.details = parse_details(row)
+        self.output = row.output or ""
+        self.latency_ms = row.latency_ms
+        self.input_tokens = row.input_tokens
+        self.output_tokens = row.output_tokens
+        self.cost_usd = row.cost_usd
+        self.error_type = row.error_type
+        self.error_message = row.error_message
+        self.cached_from = row.cached_from
+        self.synthetic = row.synthetic
+        self.details = row.details
         self.status = "error" if self.error_type else "done"
         self.stream = ""
         self._display = None

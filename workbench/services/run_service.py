@@ -17,7 +17,7 @@ from workbench.inference.keys import ENV_VAR as API_KEY_ENV_VAR
 from workbench.inference.keys import MissingApiKey
 from workbench.services.batch_runs import open_batch_runs
 from workbench.services.file_source import preloaded_file_source, project_file_source
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.planner import (
     BudgetBasis,
     RunPlan,
@@ -26,7 +26,7 @@ from workbench.services.planner import (
     make_plan,
 )
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.rendering import FileSource
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
 from workbench.storage.project import Project
@@ -208,7 +208,7 @@ def open_engine(
     path = project.path
     return RunEngine(
         files=files,
-        connect=lambda: RunsRepo(Project.connect_writer(path)),
+        connect=lambda: Project(path, Project.connect_writer(path)).runs,
         provider=provider,
         prices=prices if prices is not None else price_table(project),
         catalog=catalog if catalog is not None else model_catalog(project),
@@ -313,7 +313,7 @@ async def resume_run(
     """Run only the cells of `run_id` that are missing, failed or cancelled."""
     project.require_writable("resume a run")
     run = project.runs.get_run(run_id)
-    if run["status"] == "running":
+    if run.status == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
     if run_id in open_batch_runs(project):
         raise BadInput(
@@ -321,9 +321,9 @@ async def resume_run(
             hint="Collect them (`workbench batch collect`) or cancel them first.",
         )
     grid = project.runs.run_grid(run_id)
-    names = {r["version_id"]: r["prompt_name"] or "" for r in grid}
+    names = {r.version_id: r.prompt_name or "" for r in grid}
     scorer = _live_scorer(
-        project, [_Example(r["example_id"]) for r in grid], listener, provider, names
+        project, [_Example(r.example_id) for r in grid], listener, provider, names
     )
     files = preloaded_file_source(
         project,

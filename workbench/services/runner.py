@@ -15,13 +15,13 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from workbench.core.models import PromptContent
-from workbench.core.records import AttemptRecord, CallRecord, Cell
+from workbench.core.records import CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
 from workbench.services.call_writer import CallWriter
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.pacing import Pacing
 from workbench.services.pricing import PriceTable
 from workbench.services.prompt_caching import PrefixCaching, run_prefix_caching
@@ -29,6 +29,9 @@ from workbench.services.rendering import FileSource, RenderedRequest, render_req
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.write_errors import ProjectWriteError
+
+if TYPE_CHECKING:
+    from workbench.services.live_scoring import CellVerdict
 
 T = TypeVar("T")
 
@@ -96,6 +99,7 @@ class RunListener(Protocol):
     def on_cell_text(self, cell_id: int, delta: str) -> None: ...
     def on_cell_reset(self, cell_id: int) -> None: ...
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None: ...
+    def on_cell_scored(self, verdict: CellVerdict) -> None: ...
 
 
 class NullListener:
@@ -115,6 +119,9 @@ class NullListener:
 
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         pass
+
+    def on_cell_scored(self, verdict: CellVerdict) -> None:
+        """A finished cell's expectations were scored (runs over examples with expectations)."""
 
 
 def call_details(result: CallResult) -> dict[str, Any] | None:
@@ -165,20 +172,7 @@ def record_from_result(
         request_id=result.request_id,
         synthetic=synthetic,
         details=call_details(result),
-        attempts=[
-            AttemptRecord(
-                a.number,
-                a.request_id,
-                a.status,
-                a.error_type,
-                a.error_message,
-                a.started_at,
-                a.duration_ms,
-                a.retry_after_s,
-                a.backoff_s,
-            )
-            for a in result.attempts
-        ],
+        attempts=list(result.attempts),
         **links,
     )
 
@@ -359,7 +353,7 @@ class RunEngine:
             # One attempt: the project may be writable again (a lock released). If not, the
             # run stays "running" and the next open marks it interrupted; either way it resumes.
             with contextlib.suppress(Exception):
-                await self.db(_finish_failed_run, run_id, message, self._totals(progress))
+                await self.db(RunsRepo.fail_run, run_id, message, self._totals(progress))
             return "failed", message
         if self._task_error is not None:
             error = self._task_error
@@ -550,9 +544,3 @@ def _finish_run(
     repo: RunsRepo, run_id: int, status: str, reason: str | None, totals: dict[str, Any]
 ) -> None:
     repo.set_status(run_id, status, reason=reason, totals=totals)
-
-
-def _finish_failed_run(repo: RunsRepo, run_id: int, reason: str, totals: dict[str, Any]) -> None:
-    with repo.db.atomic():
-        repo.mark_unfinished_cells(run_id, "cancelled")
-        repo.set_status(run_id, "failed", reason=reason, totals=totals)

@@ -14,7 +14,7 @@ from typing import Any
 from workbench.core.errors import BadInput
 from workbench.services.analytics import TOKEN_KINDS, CallFrame, load_calls, summarize
 from workbench.services.pricing import PriceTable, Usage, compute_cost
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.storage.project import Project
 
 Row = Mapping[str, Any]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from workbench.core.records import CallRecord
-from workbench.storage.runs_repo import RunsRepo
+
+if TYPE_CHECKING:
+    from workbench.storage.project import Project
 
 OPEN_STATUSES = ("in_progress", "canceling", "ended")
 
@@ -22,8 +24,12 @@ def _now() -> str:
 class BatchesRepo:
     """Reads and writes ``message_batches`` and ``batch_cells``."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    @property
+    def db(self) -> Database:
+        return self._project.db
 
     def add_batch(
         self,
@@ -86,7 +92,7 @@ class BatchesRepo:
 
     def store_results(self, row: int, records: Sequence[tuple[str, CallRecord]]) -> list[int]:
         """Write answers and link them to their requests in one transaction (exactly once)."""
-        runs = RunsRepo(self.db)
+        runs = self._project.runs
         ids: list[int] = []
         with self.db.atomic():
             for custom_id, record in records:

@@ -22,9 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
-from workbench.core.records import AttemptRecord, CallRecord
+from workbench.core.records import Attempt, CallRecord
 from workbench.storage.runs_repo import RunsRepo
 
 JOURNAL_SUFFIX = ".unsaved-calls"
@@ -61,7 +59,7 @@ def _decode(line: str) -> CallRecord | None:
     try:
         data = json.loads(line)
         call = dict(data["call"])
-        call["attempts"] = [AttemptRecord(**a) for a in call.get("attempts") or []]
+        call["attempts"] = [Attempt(**a) for a in call.get("attempts") or []]
         return CallRecord(**call)
     except (ValueError, TypeError, KeyError):
         return None  # a line torn by a crash while it was written
@@ -151,17 +149,17 @@ def pending_journals(project_path: Path) -> list[Path]:
     return [p for p in journal_paths(project_path) if p.is_file()]
 
 
-def apply_journals(db: Database, project_path: Path) -> int:
+def apply_journals(runs: RunsRepo, project_path: Path) -> int:
     """Write every journalled call into the project (once: calls already there are skipped),
     then delete the journal files; returns the number of calls written.
 
     Raises the storage error when the project cannot take them, leaving the journals in place.
     """
     applied = 0
-    repo = RunsRepo(db)
+    repo = runs
     for path in pending_journals(project_path):
         records = read_journal(path)
-        with db.atomic():
+        with runs.db.atomic():
             fresh = [r for r in records if not repo.has_call(r)]
             repo.record_calls(fresh)
         applied += len(fresh)
@@ -176,12 +174,12 @@ def journal_summary(project_path: Path) -> dict[str, Any]:
     return {"files": [str(f) for f in files], "calls": sum(len(read_journal(f)) for f in files)}
 
 
-def apply_journals_on_open(db: Database, project_path: Path) -> int:
+def apply_journals_on_open(runs: RunsRepo, project_path: Path) -> int:
     """`apply_journals` for a project just opened for writing; a failure leaves the journals
     for the run engine, which refuses to send anything until they are written."""
     if not pending_journals(project_path):
         return 0
     try:
-        return apply_journals(db, project_path)
+        return apply_journals(runs, project_path)
     except Exception:  # noqa: BLE001 - reported by the next run or resume, in words
         return 0

@@ -323,8 +323,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
             if selected is not None and selected[1] in RESUMABLE:
                 run_id = selected[0]
         if run_id is None:
-            open_runs = [r for r in project.runs.summaries() if r["status"] in RESUMABLE]
-            run_id = int(open_runs[-1]["id"]) if open_runs else None
+            open_runs = [r for r in project.runs.summaries() if r.status in RESUMABLE]
+            run_id = open_runs[-1].id if open_runs else None
         if run_id is None:
             self.statusBar().showMessage("No interrupted or cancelled run to resume.", 8000)
             return

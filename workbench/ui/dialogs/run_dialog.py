@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.services.dataset_io import split_tags
 from workbench.services.planner import RunPlan
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.run_service import RunRequest, plan_run_blocking
 from workbench.services.runner import RunOptions
 from workbench.ui.context import ProjectContext

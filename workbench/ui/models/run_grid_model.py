@@ -9,12 +9,12 @@ and cached, and a streamed delta emits `dataChanged` for its one cell. Output is
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.core.records import CellWithCall, StoredCall
 from workbench.services.run_grid_cells import (
     GridCell,
     GridColumn,
@@ -67,13 +67,13 @@ class RunGridModel(QAbstractTableModel):
         self.highlight_differences = False
 
     # -- loading and live updates ---------------------------------------------------------------
-    def load(self, run_id: int | None, grid_rows: list[dict[str, Any]]) -> None:
-        """Replace the contents with `RunsRepo.run_grid(run_id)` rows."""
+    def load(self, run_id: int | None, grid_rows: list[CellWithCall]) -> None:
+        """Replace the contents with a run's cells (`project.runs.run_grid(run_id)`)."""
         entries = [
             (
-                (r["version_id"], r["model"], r["repeat"]),
-                (r["prompt_name"], r["version"]),
-                (r["position"], r["example_id"], r["example_vars_json"]),
+                (r.version_id, r.model, r.repeat),
+                (r.prompt_name, r.version),
+                (r.position, r.example_id, r.example_vars),
                 r,
             )
             for r in grid_rows
@@ -136,16 +136,16 @@ class RunGridModel(QAbstractTableModel):
             repeats.setdefault(column_index[pair], set()).add(key[2])
             if position not in row_index:
                 row_index[position] = len(self.rows)
-                values = json.loads(raw_vars) if isinstance(raw_vars, str) else dict(raw_vars)
+                values = dict(raw_vars)
                 self.rows.append(GridRow(position, example_id, values))
             where = (row_index[position], column_index[pair])
             cell = GridCell(-1, "pending", version_id=key[0], model=key[1], repeat=key[2])
             if r is not None:
-                cell.cell_id, cell.status = r["cell_id"], r["status"]
-                if r.get("call_id") is not None:
+                cell.cell_id, cell.status = r.cell_id, r.status
+                if r.call_id is not None:
                     cell.update_from_call(r)
-                self._where[r["cell_id"]] = where
-                self._by_id[r["cell_id"]] = cell
+                self._where[r.cell_id] = where
+                self._by_id[r.cell_id] = cell
             self.repeats.setdefault(where, []).append(cell)
         for where, cells in self.repeats.items():
             cells.sort(key=lambda c: c.repeat)
@@ -228,7 +228,7 @@ class RunGridModel(QAbstractTableModel):
             cell.stream += delta
             self._changed(cell_id)
 
-    def finish_cell(self, cell_id: int, call: dict[str, Any]) -> None:
+    def finish_cell(self, cell_id: int, call: StoredCall) -> None:
         """Show a finished call (a `get_call` row) in its cell."""
         cell = self._by_id.get(cell_id)
         if cell is not None:

@@ -189,10 +189,8 @@ class EvalsPane(QWidget):
         self.model_choice.addItem(ANY_MODEL, None)
         if project is not None:
             for run in reversed(project.runs.summaries()):
-                if run["kind"] in ("run", "eval"):
-                    self.run_choice.addItem(
-                        f"#{run['id']} {run['kind']} · {run['status']}", run["id"]
-                    )
+                if run.kind in ("run", "eval"):
+                    self.run_choice.addItem(f"#{run.id} {run.kind} · {run.status}", run.id)
             self.prompt_choice.addItems([p.name for p in project.prompts.list()])
             for model in project.catalog.list_models():
                 self.model_choice.addItem(model.id, model.id)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.blocks import EFFORT_LEVELS, MIN_THINKING_BUDGET, Thinking
 from workbench.core.models import Message, Params, PromptContent
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.ui.widgets.json_schema_edit import JsonSchemaEdit
 
 THINKING_MODES = (("Off", None), ("Budget (enabled)", "enabled"), ("Adaptive", "adaptive"))

@@ -31,8 +31,8 @@ from workbench.core.blocks import Tool
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.core.models import Message, Params, Prompt, PromptContent, PromptVersion
 from workbench.core.templates import variables_of
-from workbench.services.model_catalog import ModelCatalog
-from workbench.services.project_catalog import model_catalog
+from workbench.services.model_list import ModelCatalog
+from workbench.services.project_models import model_catalog
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp, describe_error
 from workbench.ui.widgets.message_list import MessageList, make_text_editor

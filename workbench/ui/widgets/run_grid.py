@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.records import CellWithCall, RunRecord
 from workbench.services.live_scoring import CellVerdict, stored_verdicts
 from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunOutcome
@@ -46,7 +47,7 @@ class RunGrid(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.controller: RunController | None = None
-        self.run: dict | None = None
+        self.run: RunRecord | None = None
         self._message = "No run selected"  # shown while no run row is loaded
         self._settled_run: int | None = None
         self.model = RunGridModel(self)
@@ -149,7 +150,7 @@ class RunGrid(QWidget):
         project = self.ctx.project
         self.run = None
         self._message = "No run selected"
-        rows: list[dict] = []
+        rows: list[CellWithCall] = []
         if project is not None and run_id is not None:
             try:
                 self.run = project.runs.get_run(run_id)

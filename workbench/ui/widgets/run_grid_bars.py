@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.records import RunRecord
 from workbench.services.run_grid_cells import PREVIEW_LINES
 from workbench.services.runner import Progress
 from workbench.ui.models.run_grid_model import DIFFERS_ROLE
@@ -60,7 +59,7 @@ class RunHeaderBar(QWidget):
 
     def show_state(
         self,
-        run: dict[str, Any] | None,
+        run: RunRecord | None,
         *,
         live: bool,
         progress: Progress | None,
@@ -76,18 +75,18 @@ class RunHeaderBar(QWidget):
             self.badge.setVisible(False)
             self.resume_button.setVisible(False)
             return
-        self.badge.setVisible(bool(run.get("synthetic")))
-        resumable = run["status"] in RESUMABLE and not live
+        self.badge.setVisible(bool(run.synthetic))
+        resumable = run.status in RESUMABLE and not live
         self.resume_button.setVisible(resumable)
         self.resume_button.setEnabled(resumable and can_resume)
-        title = f"Run #{run['id']} · "
+        title = f"Run #{run.id} · "
         if live:
             self.status.setText(title + (progress_text(progress) if progress else "running…"))
             return
         done, errors, total = counts
-        totals = run.get("totals") or {}
+        totals = run.totals or {}
         parts = [
-            run["status"],
+            run.status,
             f"{done}/{total} cells",
             f"{errors} error{'s' if errors != 1 else ''}",
         ]
@@ -95,8 +94,8 @@ class RunHeaderBar(QWidget):
             parts.append(f"${totals['spend_usd']:.4f}")
         if "elapsed_s" in totals:
             parts.append(f"{totals['elapsed_s']:.1f} s")
-        if run.get("status_reason"):
-            parts.append(str(run["status_reason"]))
+        if run.status_reason:
+            parts.append(str(run.status_reason))
         self.status.setText(title + " · ".join(parts))
 
 

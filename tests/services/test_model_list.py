@@ -8,7 +8,7 @@ import pytest
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Model, Params
-from workbench.services.model_catalog import (
+from workbench.services.model_list import (
     ModelCatalog,
     base_model_id,
     load_default_models,
