@@ -82,31 +82,29 @@ def test_tool_calls_and_thinking_are_stored_with_each_call_and_costed(tmp_path: 
         assert any("claude-haiku-5-5 does not accept enabled thinking" in w for w in plan.warnings)
         outcome = asyncio.run(start_run(project, plan, _anthropic(server)))
         assert outcome.status == "done"
-        rows = {(r["model"], r["position"]): r for r in project.runs.run_grid(outcome.run_id)}
-        opus_tool = project.runs.get_call(rows[("claude-opus-4-5", 0)]["call_id"])
-        assert opus_tool["stop_reason"] == "tool_use"
-        details = opus_tool["details"]
+        rows = {(r.model, r.position): r for r in project.runs.run_grid(outcome.run_id)}
+        opus_tool = project.runs.get_call(rows[("claude-opus-4-5", 0)].call_id)
+        assert opus_tool.stop_reason == "tool_use"
+        details = opus_tool.details
         assert [(c["name"], c["input"]) for c in details["tool_calls"]] == [
             ("lookup_order", {"order_id": "A-7"})
         ]
-        assert details["thinking"] and 0 < details["thinking_tokens"] < opus_tool["output_tokens"]
+        assert details["thinking"] and 0 < details["thinking_tokens"] < opus_tool.output_tokens
         # Thinking is billed as output: the cost is the price of all output tokens.
-        usage = Usage(opus_tool["input_tokens"], opus_tool["output_tokens"])
+        usage = Usage(opus_tool.input_tokens, opus_tool.output_tokens)
         expected = prices.cost_for("claude-opus-4-5", usage, dt.date.today())
-        assert opus_tool["cost_usd"] == expected
-        haiku_tool = project.runs.get_call(rows[("claude-haiku-5-5", 0)]["call_id"])
-        assert "thinking" not in haiku_tool["details"]
-        assert haiku_tool["details"]["tool_calls"][0]["input"] == {"order_id": "A-7"}
-        answered = project.runs.get_call(rows[("claude-haiku-5-5", 1)]["call_id"])
-        assert answered["details"] is None and answered["stop_reason"] == "end_turn"
+        assert opus_tool.cost_usd == expected
+        haiku_tool = project.runs.get_call(rows[("claude-haiku-5-5", 0)].call_id)
+        assert "thinking" not in haiku_tool.details
+        assert haiku_tool.details["tool_calls"][0]["input"] == {"order_id": "A-7"}
+        answered = project.runs.get_call(rows[("claude-haiku-5-5", 1)].call_id)
+        assert answered.details is None and answered.stop_reason == "end_turn"
         # The image went as a block: the request log names it by hash.
-        source = opus_tool["request"]["messages"][0]["content"][1]["source"]
+        source = opus_tool.request["messages"][0]["content"][1]["source"]
         assert source["type"] == "sha256" and source["media_type"] == "image/png"
         # A cached answer keeps its tool calls.
         again = asyncio.run(start_run(project, plan, _anthropic(server)))
         cached_rows = project.runs.run_grid(again.run_id)
         assert again.progress.cached == 4
-        cached = next(
-            r for r in cached_rows if r["model"] == "claude-opus-4-5" and r["position"] == 0
-        )
-        assert project.runs.get_call(cached["call_id"])["details"] == details
+        cached = next(r for r in cached_rows if r.model == "claude-opus-4-5" and r.position == 0)
+        assert project.runs.get_call(cached.call_id).details == details
