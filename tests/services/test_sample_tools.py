@@ -60,7 +60,7 @@ def test_the_sample_runs_and_scores_over_the_fake_server() -> None:
         run_id, _report = results["ticket-classifier"]
         schema = project.prompts.resolve("ticket-classifier").output_schema
         for row in project.runs.run_grid(run_id):
-            jsonschema.validate(json.loads(row["output"]), schema)  # type: ignore[arg-type]
+            jsonschema.validate(json.loads(row.output or ""), schema)  # type: ignore[arg-type]
         _, classifier = results["ticket-classifier"]
         scored = [r for case in classifier.cases for r in case.results]
         assert all(r.passed for r in scored if r.type == "is-valid-output-schema")
