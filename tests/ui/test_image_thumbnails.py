@@ -105,7 +105,7 @@ def test_the_inspector_shows_the_images_a_call_sent(
     assert [p.split(": ", 1)[1] for p in plan.problems] == ["missing file(s) shots/missing.png"]
     plan.problems.clear()
     outcome = asyncio.run(start_run(project, plan, make_provider("echo")))
-    calls = [r["call_id"] for r in project.runs.run_grid(outcome.run_id)]
+    calls = [r.call_id for r in project.runs.run_grid(outcome.run_id)]
     inspector = CallInspector(ctx)
     qtbot.addWidget(inspector)
     inspector.resize(700, 640)
