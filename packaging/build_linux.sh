@@ -18,7 +18,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 DIST_DIR="${DIST_DIR:-$ROOT/dist}"
 DEB_COMPRESSION="${DEB_COMPRESSION:-xz}"
 APP=prompt-workbench
-ICON="$ROOT/packaging/icons/$APP.png"
+ICON="$ROOT/resources/icons/$APP.png"
 
 # The libraries the bundle takes from the system (packaging/workbench.spec leaves them out; see
 # SYSTEM_LIBS there). libc6 gets its minimum version from the symbols the bundle uses, below.

@@ -1,4 +1,4 @@
-"""Draw the application icon (packaging/icons/prompt-workbench.{png,ico,icns}) with QPainter.
+"""Draw the application icon (resources/icons/prompt-workbench.{png,ico,icns}) with QPainter.
 
 Run it once after changing the drawing and commit the images: builds use the committed files, so
 building an installer never needs a display. Shapes only, no text, so the result does not depend
@@ -28,7 +28,7 @@ from PySide6.QtGui import (  # noqa: E402
     QPen,
 )
 
-ICONS = Path(__file__).resolve().parent / "icons"
+ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 NAME = "prompt-workbench"
 SIZE = 256
 ICO_SIZES = (16, 24, 32, 48, 64, 256)

@@ -111,7 +111,7 @@ def test_wheel_install_in_a_fresh_venv(tmp_path: Path, monkeypatch: pytest.Monke
         [
             str(py),
             "-c",
-            "from workbench.resources import sample_bundle_path; print(sample_bundle_path())",
+            "from workbench.resource_files import sample_bundle_path; print(sample_bundle_path())",
         ],
         capture_output=True,
         text=True,

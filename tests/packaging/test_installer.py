@@ -256,6 +256,10 @@ def test_tarball_holds_the_bundle_icon_and_desktop_entry(installer: Installer) -
         f"{APP}.png",
         f"{APP}.desktop",
         "_internal/workbench/resources/quizcraft.yaml",
+        "_internal/workbench/resources/prices.yaml",
+        "_internal/workbench/resources/models.yaml",
+        "_internal/workbench/resources/icons/prompt-workbench.svg",
+        "_internal/workbench/resources/icons/run.svg",
     }
     assert {f"{top}/{name}" for name in expected} <= names
 

@@ -185,7 +185,7 @@ def test_export_bundle_writes_yaml_that_loads(
 def test_opening_a_bundle_loads_a_temporary_project(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workbench.resources import sample_bundle_path
+    from workbench.resource_files import sample_bundle_path
 
     project = _open(qtbot, window, sample_bundle_path())
     assert project.path.suffix == ".pwb" and project.path.parent != sample_bundle_path().parent

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Model, Params, PromptContent
-from workbench.resources import resource_path
+from workbench.resource_files import resource_path
 
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
 # In rejected_params: the model refuses temperature and top_p in the same request.

@@ -28,7 +28,7 @@ from workbench.core.models import PromptContent
 from workbench.core.records import Cell
 from workbench.inference.base import CallRequest
 from workbench.inference.echo import estimate_tokens
-from workbench.resources import resource_path
+from workbench.resource_files import resource_path
 from workbench.services.planner import FILE_BLOCK_TOKENS, RunPlan
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import FileSource, render_request

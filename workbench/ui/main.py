@@ -22,7 +22,7 @@ SAMPLE_NAME = "quizcraft"
 
 def create_sample_project(folder: Path) -> Path:
     """A fresh project from the sample bundle in `folder` (with the default prices and models)."""
-    from workbench.resources import sample_bundle_path
+    from workbench.resource_files import sample_bundle_path
     from workbench.services.projects import create_project
 
     path = Path(folder) / f"{SAMPLE_NAME}.pwb"
@@ -40,6 +40,9 @@ def _application() -> object:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationDisplayName(APP_NAME)  # type: ignore[union-attr]
     app.setStyle("Fusion")  # type: ignore[union-attr]
+    from workbench.ui.icons import app_icon
+
+    app.setWindowIcon(app_icon())  # type: ignore[union-attr]
     return app
 
 
