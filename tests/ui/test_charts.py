@@ -28,6 +28,7 @@ from workbench.ui.charts.chart_base import ChartBox, fmt_usd
 from workbench.ui.charts.latency_chart import OFFSET
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.main_window import CHARTS_TAB, MainWindow
+from workbench.ui.theme import current_theme
 
 SONNET, HAIKU = MODELS[1], MODELS[0]
 
@@ -235,7 +236,8 @@ def test_the_tier_answer_follows_x_and_y(qtbot: QtBot, demo: ChartsPane) -> None
     assert "none of 9; the best pass rate is claude-opus-5-5 with support-answer v3" in (
         frontier.answer.text()
     )
-    assert "#fcf4d6" in frontier.answer.styleSheet()  # amber: no tier meets the bar
+    # amber (the banner colour): no tier meets the bar
+    assert current_theme().banner_bg.name() in frontier.answer.styleSheet()
     front = {(row[1], row[2]) for row in frontier.csv_table()[1] if row[7]}
     assert {(1, HAIKU), (2, HAIKU), (3, HAIKU)} <= front  # the cheap end of the frontier
 

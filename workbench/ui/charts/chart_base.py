@@ -28,11 +28,8 @@ from PySide6.QtWidgets import (
 
 from workbench.services.chart_data import ChartData
 from workbench.services.dataset_io import neutralise
+from workbench.ui.theme import Theme, current_theme, notifier
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies, and on white.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#7F7F7F", "#000000")
-ALERT_COLOUR = "#C0392B"
-BAR_COLOUR = "#1E8449"
 HOVER_PX = 14  # how near (in pixels) the pointer must be to a point for its tooltip
 NO_DATA = "No calls match these filters yet: run a prompt, or import production logs."
 
@@ -40,7 +37,7 @@ NO_DATA = "No calls match these filters yet: run a prompt, or import production 
 def model_colour(model: str, all_models: Sequence[str]) -> QColor:
     """The same colour for a model in every chart (by its place among the project's models)."""
     index = list(all_models).index(model) if model in all_models else len(all_models)
-    return QColor(PALETTE[index % len(PALETTE)])
+    return current_theme().series_colour(index)
 
 
 def lighter(colour: QColor, alpha: int = 90) -> QColor:
@@ -77,8 +74,14 @@ def version_label(prompt: Any, version: Any) -> str:
     return f"{prompt} v{version}" if prompt is not None else "unversioned"
 
 
+def style_reference_line(line: pg.InfiniteLine, colour: QColor) -> None:
+    """Give a reference line (and its label) `colour`; used again after a theme switch."""
+    line.setPen(pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine))
+    line.label.setColor(colour)
+
+
 def reference_line(
-    plot: pg.PlotItem, value: float, text: str, colour: str, *, at: float = 0.98
+    plot: pg.PlotItem, value: float, text: str, colour: QColor, *, at: float = 0.98
 ) -> pg.InfiniteLine:
     """A dashed horizontal line with a label at `at` (0 left .. 1 right), above the line."""
     anchor = (1, 1) if at > 0.5 else (0, 1)
@@ -127,33 +130,65 @@ class ChartBox(QWidget):
         self.note = QLabel()
         self.note.setTextFormat(Qt.TextFormat.PlainText)  # model ids and prompt names are data
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #555;")
+        self._axis_labels: dict[str, str] = {}
+        self._reference_lines: list[tuple[pg.InfiniteLine, str]] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
         body = self.make_body()
         layout.addWidget(body, 1)
         layout.addWidget(self.note)
+        ChartBox.restyle(self, current_theme())  # subclasses restyle at the end of their own init
+        # A bound method of this widget: the connection ends when the chart is deleted.
+        notifier().changed.connect(self._on_theme_changed)
 
     # -- building ----------------------------------------------------------------------------
 
     def make_body(self) -> QWidget:
         """The plot widget (a table for the projection); subclasses add their items after."""
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background=current_theme().chart_bg)
         self.plot_widget.setAccessibleName(self.TITLE)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen("#444"))
-            axis.setTextPen(pg.mkPen("#222"))
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         return self.plot_widget
 
     def axis_label(self, name: str, text: str) -> None:
-        self.plot.setLabel(name, text, color="#222")
+        self._axis_labels[name] = text
+        self.plot.setLabel(name, text, color=current_theme().chart_fg.name())
+
+    def reference(self, value: float, text: str, role: str, *, at: float = 0.98) -> pg.InfiniteLine:
+        """A dashed reference line in the theme colour `role` ("alert", "bar"), kept themed."""
+        line = reference_line(self.plot, value, text, getattr(current_theme(), role), at=at)
+        self._reference_lines.append((line, role))
+        return line
+
+    # -- theme -------------------------------------------------------------------------------
+
+    def restyle(self, theme: Theme) -> None:
+        """Colour the plot area, axes, labels and reference lines from `theme`.
+
+        Subclasses extend it for the items they keep (pens of medians, frontier, whiskers);
+        series colours come from `redraw`, which a theme switch calls again.
+        """
+        self.note.setStyleSheet(f"color: {theme.muted.name()};")
+        if not hasattr(self, "plot"):
+            return  # a table, not a plot
+        self.plot_widget.setBackground(theme.chart_bg)
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen(theme.chart_fg))
+            axis.setTextPen(pg.mkPen(theme.chart_fg))
+        for name, text in self._axis_labels.items():
+            self.plot.setLabel(name, text, color=theme.chart_fg.name())
+        for line, role in self._reference_lines:
+            style_reference_line(line, getattr(theme, role))
+
+    def _on_theme_changed(self) -> None:
+        self.restyle(current_theme())
+        self.redraw()
 
     # -- data --------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from workbench.ui.charts.pass_rate_chart import PassRateChart
 from workbench.ui.charts.projection_table import ProjectionTable
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import Operation, describe_error
+from workbench.ui.theme import on_theme_change, themed_style
 
 DEMO_NOTE = "offline demo — synthetic responses"
 RELOAD_ON = Change.PROJECT | Change.RUNS | Change.LABELS | Change.PRICES | Change.PROMPTS
@@ -80,9 +81,7 @@ class ChartsPane(QWidget):
         self.demo_note = QLabel()
         self.demo_note.setTextFormat(Qt.TextFormat.PlainText)
         self.demo_note.setWordWrap(True)  # never let a sentence set the window's minimum width
-        self.demo_note.setStyleSheet(
-            "background: #fcf4d6; color: #684e00; border: 1px solid #f1c21b; padding: 3px;"
-        )
+        themed_style(self.demo_note, lambda theme: theme.banner_style("3px"))
         self.demo_note.hide()
 
         self.latency = LatencyChart()
@@ -125,6 +124,7 @@ class ChartsPane(QWidget):
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_project_changed)
         self._on_project_changed(ProjectChange(Change.PROJECT, ctx.project))
+        on_theme_change(self, lambda _theme: self._restyle_legend())
 
     # -- reacting to the project -------------------------------------------------------------
 
@@ -222,6 +222,10 @@ class ChartsPane(QWidget):
         self._update_legend(data)
         self._update_status(data)
         self.updated.emit()
+
+    def _restyle_legend(self) -> None:
+        # The charts restyle themselves; the legend's swatches follow the series colours.
+        self._update_legend(self.data)
 
     def _update_legend(self, data: ChartData) -> None:
         while self.legend.count():

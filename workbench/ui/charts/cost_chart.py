@@ -19,6 +19,7 @@ from workbench.ui.charts.chart_base import (
     model_colour,
     version_label,
 )
+from workbench.ui.theme import current_theme
 
 MEASURES = {
     "cost_per_1k_calls_usd": ("Cost per 1 000 calls", "USD per 1 000 calls"),
@@ -57,9 +58,10 @@ class CostChart(ChartBox):
 
     def _label(self, index: int) -> pg.TextItem:
         while len(self._labels) <= index:
-            item = pg.TextItem(color="#222", anchor=(0.5, 1))
+            item = pg.TextItem(anchor=(0.5, 1))
             self.plot.addItem(item)
             self._labels.append(item)
+        self._labels[index].setColor(current_theme().chart_fg)  # again after a theme switch
         return self._labels[index]
 
     def redraw(self) -> None:

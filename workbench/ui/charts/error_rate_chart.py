@@ -9,14 +9,13 @@ import numpy as np
 import pyqtgraph as pg
 
 from workbench.ui.charts.chart_base import (
-    ALERT_COLOUR,
     HOVER_PX,
     NO_DATA,
     ChartBox,
     fmt_percent,
     model_colour,
-    reference_line,
 )
+from workbench.ui.theme import current_theme
 
 ALERT_ERROR_RATE = 0.02
 DAY_S = 86_400.0
@@ -35,15 +34,11 @@ class ErrorRateChart(ChartBox):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.plot.setAxisItems({"bottom": pg.DateAxisItem(utcOffset=0)})
-        axis = self.plot.getAxis("bottom")
-        axis.setPen(pg.mkPen("#444"))
-        axis.setTextPen(pg.mkPen("#222"))
         self.axis_label("left", "error rate (%)")
-        self.alert = reference_line(
-            self.plot, ALERT_ERROR_RATE * 100, "alert: error rate > 2 %", ALERT_COLOUR
-        )
+        self.alert = self.reference(ALERT_ERROR_RATE * 100, "alert: error rate > 2 %", "alert")
         self._lines: dict[int, pg.PlotDataItem] = {}
         self._points: list[tuple[str, float, float, int]] = []  # model, day, rate, calls
+        self.restyle(current_theme())  # the date axis replaced the themed bottom axis
 
     def _line(self, slot: int) -> pg.PlotDataItem:
         if slot not in self._lines:
@@ -65,7 +60,7 @@ class ErrorRateChart(ChartBox):
             line.setData(t, rate * 100)
             line.setPen(pg.mkPen(colour, width=2))
             line.setSymbolBrush(colour)
-            line.setSymbolPen(pg.mkPen("w"))
+            line.setSymbolPen(pg.mkPen(current_theme().chart_bg))
             line.setVisible(True)
             self._points += [
                 (model, float(d), float(r), int(c)) for d, r, c in zip(t, rate, calls, strict=True)

@@ -21,7 +21,6 @@ from workbench.services.chart_evidence import (
     spread_overlaps,
 )
 from workbench.ui.charts.chart_base import (
-    BAR_COLOUR,
     HOVER_PX,
     NO_DATA,
     ChartBox,
@@ -29,15 +28,25 @@ from workbench.ui.charts.chart_base import (
     fmt_seconds,
     fmt_usd,
     model_colour,
-    reference_line,
     short_model,
     version_label,
 )
+from workbench.ui.theme import Theme, current_theme
 
 ANSWER_STYLE = "border: 1px solid {}; background: {}; padding: 6px; font-weight: bold;"
-ANSWER_FOUND = ANSWER_STYLE.format("#9ccc9c", "#eef6ee")
-ANSWER_NONE = ANSWER_STYLE.format("#f1c21b", "#fcf4d6")
-ANSWER_EMPTY = ANSWER_STYLE.format("#c6c6c6", "#f4f4f4")
+
+
+def answer_style(theme: Theme, found: bool, any_groups: bool) -> str:
+    """Green: an answer; amber: no tier meets the bar; grey: nothing to decide on yet."""
+    if found:
+        border, background = theme.good, theme.pass_bg
+    elif any_groups:
+        border, background = theme.banner_border, theme.banner_bg
+    else:
+        border, background = theme.border, theme.idle_bg
+    return ANSWER_STYLE.format(border.name(), background.name())
+
+
 # The x of a point: measured spend per call, or for synthetic calls their list-price equivalent.
 X_KEY = "tier_cost_per_1k_calls_usd"
 COST_KEY = "tier_cost_per_call_usd"
@@ -80,20 +89,25 @@ class FrontierChart(ChartBox):
         self.max_p95.valueChanged.connect(self._on_bar_changed)
         self.axis_label("left", "pass rate (%)")
         self.axis_label("bottom", "USD per 1 000 calls")
-        self.bar_line = reference_line(self.plot, 80.0, "bar: 80 %", BAR_COLOUR)
-        self.frontier = pg.PlotDataItem(pen=pg.mkPen("#333", width=1.5, style=Qt.PenStyle.DashLine))
+        self.bar_line = self.reference(80.0, "bar: 80 %", "bar")
+        self.frontier = pg.PlotDataItem()
         self.plot.addItem(self.frontier)
-        self.intervals = pg.ErrorBarItem(pen=pg.mkPen("#8d8d8d", width=1), beam=0.0)
+        self.intervals = pg.ErrorBarItem(beam=0.0)
         self.plot.addItem(self.intervals)
         self.scatter = pg.ScatterPlotItem(size=13, pxMode=True, useCache=True)
         self.plot.addItem(self.scatter)
-        self.chosen = pg.ScatterPlotItem(
-            size=26, symbol="o", pen=pg.mkPen("#111", width=2), brush=None
-        )
+        self.chosen = pg.ScatterPlotItem(size=26, symbol="o", brush=None)
         self.plot.addItem(self.chosen)
         self._labels: list[pg.TextItem] = []
         self._points: list[dict[str, Any]] = []
         self._drawn_x = self._drawn_y = np.zeros(0)
+        self.restyle(current_theme())
+
+    def restyle(self, theme: Theme) -> None:
+        super().restyle(theme)
+        self.frontier.setPen(pg.mkPen(theme.chart_ink, width=1.5, style=Qt.PenStyle.DashLine))
+        self.intervals.setData(pen=pg.mkPen(theme.chart_faint, width=1))
+        self.chosen.setPen(pg.mkPen(theme.chart_ink, width=2))
 
     def make_body(self) -> QWidget:
         plot = super().make_body()
@@ -127,9 +141,10 @@ class FrontierChart(ChartBox):
 
     def _label(self, index: int) -> pg.TextItem:
         while len(self._labels) <= index:
-            item = pg.TextItem(color="#333", anchor=(-0.08, 1.1))
+            item = pg.TextItem(anchor=(-0.08, 1.1))
             self.plot.addItem(item)
             self._labels.append(item)
+        self._labels[index].setColor(current_theme().chart_fg)  # again after a theme switch
         return self._labels[index]
 
     def redraw(self) -> None:
@@ -144,8 +159,7 @@ class FrontierChart(ChartBox):
         )
         best = tier.cheapest_meeting(groups, rate, p95, cost_key=key) if groups else None
         # green: an answer; amber: no tier meets the bar; grey: nothing to decide on yet
-        look = ANSWER_FOUND if best is not None else ANSWER_NONE if groups else ANSWER_EMPTY
-        self.answer.setStyleSheet(look)
+        self.answer.setStyleSheet(answer_style(current_theme(), best is not None, bool(groups)))
         points = [g for g in groups if _x(g) is not None and g.get("pass_rate") is not None]
         self._points = points
         xs = np.array([_x(p) for p in points], dtype=float)
@@ -158,7 +172,7 @@ class FrontierChart(ChartBox):
         for p in points:
             colour = model_colour(str(p["model"]), data.all_models)
             meets = tier.meets_bar(p, rate, p95)
-            brushes.append(pg.mkBrush(colour) if meets else pg.mkBrush("w"))
+            brushes.append(pg.mkBrush(colour) if meets else pg.mkBrush(current_theme().chart_bg))
             pens.append(pg.mkPen(colour, width=2))
         self.scatter.setData(x=self._drawn_x, y=self._drawn_y, brush=brushes, pen=pens)
         lows = np.array([(p.get("ci95") or (p["pass_rate"],) * 2)[0] * 100 for p in points])

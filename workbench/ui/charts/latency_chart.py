@@ -13,15 +13,14 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from workbench.services.chart_data import Violin
 from workbench.ui.charts.chart_base import (
-    ALERT_COLOUR,
     NO_DATA,
     ChartBox,
     fmt_seconds,
     lighter,
     model_colour,
-    reference_line,
     short_model,
 )
+from workbench.ui.theme import Theme, current_theme
 
 ALERT_P95_S = 10.0
 OFFSET = 0.2  # ttft sits left of the model's tick, total latency right of it
@@ -50,18 +49,20 @@ class LatencyChart(ChartBox):
         super().__init__(parent)
         self.axis_label("left", "seconds")
         # labelled on the left, where the fastest (and shortest) model sits
-        self.alert = reference_line(
-            self.plot, ALERT_P95_S, "alert: p95 > 10 s", ALERT_COLOUR, at=0.02
-        )
+        self.alert = self.reference(ALERT_P95_S, "alert: p95 > 10 s", "alert", at=0.02)
         self._shapes: list[QGraphicsPathItem] = []  # a pool: two per model, reused
-        self.p50_marks = pg.PlotDataItem(pen=pg.mkPen("#111", width=3), connect="pairs")
-        self.p95_marks = pg.PlotDataItem(
-            pen=pg.mkPen("#111", width=2, style=Qt.PenStyle.DotLine), connect="pairs"
-        )
+        self.p50_marks = pg.PlotDataItem(connect="pairs")
+        self.p95_marks = pg.PlotDataItem(connect="pairs")
         self.plot.addItem(self.p50_marks)
         self.plot.addItem(self.p95_marks)
         self._labels: list[pg.TextItem] = []
         self._rows: list[tuple[str, str, Violin, float]] = []  # model, metric, violin, centre
+        self.restyle(current_theme())
+
+    def restyle(self, theme: Theme) -> None:
+        super().restyle(theme)
+        self.p50_marks.setPen(pg.mkPen(theme.chart_ink, width=3))
+        self.p95_marks.setPen(pg.mkPen(theme.chart_ink, width=2, style=Qt.PenStyle.DotLine))
 
     def _shape(self, index: int) -> QGraphicsPathItem:
         while len(self._shapes) <= index:  # grows once per new model, then only reused
@@ -73,9 +74,10 @@ class LatencyChart(ChartBox):
 
     def _label(self, index: int) -> pg.TextItem:
         while len(self._labels) <= index:
-            item = pg.TextItem(color="#222", anchor=(0, 0.5))
+            item = pg.TextItem(anchor=(0, 0.5))
             self.plot.addItem(item)
             self._labels.append(item)
+        self._labels[index].setColor(current_theme().chart_fg)  # again after a theme switch
         return self._labels[index]
 
     def redraw(self) -> None:

@@ -9,15 +9,14 @@ import pyqtgraph as pg
 
 from workbench.services.chart_evidence import MIN_CASES, evidence_note
 from workbench.ui.charts.chart_base import (
-    BAR_COLOUR,
     HOVER_PX,
     NO_DATA,
     ChartBox,
     fmt_percent,
     model_colour,
-    reference_line,
     version_label,
 )
+from workbench.ui.theme import Theme, current_theme
 
 MODEL_OFFSET = 0.12  # x units between models at one version
 MAX_N_LABELS = 15  # more points than this: n only on hover, the labels would crowd
@@ -32,12 +31,17 @@ class PassRateChart(ChartBox):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.axis_label("left", "pass rate (%)")
-        self.bar_line = reference_line(self.plot, 80.0, "bar: 80 %", BAR_COLOUR)
+        self.bar_line = self.reference(80.0, "bar: 80 %", "bar")
         self._lines: dict[int, pg.PlotDataItem] = {}  # one per model slot, created once
         self._points: list[tuple[str, str, float, float, dict[str, Any]]] = []
-        self.intervals = pg.ErrorBarItem(pen=pg.mkPen("#8d8d8d", width=1), beam=0.08)
+        self.intervals = pg.ErrorBarItem(beam=0.08)
         self.plot.addItem(self.intervals)
         self._n_labels: list[pg.TextItem] = []
+        self.restyle(current_theme())
+
+    def restyle(self, theme: Theme) -> None:
+        super().restyle(theme)
+        self.intervals.setData(pen=pg.mkPen(theme.chart_faint, width=1))
 
     def set_bar(self, min_pass_rate: float) -> None:
         """Move the reference line to the pass-rate bar (a fraction)."""
@@ -99,7 +103,7 @@ class PassRateChart(ChartBox):
             line.setData(xs_, ys_)
             line.setPen(pg.mkPen(colour, width=2))
             line.setSymbolBrush(colour)
-            line.setSymbolPen(pg.mkPen("w"))
+            line.setSymbolPen(pg.mkPen(current_theme().chart_bg))
             line.setVisible(True)
         for slot, line in self._lines.items():
             if slot >= len(data.models):
@@ -153,10 +157,11 @@ class PassRateChart(ChartBox):
         self.intervals.setData(x=xs, y=ys, top=highs - ys, bottom=ys - lows)
         shown = self._points if len(self._points) <= MAX_N_LABELS else []
         while len(self._n_labels) < len(shown):
-            item = pg.TextItem(color="#525252", anchor=(0.5, -0.15))  # under its point
+            item = pg.TextItem(anchor=(0.5, -0.15))  # under its point
             self.plot.addItem(item)
             self._n_labels.append(item)
         for item, (_m, _v, x, rate, row) in zip(self._n_labels, shown, strict=False):
+            item.setColor(current_theme().muted)
             item.setText(f"n={row.get('judged', 0)}")
             item.setPos(x, rate * 100)
             item.setVisible(True)
