@@ -16,7 +16,8 @@ from workbench.services.planner import make_plan
 from workbench.services.project_models import model_catalog, price_table
 from workbench.services.run_grid_cells import FLAKY_MARK
 from workbench.services.runner import RunOptions
-from workbench.ui.models.run_grid_model import DIFFERS_ROLE, FAILED, PASSED
+from workbench.ui.models.run_grid_model import DIFFERS_ROLE
+from workbench.ui.theme import color
 from workbench.ui.widgets.eval_views import EvalsPane
 
 
@@ -66,8 +67,12 @@ def test_cells_are_coloured_as_they_land_without_a_click(
         qtbot.waitUntil(lambda: evals.rate_table.rowCount() == 2, timeout=5000)
         assert "No scored cases" not in evals.status.text()
         for column in range(2):
-            assert model.data(model.index(0, column), Qt.ItemDataRole.BackgroundRole) is PASSED
-            assert model.data(model.index(1, column), Qt.ItemDataRole.BackgroundRole) is FAILED
+            assert model.data(
+                model.index(0, column), Qt.ItemDataRole.BackgroundRole
+            ).color() == color("pass_bg")
+            assert model.data(
+                model.index(1, column), Qt.ItemDataRole.BackgroundRole
+            ).color() == color("fail_bg")
             assert model.data(model.index(2, column), Qt.ItemDataRole.BackgroundRole) is None
             header = model.headerData(column, Qt.Orientation.Horizontal)
             assert header.endswith("pass 1/2")

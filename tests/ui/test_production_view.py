@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 from workbench.services.logs_import import import_logs
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.review_queue import ReviewQueue
+from workbench.ui.theme import color
 from workbench.ui.widgets.production_view import (
-    BREACHED_FG,
     REVIEW_TEXT,
     TABLE_COLUMNS,
     ProductionView,
@@ -90,15 +90,15 @@ def test_production_tab_table_trend_and_weekly_review(
 
     assert [view.table.horizontalHeaderItem(i).text() for i in range(5)] == list(TABLE_COLUMNS)
     p95_day = _cell(view, "p95 latency", 1)
-    assert p95_day.text() == "14.00 s" and p95_day.foreground().color() == BREACHED_FG
+    assert p95_day.text() == "14.00 s" and p95_day.foreground().color() == color("bad")
     assert _cell(view, "p95 latency", 3).text() == "> 10 s"
     error_day = _cell(view, "error rate", 1)
-    assert error_day.text() == "0.0 %" and error_day.foreground().color() != BREACHED_FG
+    assert error_day.text() == "0.0 %" and error_day.foreground().color() != color("bad")
     assert _cell(view, "hallucination rate", 2).text() == "—"  # nothing reviewed yet
     assert "Above threshold: p95 latency" in view.summary.text()
     assert view.trend.rowCount() == 7
-    assert view.trend.item(0, 2).foreground().color() == BREACHED_FG  # the slow last day
-    assert view.trend.item(1, 2).foreground().color() != BREACHED_FG
+    assert view.trend.item(0, 2).foreground().color() == color("bad")  # the slow last day
+    assert view.trend.item(1, 2).foreground().color() != color("bad")
     qtbot.wait(30)
     tabs.grab().save(str(artifacts_dir / "production_tab.png"))
 
@@ -121,7 +121,7 @@ def test_production_tab_table_trend_and_weekly_review(
     with qtbot.waitSignal(view.refreshed, timeout=10_000):
         tabs.setCurrentWidget(view)
     halluc = _cell(view, "hallucination rate", 2)
-    assert halluc.text() == "15.0 %" and halluc.foreground().color() == BREACHED_FG
+    assert halluc.text() == "15.0 %" and halluc.foreground().color() == color("bad")
     assert "3 of 20" in _cell(view, "hallucination rate", 4).text()
     thumbs = _cell(view, "thumbs-down rate", 2)
     assert thumbs.text() != "—"  # the reviewers' verdicts count where users gave no thumbs

@@ -22,6 +22,7 @@ from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import ProjectContext
 from workbench.ui.models.run_grid_model import CALL_ID_ROLE, STATUS_ROLE, RunGridModel
 from workbench.ui.run_controller import NO_KEY_MESSAGE, RunController
+from workbench.ui.theme import color
 from workbench.ui.widgets.run_grid import RunGrid
 from workbench.ui.widgets.run_grid_bars import SYNTHETIC_BADGE
 
@@ -176,7 +177,7 @@ def test_error_cells_are_marked_and_the_errors_only_filter_finds_them(
     assert len(errors) == 1
     index = grid.model.index(*errors[0])
     assert index.data().startswith("✖ ") and "400" in index.data()
-    assert index.data(Qt.ItemDataRole.BackgroundRole).color().name() == "#ffd7d9"
+    assert index.data(Qt.ItemDataRole.BackgroundRole).color().name() == color("error_bg").name()
     assert "1 error" in grid.status.text()
     grid.errors_only.setChecked(True)
     assert grid.proxy.rowCount() == 1

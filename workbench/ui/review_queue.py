@@ -9,6 +9,7 @@ the output large and readable as plain text, model and prompt version — with t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -31,6 +32,7 @@ from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.labeling import LabelKeys
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import Theme, themed_style
 from workbench.ui.widgets.label_bar import FAIL_MARK, PASS_MARK, REVIEW_KEY_HINT, LabelBar
 
 SCOPES = {"run": "This run", "all": "All runs", "import": "Production imports"}
@@ -39,11 +41,15 @@ OUTPUT_POINT_SIZE = 13
 SYNTHETIC_TEXT = "offline demo — synthetic responses"
 
 
-def _plain_label(text: str = "", style: str = "") -> QLabel:
+def _plain_label(text: str = "", style: str | Callable[[Theme], str] = "") -> QLabel:
+    """A plain-text label; a `style` that is a function of the theme follows theme switches."""
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    label.setStyleSheet(style)
+    if callable(style):
+        themed_style(label, style)
+    else:
+        label.setStyleSheet(style)
     return label
 
 
@@ -98,7 +104,7 @@ class ReviewQueue(QWidget):
         self.start_button = QPushButton("&Start review")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
-        self.setup_status = _plain_label("", "color: #525252;")
+        self.setup_status = _plain_label("", lambda t: f"color: {t.muted.name()};")
         form = QFormLayout()
         form.addRow("&How many", self.count)
         form.addRow("&From", self.scope)
@@ -121,10 +127,8 @@ class ReviewQueue(QWidget):
         self.card.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.progress = _plain_label("", "font-size: 15pt; font-weight: bold;")
         self.progress.setAccessibleName("Review progress")
-        self.meta = _plain_label("", "color: #393939; font-size: 11pt;")
-        self.synthetic = _plain_label(
-            SYNTHETIC_TEXT, "background: #fff4d6; color: #5c3d00; padding: 2px 6px;"
-        )
+        self.meta = _plain_label("", lambda t: f"color: {t.muted.name()}; font-size: 11pt;")
+        self.synthetic = _plain_label(SYNTHETIC_TEXT, lambda t: t.banner_style())
         self.synthetic.setWordWrap(False)
         self.inputs = self._reader("Input variables", 11)
         self.output = self._reader("Output", OUTPUT_POINT_SIZE)
@@ -133,7 +137,9 @@ class ReviewQueue(QWidget):
             pane = QWidget()
             pane_layout = QVBoxLayout(pane)
             pane_layout.setContentsMargins(0, 0, 0, 0)
-            pane_layout.addWidget(_plain_label(title, "font-weight: bold; color: #525252;"))
+            pane_layout.addWidget(
+                _plain_label(title, lambda t: f"font-weight: bold; color: {t.muted.name()};")
+            )
             pane_layout.addWidget(view, 1)
             splitter.addWidget(pane)
         splitter.setSizes([350, 650])

@@ -200,7 +200,7 @@ def notifier() -> _Notifier:
 class _Restyler(QObject):
     """A child of the widget, so the connection ends when the widget is deleted."""
 
-    def __init__(self, widget: QWidget, apply: Callable[[Theme], None]) -> None:
+    def __init__(self, widget: QObject, apply: Callable[[Theme], None]) -> None:
         super().__init__(widget)
         self._apply = apply
         notifier().changed.connect(self.restyle)
@@ -210,7 +210,7 @@ class _Restyler(QObject):
         self._apply(current_theme())
 
 
-def on_theme_change(widget: QWidget, apply: Callable[[Theme], None]) -> None:
+def on_theme_change(widget: QObject, apply: Callable[[Theme], None]) -> None:
     """Call `apply(theme)` now and again after every theme switch, while `widget` lives."""
     _Restyler(widget, apply)
 

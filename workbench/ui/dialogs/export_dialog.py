@@ -45,6 +45,7 @@ from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.dialogs.export_preview import CHANGES_TAB, ExportPreview
 from workbench.ui.dialogs.production_form import PromptSettingsPanel
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import css
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
@@ -324,7 +325,7 @@ class ExportDialog(QDialog):
         super().done(result)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
+        self.message.setStyleSheet(css("bad" if error else "muted"))
         self.message.setText(text)
 
 

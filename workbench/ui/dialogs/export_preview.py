@@ -13,6 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTabWidget, QTextEdit, QVBoxLayout, QWidget
 
+from workbench.ui.theme import Theme, on_theme_change
+
 MAX_DIFF_COLOURED_LINES = 20_000  # beyond this, colouring costs more than it tells
 MAX_COMPARED_BYTES = 20_000_000  # a bigger file at the target is not an export of ours
 PREVIEW_TAB, CHANGES_TAB = 0, 1
@@ -72,10 +74,14 @@ class DiffView(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setAccessibleName("Changes against the file on disk")
+        on_theme_change(self, self._set_formats)
+
+    def _set_formats(self, theme: Theme) -> None:
+        # Used from the next time the changes are shown after a theme switch.
         self._formats = {
-            "+": _line_format("#0e6027", "#c8f0d2"),
-            "-": _line_format("#a2191f", "#ffd7d9"),
-            "@": _line_format("#0043ce", "#e5f0ff"),
+            "+": _line_format(theme.good, theme.insert_bg),
+            "-": _line_format(theme.bad, theme.delete_bg),
+            "@": _line_format(theme.info, theme.hunk_bg),
         }
 
     def show_diff(self, text: str) -> None:
@@ -95,10 +101,10 @@ class DiffView(QPlainTextEdit):
         self.setExtraSelections(selections)
 
 
-def _line_format(foreground: str, background: str) -> QTextCharFormat:
+def _line_format(foreground: QColor, background: QColor) -> QTextCharFormat:
     fmt = QTextCharFormat()
-    fmt.setForeground(QColor(foreground))
-    fmt.setBackground(QColor(background))
+    fmt.setForeground(foreground)
+    fmt.setBackground(background)
     fmt.setProperty(QTextFormat.Property.FullWidthSelection, True)
     return fmt
 

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import themed_style
 
 
 def _error_label() -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    label.setStyleSheet("color: #a2191f;")
+    themed_style(label, lambda t: f"color: {t.bad.name()};")
     label.setVisible(False)
     return label
 

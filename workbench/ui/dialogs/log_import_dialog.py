@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 from workbench.services.logs_import import ImportReport, import_logs
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import color, css, themed_style
 
 if TYPE_CHECKING:
     from workbench.ui.main_window import MainWindow
 
 SHOWN_ERRORS = 1000  # a file of a million bad lines must not freeze the table
-ERROR_COLOUR = QColor("#a2191f")
 FILE_FILTER = "JSONL call logs (*.jsonl *.ndjson *.log *.txt);;All files (*)"
 
 
@@ -85,7 +85,7 @@ class LogImportDialog(QDialog):
         self.warnings.hide()
         self.errors_title = QLabel()
         self.errors_title.setTextFormat(Qt.TextFormat.PlainText)
-        self.errors_title.setStyleSheet(f"color: {ERROR_COLOUR.name()}; font-weight: bold;")
+        themed_style(self.errors_title, lambda t: f"color: {t.bad.name()}; font-weight: bold;")
         self.errors = QTableWidget(0, 2)
         self.errors.setHorizontalHeaderLabels(["Line", "Problem (line skipped)"])
         self.errors.setAccessibleName("Lines that could not be imported")
@@ -161,7 +161,7 @@ class LogImportDialog(QDialog):
         self.report = report
         self._update_buttons()
         nothing = report.imported == 0 and not report.duplicates
-        self.summary.setStyleSheet(f"color: {ERROR_COLOUR.name()};" if nothing else "")
+        self.summary.setStyleSheet(css("bad") if nothing else "")
         self.summary.setText(report.summary()[:1].upper() + report.summary()[1:])
         self.warnings.setText("\n".join(report.warnings))
         self.warnings.setVisible(bool(report.warnings))
@@ -177,7 +177,7 @@ class LogImportDialog(QDialog):
             number.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             message = QTableWidgetItem(error.message)
             message.setToolTip(error.message)
-            message.setForeground(QBrush(ERROR_COLOUR))
+            message.setForeground(QBrush(color("bad")))
             self.errors.setItem(row, 0, number)
             self.errors.setItem(row, 1, message)
         more = f" (the first {SHOWN_ERRORS:,} shown)" if len(errors) > len(shown) else ""
@@ -191,7 +191,7 @@ class LogImportDialog(QDialog):
     def _on_failed(self, message: str) -> None:
         self.running = False
         self._update_buttons()
-        self.summary.setStyleSheet(f"color: {ERROR_COLOUR.name()};")
+        self.summary.setStyleSheet(css("bad"))
         self.summary.setText(f"Nothing was imported: {message}")
 
     def reject(self) -> None:

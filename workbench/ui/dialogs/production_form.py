@@ -7,7 +7,6 @@ as percentages); `PromptSettingsPanel` lists the prompts and saves the selected 
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -29,6 +28,7 @@ from workbench.services.production_export import (
 from workbench.services.project_session import Project
 from workbench.ui.context import ProjectContext
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import color, themed_style
 
 # (field, label, unit, maximum, decimals, tooltip); rates are fractions stored, percent shown.
 ALERT_FIELDS: list[tuple[str, str, str, float, int, str]] = [
@@ -82,12 +82,15 @@ class ProductionSettingsForm(QWidget):
         self.rollout.setAccessibleName("Rollout percent")
         self.rollout.setToolTip("Share of signed-in users who get it (stable per user id)")
         self.kill_switch = QCheckBox("Kill switch: disable this feature for everyone")
-        self.kill_switch.setStyleSheet("QCheckBox:checked { color: #a2191f; font-weight: bold; }")
+        themed_style(
+            self.kill_switch,
+            lambda t: f"QCheckBox:checked {{ color: {t.bad.name()}; font-weight: bold; }}",
+        )
         self.kill_switch.setToolTip("One flip turns the feature off, whatever the flag says")
         self.audience = QLabel()
         self.audience.setTextFormat(Qt.TextFormat.PlainText)
         self.audience.setWordWrap(True)
-        self.audience.setStyleSheet("color: #525252;")
+        themed_style(self.audience, lambda t: f"color: {t.muted.name()};")
         self.audience.setAccessibleName("Who gets the feature")
 
         flag_box = QGroupBox("Feature flag")
@@ -198,7 +201,7 @@ class PromptSettingsPanel(QWidget):
         self.note = QLabel("Saved in the project as you change them.")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #525252;")
+        themed_style(self.note, lambda t: f"color: {t.muted.name()};")
         form_layout.addWidget(self.note)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -237,7 +240,7 @@ class PromptSettingsPanel(QWidget):
             number = prompt.labels.get(label)
             if number is None:
                 item.setText(f"{prompt.name}  —  no '{label}' label")
-                item.setForeground(QColor("#8d8d8d"))
+                item.setForeground(color("faint"))
             else:
                 item.setText(f"{prompt.name}  —  v{number}")
                 item.setData(Qt.ItemDataRole.ForegroundRole, None)

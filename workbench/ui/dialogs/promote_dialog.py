@@ -34,10 +34,10 @@ from workbench.services.project_session import Project
 from workbench.services.scorers import DEFAULT_RUBRIC_THRESHOLD
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import css, themed_style
 from workbench.ui.widgets.label_bar import label_summary
 
 NEW_DATASET = "New dataset…"
-OK_STYLE, BAD_STYLE = "color: #198038;", "color: #a2191f;"
 
 
 def _plain(text: str = "") -> QLabel:
@@ -68,7 +68,7 @@ class PromoteDialog(QDialog):
         self.provenance.setAccessibleName("Provenance")
         self.label_text = _plain(f"Label: {label_summary(self.label)}")
         self.synthetic = _plain("offline demo — synthetic responses (not from a model)")
-        self.synthetic.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 2px 6px;")
+        themed_style(self.synthetic, lambda t: t.banner_style())
         self.synthetic.setVisible(case.synthetic)
         self.inputs = QPlainTextEdit(case.vars_text())
         self.inputs.setReadOnly(True)
@@ -138,7 +138,7 @@ class PromoteDialog(QDialog):
         expectations.setLayout(grid)
 
         self.error = _plain()
-        self.error.setStyleSheet(BAD_STYLE)
+        self.error.setStyleSheet(css("bad"))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -208,7 +208,7 @@ class PromoteDialog(QDialog):
         problem = self.regex_problem() if self.regex.text() else None
         if problem:
             self.regex_status.setText(problem)
-            self.regex_status.setStyleSheet(BAD_STYLE)
+            self.regex_status.setStyleSheet(css("bad"))
         elif self.regex.text():
             found = re.search(self.regex.text(), output) is not None
             self._status(self.regex_status, found, "matches this output", "no match in this output")
@@ -232,7 +232,7 @@ class PromoteDialog(QDialog):
     @staticmethod
     def _status(label: QLabel, good: bool, yes: str, no: str) -> None:
         label.setText(f"✓ {yes}" if good else f"• {no}")
-        label.setStyleSheet(OK_STYLE if good else "color: #525252;")
+        label.setStyleSheet(css("good" if good else "muted"))
 
     def expectations(self) -> list[Expectation]:
         out = []

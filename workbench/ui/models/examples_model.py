@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from workbench.core.models import Example
 from workbench.services.dataset_io import split_tags
+from workbench.ui.theme import color
 
 TAGS, NOTE = "tags", "note"
-MISSING_BACKGROUND = QBrush(QColor("#fff4d6"))
 TOOLTIP_LIMIT = 2000
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -152,7 +152,7 @@ class ExamplesModel(QAbstractTableModel):
                 return f"{{{{{column.name}}}}} is not set for this example; a prompt using it cannot run on it"
             return text[:TOOLTIP_LIMIT] + ("…" if len(text) > TOOLTIP_LIMIT else "") or None
         if role == Qt.ItemDataRole.BackgroundRole and text is None:
-            return MISSING_BACKGROUND
+            return QBrush(color("banner_bg"))
         if role == Qt.ItemDataRole.DecorationRole and text and self.thumbnail is not None:
             return self.thumbnail(text) if column.kind == "var" else None
         return None

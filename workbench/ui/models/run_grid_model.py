@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from workbench.core.records import CellWithCall, StoredCall
 from workbench.services.run_grid_cells import (
@@ -24,6 +24,7 @@ from workbench.services.run_grid_cells import (
     pass_count,
     repeats_line,
 )
+from workbench.ui.theme import color
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 TOOLTIP_CHARS = 4000
@@ -35,18 +36,24 @@ OUTPUT_ROLE = Qt.ItemDataRole.UserRole + 4
 DIFFERS_ROLE = Qt.ItemDataRole.UserRole + 5
 """True for a cell whose output differs from the first column's, while that is highlighted."""
 
-BACKGROUNDS = {
-    "error": QBrush(QColor("#ffd7d9")),
-    "streaming": QBrush(QColor("#fff8e1")),
-    "pending": QBrush(QColor("#f4f4f4")),
-    "cancelled": QBrush(QColor("#f4f4f4")),
+# Theme roles of a cell's background by status and by verdict; read at paint time, so a theme
+# switch shows at the next repaint.
+STATUS_BACKGROUNDS = {
+    "error": "error_bg",
+    "streaming": "busy_bg",
+    "pending": "idle_bg",
+    "cancelled": "idle_bg",
 }
-PASSED = QBrush(QColor("#defbe6"))
-FAILED = QBrush(QColor("#fff0f0"))
-FLAKY = QBrush(QColor("#fcf4d6"))
 TOP_LEFT = int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-MUTED = QBrush(QColor("#6f6f6f"))
-ERROR_TEXT = QBrush(QColor("#750e13"))
+
+
+def _brush(role: str) -> QBrush:
+    return QBrush(color(role))
+
+
+def _status_background(status: str) -> QBrush | None:
+    role = STATUS_BACKGROUNDS.get(status)
+    return _brush(role) if role else None
 
 
 class RunGridModel(QAbstractTableModel):
@@ -300,8 +307,8 @@ class RunGridModel(QAbstractTableModel):
             return self._background(cell, repeats)
         if role == Qt.ItemDataRole.ForegroundRole:
             if cell.status == "error":
-                return ERROR_TEXT
-            return MUTED if cell.status in ("pending", "cancelled") else None
+                return _brush("bad")
+            return _brush("muted") if cell.status in ("pending", "cancelled") else None
         if role == CALL_ID_ROLE:
             return cell.call_id
         if role == CELL_ID_ROLE:
@@ -323,13 +330,13 @@ class RunGridModel(QAbstractTableModel):
 
     def _background(self, cell: GridCell, repeats: list[GridCell]) -> QBrush | None:
         if cell.status not in ("done", "error"):
-            return BACKGROUNDS.get(cell.status)
+            return _status_background(cell.status)
         passed, scored = pass_count(repeats)
         if not scored:
-            return BACKGROUNDS.get(cell.status)
+            return _status_background(cell.status)
         if passed == scored:
-            return PASSED
-        return FAILED if passed == 0 else FLAKY
+            return _brush("pass_bg")
+        return _brush("fail_bg") if passed == 0 else _brush("flaky_bg")
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.call_details_text import structured_text, thinking_title, tool_calls_text
+from workbench.ui.theme import themed_style
 
 
 class CallDetailsView(QWidget):
@@ -28,15 +29,25 @@ class CallDetailsView(QWidget):
         self.tools.setWordWrap(True)
         self.tools.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tools.setAccessibleName("Tool calls")
-        self.tools.setStyleSheet(
-            "font-family: monospace; background: #e5f6ff; color: #003a6d; padding: 4px;"
+        themed_style(
+            self.tools,
+            lambda t: (
+                f"font-family: monospace; background: {t.info_bg.name()};"
+                f" color: {t.text.name()}; padding: 4px;"
+            ),
         )
         self.structured = QLabel()
         self.structured.setTextFormat(Qt.TextFormat.PlainText)
         self.structured.setWordWrap(True)
         self.structured.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.structured.setAccessibleName("Structured output")
-        self.structured.setStyleSheet("font-family: monospace; background: #defbe6; padding: 4px;")
+        themed_style(
+            self.structured,
+            lambda t: (
+                f"font-family: monospace; background: {t.pass_bg.name()};"
+                f" color: {t.text.name()}; padding: 4px;"
+            ),
+        )
         self.fold = QToolButton()
         self.fold.setCheckable(True)
         self.fold.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

@@ -26,6 +26,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.records import StoredCall
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import describe_error
+from workbench.ui.theme import themed_style
 from workbench.ui.widgets.call_details_view import CallDetailsView
 from workbench.ui.widgets.sent_images import SentImages
 
@@ -91,11 +92,14 @@ class CallInspector(QWidget):
         self.markers = QLabel()
         self.markers.setTextFormat(Qt.TextFormat.PlainText)
         self.markers.setWordWrap(True)
-        self.markers.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 4px;")
+        themed_style(self.markers, lambda t: t.banner_style("4px"))
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("background: #ffd7d9; color: #750e13; padding: 4px;")
+        themed_style(
+            self.error,
+            lambda t: f"background: {t.error_bg.name()}; color: {t.bad.name()}; padding: 4px;",
+        )
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.facts: dict[str, QLabel] = {}

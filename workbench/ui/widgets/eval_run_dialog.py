@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -37,11 +37,11 @@ from workbench.services.run_service import MissingApiKey, choose_provider, conne
 from workbench.services.runner import NullListener, Progress, RunEngine, RunOptions
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import Operation, describe_error
+from workbench.ui.theme import color, current_theme
 from workbench.ui.widgets.eval_views import _fill, _note, _table, percent
 
 RESULT_HEADERS = ["Prompt version", "Model", "Cases", "Passed", "Pass rate", "95 % interval", ""]
 POLL_MS = 100
-PASS_BRUSH, FAIL_BRUSH = QBrush(QColor("#defbe6")), QBrush(QColor("#ffd7d9"))
 MET_STYLE = "padding: 6px; font-weight: bold; border: 1px solid {}; background: {};"
 
 
@@ -296,7 +296,7 @@ class EvalRunDialog(QDialog):
         _fill(self.results, rows)
         for r, row in enumerate(rows):
             item = self.results.item(r, len(RESULT_HEADERS) - 1)
-            item.setBackground(PASS_BRUSH if row[-1] == "PASS" else FAIL_BRUSH)
+            item.setBackground(QBrush(color("pass_bg" if row[-1] == "PASS" else "fail_bg")))
         met = bar_met(report, bar)
         cases = sum(g.cases for g in report.groups)
         state = "met" if met else "NOT met"
@@ -306,8 +306,9 @@ class EvalRunDialog(QDialog):
             f"Eval run #{report.run_id}: bar {bar:.0%} {state} — {cases} scored case(s), "
             f"{report.not_run} not run. Same verdict as `workbench eval`."
         )
-        colours = ("#9ccc9c", "#eef6ee") if met else ("#da1e28", "#fff1f1")
-        self.verdict.setStyleSheet(MET_STYLE.format(*colours))
+        theme = current_theme()
+        colours = (theme.good, theme.pass_bg) if met else (theme.bad, theme.fail_bg)
+        self.verdict.setStyleSheet(MET_STYLE.format(*(c.name() for c in colours)))
         self.verdict.setVisible(True)
         self.status.setText(
             "Done." if report.run_status == "done" else f"The run was {report.run_status}."

@@ -40,6 +40,7 @@ from workbench.services.evals import (
 from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import themed_style
 
 RATE_HEADERS = ["Prompt version", "Model", "Cases", "Passed", "Pass rate", "95 % interval"]
 FLIP_HEADERS = ["Change", "Row", "Model", "Repeat", "Why it fails now"]
@@ -111,7 +112,7 @@ class EvalsPane(QWidget):
         self.export_button.clicked.connect(self.open_export)
         self.dialog: Any = None
         self.status = _note()
-        self.status.setStyleSheet("color: #525252;")
+        themed_style(self.status, lambda t: f"color: {t.muted.name()};")
         top = QHBoxLayout()
         top.addWidget(QLabel("Runs:"))
         top.addWidget(self.run_choice, 1)

@@ -4,11 +4,12 @@ last visible line elided with "…" instead of being cut in half by the row's ed
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QTextLayout, QTextOption
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QTextLayout, QTextOption
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
+from workbench.ui.theme import color
+
 ELLIPSIS = "…"
-DIFFERS_COLOUR = QColor("#8a3ffc")
 DIFFERS_BAR_PX = 4
 
 
@@ -81,4 +82,4 @@ class GridCellDelegate(QStyledItemDelegate):
         option.text = fit_lines(option.text, option.font, width, self.max_lines)
         style.drawControl(style.ControlElement.CE_ItemViewItem, option, painter, widget)
         if differs:
-            painter.fillRect(bar, DIFFERS_COLOUR)
+            painter.fillRect(bar, color("accent"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
 from workbench.core.templates import NAME
+from workbench.ui.theme import Theme, on_theme_change
 
 # The same grammar as core.templates: an escaped "\{{" is literal text, not a variable.
 _TOKEN = re.compile(r"\\\{\{|\{\{\s*(" + NAME + r")\s*\}\}")
@@ -23,11 +24,15 @@ class VariableHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
         self.variable_format = QTextCharFormat()
-        self.variable_format.setForeground(QColor("#8a3ffc"))
-        self.variable_format.setBackground(QColor("#f1e8ff"))
         self.variable_format.setFontWeight(QFont.Weight.Bold)
         self.escape_format = QTextCharFormat()
-        self.escape_format.setForeground(QColor("#8d8d8d"))
+        on_theme_change(self, self._set_formats)
+
+    def _set_formats(self, theme: Theme) -> None:
+        self.variable_format.setForeground(theme.accent)
+        self.variable_format.setBackground(theme.accent_bg)
+        self.escape_format.setForeground(theme.faint)
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
         # Variables never span lines (NAME has no newline), so block-by-block is exact.

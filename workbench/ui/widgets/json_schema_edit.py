@@ -13,8 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-ERROR_STYLE = "color: #a2191f;"
-OK_STYLE = "color: #24a148;"
+from workbench.ui.theme import css
 
 
 def line_of_path(text: str, path: list[Any]) -> int:
@@ -103,12 +102,12 @@ class JsonSchemaEdit(QWidget):
     def _on_text(self) -> None:
         problem = self.problem()
         if problem:
-            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setStyleSheet(css("bad"))
             self.status.setText(problem)
         elif self.text().strip():
-            self.status.setStyleSheet(OK_STYLE)
+            self.status.setStyleSheet(css("good"))
             self.status.setText("Valid JSON Schema.")
         else:
-            self.status.setStyleSheet("color: #6f6f6f;")
+            self.status.setStyleSheet(css("muted"))
             self.status.setText("None.")
         self.changed.emit()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from workbench.core.errors import WorkbenchError
 from workbench.services.project_session import CallLabel
 from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.theme import themed_style
 
 KEY_HINT = "J/K move · P pass · F fail · 1–5 rate · T tag · N note · E promote · U clear"
 REVIEW_KEY_HINT = (
@@ -74,17 +75,23 @@ class LabelBar(QWidget):
         self.label: CallLabel | None = None
         self.setObjectName("labelBar")
         self.setAccessibleName("Label of the selected output")
-        self.setStyleSheet("#labelBar { background: #f2f4f8; border-top: 1px solid #c6c6c6; }")
+        themed_style(
+            self,
+            lambda t: (
+                f"#labelBar {{ background: {t.panel.name()};"
+                f" border-top: 1px solid {t.border.name()}; }}"
+            ),
+        )
         self.state = QLabel()
         self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.state.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.state.setStyleSheet("font-weight: bold;")
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setStyleSheet("color: #0043ce;")
+        themed_style(self.message, lambda t: f"color: {t.info.name()};")
         self.hint = QLabel(hint)
         self.hint.setTextFormat(Qt.TextFormat.PlainText)
-        self.hint.setStyleSheet("color: #525252;")
+        themed_style(self.hint, lambda t: f"color: {t.muted.name()};")
         self.hint.setAccessibleName("Labeling keys")
         # Two lines, so a narrow centre pane never clips the label to make room for the keys.
         top = QHBoxLayout()

@@ -4,7 +4,7 @@ insertions in green on the right. Plain text inserted with character formats —
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.diff import word_diff
+from workbench.ui.theme import Theme, on_theme_change
 
 
 def _view(name: str) -> QTextEdit:
@@ -70,12 +71,16 @@ class OutputDiff(QWidget):
 
         self.plain = QTextCharFormat()
         self.deleted = QTextCharFormat()
-        self.deleted.setForeground(QColor("#a2191f"))
-        self.deleted.setBackground(QColor("#ffd7d9"))
         self.deleted.setFontStrikeOut(True)
         self.inserted = QTextCharFormat()
-        self.inserted.setForeground(QColor("#0e6027"))
-        self.inserted.setBackground(QColor("#c8f0d2"))
+        # Used by the next comparison after a theme switch.
+        on_theme_change(self, self._set_formats)
+
+    def _set_formats(self, theme: Theme) -> None:
+        self.deleted.setForeground(theme.bad)
+        self.deleted.setBackground(theme.delete_bg)
+        self.inserted.setForeground(theme.good)
+        self.inserted.setBackground(theme.insert_bg)
 
     def compare(self, left_title: str, left: str, right_title: str, right: str) -> int:
         """Show the word diff of two texts; returns the number of changed pieces."""

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from workbench.core.blocks import EFFORT_LEVELS, MIN_THINKING_BUDGET, Thinking
 from workbench.core.models import Message, Params, PromptContent
 from workbench.services.model_list import ModelCatalog
+from workbench.ui.theme import themed_style
 from workbench.ui.widgets.json_schema_edit import JsonSchemaEdit
 
 THINKING_MODES = (("Off", None), ("Budget (enabled)", "enabled"), ("Adaptive", "adaptive"))
@@ -62,7 +63,7 @@ class OutputPanel(QWidget):
         self.reasons = QLabel()
         self.reasons.setTextFormat(Qt.TextFormat.PlainText)
         self.reasons.setWordWrap(True)
-        self.reasons.setStyleSheet("color: #6f6f6f;")
+        themed_style(self.reasons, lambda t: f"color: {t.muted.name()};")
         self.reasons.setAccessibleName("Why some settings are not sent")
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import BadInput
 from workbench.core.models import Params
 from workbench.services.model_list import SAMPLING_PARAMS, ModelCatalog
+from workbench.ui.theme import themed_style
 
 
 def encode_stops(stops: list[str]) -> str:
@@ -87,7 +88,7 @@ class ParamsPanel(QWidget):
         self.reasons = QLabel()
         self.reasons.setTextFormat(Qt.TextFormat.PlainText)
         self.reasons.setWordWrap(True)
-        self.reasons.setStyleSheet("color: #6f6f6f;")
+        themed_style(self.reasons, lambda t: f"color: {t.muted.name()};")
         self.reasons.setAccessibleName("Why some parameters are disabled")
         self.cache_system = QCheckBox("Cache the system prompt")
         self.cache_system.setToolTip("Mark the system prompt for prompt caching")

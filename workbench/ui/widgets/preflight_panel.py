@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.services.planner import EXPECTED_OUTPUT_TOKENS, RunPlan
+from workbench.ui.theme import color, css, themed_style
 
-ERROR_COLOUR = QColor("#a2191f")
-WARNING_COLOUR = QColor("#8a5300")
 SHOWN_PROBLEMS = 50
 HEADERS = [
     "Model",
@@ -72,7 +71,7 @@ class PreflightPanel(QWidget):
         self.issues.setWordWrap(True)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #525252;")
+        themed_style(self.note, lambda t: f"color: {t.muted.name()};")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
@@ -99,7 +98,7 @@ class PreflightPanel(QWidget):
         if problems:
             text += f" — {len(problems)} problem{'s' if len(problems) != 1 else ''} to fix"
         self.summary.setText(text)
-        self.summary.setStyleSheet(f"color: {ERROR_COLOUR.name()};" if problems else "")
+        self.summary.setStyleSheet(css("bad") if problems else "")
 
         self.table.setRowCount(len(plan.estimates))
         for row, estimate in enumerate(plan.estimates.values()):
@@ -119,13 +118,13 @@ class PreflightPanel(QWidget):
 
         self.issues.clear()
         for problem in problems[:SHOWN_PROBLEMS]:
-            self._add_issue(f"✖ {problem}", ERROR_COLOUR)
+            self._add_issue(f"✖ {problem}", color("bad"))
         if len(problems) > SHOWN_PROBLEMS:
-            self._add_issue(f"… and {len(problems) - SHOWN_PROBLEMS} more problems", ERROR_COLOUR)
+            self._add_issue(f"… and {len(problems) - SHOWN_PROBLEMS} more problems", color("bad"))
         for warning in plan.warnings:
-            self._add_issue(f"⚠ {warning}", WARNING_COLOUR)
+            self._add_issue(f"⚠ {warning}", color("warning"))
         if not problems and not plan.warnings:
-            self._add_issue("✔ No problems found.", QColor("#0e6027"))
+            self._add_issue("✔ No problems found.", color("good"))
 
     def _add_issue(self, text: str, colour: QColor) -> None:
         item = QListWidgetItem(text)

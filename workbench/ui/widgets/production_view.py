@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtGui import QBrush, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,14 +38,13 @@ from workbench.services.monitoring import (
 from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp, describe_error
+from workbench.ui.theme import color, css, themed_style
 
 WINDOW_DAYS = 7
 SAMPLE_SIZE = 20
 REVIEW_TEXT = f"Review {SAMPLE_SIZE} random conversations from the last {WINDOW_DAYS} days"
 TABLE_COLUMNS = ("Metric", "Last day", f"Last {WINDOW_DAYS} days", "Alert when", "Detail")
 TREND_COLUMNS = ("Day ending", "Calls", "p95 latency", "Error rate", "Cost / user", "Thumbs down")
-BREACHED_FG = QColor("#a2191f")
-BREACHED_BG = QColor("#fff1f1")
 
 
 def _label(text: str = "", style: str = "") -> QLabel:
@@ -74,8 +73,8 @@ def _item(text: str, *, breached: bool = False, number: bool = False) -> QTableW
     if number:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if breached:
-        item.setForeground(QBrush(BREACHED_FG))
-        item.setBackground(QBrush(BREACHED_BG))
+        item.setForeground(QBrush(color("bad")))
+        item.setBackground(QBrush(color("fail_bg")))
         font = item.font()
         font.setBold(True)
         item.setFont(font)
@@ -101,7 +100,8 @@ class ProductionView(QWidget):
         self.now: float | None = None  # tests fix the clock; people see the live one
         self.seed: int | None = None
         self.title = _label("Production", "font-size: 18pt; font-weight: bold;")
-        self.status = _label("", "color: #525252;")
+        self.status = _label("")
+        themed_style(self.status, lambda t: f"color: {t.muted.name()};")
         self.status.setAccessibleName("Production status")
         self.prompt = QComboBox()
         self.prompt.setAccessibleName("Prompt")
@@ -209,9 +209,7 @@ class ProductionView(QWidget):
             f"{WINDOW_DAYS} days. "
             + (f"Above threshold: {', '.join(breached)}." if breached else "All within thresholds.")
         )
-        self.summary.setStyleSheet(
-            f"font-size: 12pt; color: {BREACHED_FG.name() if breached else '#0e6027'};"
-        )
+        self.summary.setStyleSheet(f"font-size: 12pt; {css('bad' if breached else 'good')}")
         self.table.setRowCount(len(health.metrics))
         for row, m in enumerate(health.metrics):
             details = [c.detail for c in (m.day, m.week) if c.detail]

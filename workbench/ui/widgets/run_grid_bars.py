@@ -23,6 +23,7 @@ from workbench.services.runner import Progress
 from workbench.ui.models.run_grid_model import DIFFERS_ROLE
 from workbench.ui.models.run_grid_proxy import SORT_KEYS
 from workbench.ui.run_controller import progress_text
+from workbench.ui.theme import themed_style
 from workbench.ui.widgets.grid_cell_delegate import GridCellDelegate
 
 SYNTHETIC_BADGE = "offline demo — synthetic responses"
@@ -38,7 +39,7 @@ class RunHeaderBar(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setStyleSheet("font-weight: bold;")
         self.badge = QLabel(SYNTHETIC_BADGE)
-        self.badge.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 2px 6px;")
+        themed_style(self.badge, lambda t: t.banner_style())
         self.badge.setVisible(False)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the run; finished calls are kept and it can be resumed")
