@@ -108,6 +108,7 @@ class GridFilterBar(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter rows by text (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Filter rows by text")
         self.errors_only = QCheckBox("&Errors only")
         self.differ_left, self.differ_right = QComboBox(), QComboBox()
         self.differ_left.setAccessibleName("Differs: first column")
