@@ -41,8 +41,10 @@ def _application() -> object:
     app.setApplicationDisplayName(APP_NAME)  # type: ignore[union-attr]
     app.setStyle("Fusion")  # type: ignore[union-attr]
     from workbench.ui.icons import app_icon
+    from workbench.ui.theme import apply_theme, stored_choice
 
     app.setWindowIcon(app_icon())  # type: ignore[union-attr]
+    apply_theme(app, stored_choice())  # type: ignore[arg-type]  # System unless Settings says
     return app
 
 
