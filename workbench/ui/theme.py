@@ -287,10 +287,21 @@ def apply_theme(
     else:
         dark = choice is ThemeChoice.DARK
         hints.setColorScheme(Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light)
-    app.setPalette(dark_palette() if dark else light_palette(app))
+    _set_palette(app, dark)
     _follow_system(app, choice is ThemeChoice.SYSTEM)
     notifier().changed.emit()
     return current_theme()
+
+
+def _set_palette(app: QApplication, dark: bool) -> None:
+    app.setPalette(dark_palette() if dark else light_palette(app))
+    # A widget with a style sheet keeps the palette it was polished with (even for the parts
+    # its sheet does not set, e.g. a bold title's text colour); setting the sheet again makes
+    # it take the new one.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if sheet:
+            widget.setStyleSheet(sheet)
 
 
 _following = False
@@ -299,8 +310,7 @@ _following = False
 def _on_system_scheme_changed() -> None:
     app = QApplication.instance()
     if isinstance(app, QApplication):
-        dark = _system_is_dark(app)
-        app.setPalette(dark_palette() if dark else light_palette(app))
+        _set_palette(app, _system_is_dark(app))
         notifier().changed.emit()
 
 

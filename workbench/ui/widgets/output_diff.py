@@ -73,7 +73,8 @@ class OutputDiff(QWidget):
         self.deleted = QTextCharFormat()
         self.deleted.setFontStrikeOut(True)
         self.inserted = QTextCharFormat()
-        # Used by the next comparison after a theme switch.
+        self._shown: tuple[str, str, str, str] | None = None
+        # A theme switch redraws the comparison on screen in the new colours.
         on_theme_change(self, self._set_formats)
 
     def _set_formats(self, theme: Theme) -> None:
@@ -81,9 +82,12 @@ class OutputDiff(QWidget):
         self.deleted.setBackground(theme.delete_bg)
         self.inserted.setForeground(theme.good)
         self.inserted.setBackground(theme.insert_bg)
+        if self._shown is not None:
+            self.compare(*self._shown)
 
     def compare(self, left_title: str, left: str, right_title: str, right: str) -> int:
         """Show the word diff of two texts; returns the number of changed pieces."""
+        self._shown = (left_title, left, right_title, right)
         self.left_title.setText(left_title)
         self.right_title.setText(right_title)
         self.left.clear()
