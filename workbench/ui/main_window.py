@@ -369,7 +369,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     def _update_key_label(self) -> None:
         if self.ctx.demo:
-            self.key_label.setText("echo provider · offline demo  ")
+            self.key_label.setText("demo provider · synthetic answers · $0  ")
             return
         from workbench.ui.dialogs.settings_dialog import key_status
 

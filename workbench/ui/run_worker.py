@@ -144,7 +144,7 @@ class RunThread(QThread):
             try:
                 provider = choose_provider(
                     project,
-                    "echo" if self.demo else "anthropic",
+                    "demo" if self.demo else "anthropic",
                     stream_delay_s=DEMO_CHUNK_DELAY_S,
                 )
             finally:

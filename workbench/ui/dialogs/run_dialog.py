@@ -44,7 +44,10 @@ from workbench.ui.operations import Operation, describe_error
 from workbench.ui.widgets.preflight_panel import PreflightPanel
 
 DEBOUNCE_MS = 120
-SYNTHETIC_BANNER = "Offline demo — synthetic responses (echo provider): nothing is sent or paid."
+SYNTHETIC_BANNER = (
+    "Offline demo — synthetic responses (demo provider, answers differ by tier): "
+    "nothing is sent or paid."
+)
 
 
 class RunDialog(QDialog):
@@ -240,7 +243,7 @@ class RunDialog(QDialog):
             self._show_blocked("Choose at least one model.")
             return
         project = self.project
-        provider = "echo" if self.ctx.demo else "anthropic"
+        provider = "demo" if self.ctx.demo else "anthropic"
 
         def plan() -> RunPlan:
             return plan_run_blocking(project, request, provider)
