@@ -347,3 +347,27 @@ _REQUEST_TEXT_TABLES = [
 def m005_request_texts(db: Database) -> None:
     """Long request texts stored once, and a cache index without imported calls."""
     _run(db, _REQUEST_TEXT_TABLES)
+
+
+_DRAFT_CALL_TABLES = [
+    # Calls made from the prompt editor's Try panel on an unsaved draft: logged in `calls` like
+    # any other (run_id and version_id NULL), and tied here to the draft's content hash, so a
+    # draft's answers are found again and never read as a saved version's.
+    """CREATE TABLE draft_calls (
+        call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+        prompt_name TEXT,
+        draft_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX draft_calls_hash ON draft_calls (draft_hash)",
+    *_immutable("draft_calls", "draft calls"),
+]
+
+
+@migration
+def m007_draft_calls(db: Database) -> None:
+    """Calls of the Try panel, tied to the unsaved draft's content hash.
+
+    Numbered 7 because another branch adds m006 (prompt blocks); until that lands this is the
+    sixth migration applied, and the names stay unique either way.
+    """
+    _run(db, _DRAFT_CALL_TABLES)

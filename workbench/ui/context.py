@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from workbench.services.project_session import Project
+from workbench.services.projects import checkpoint_project
 
 
 class Change(enum.Flag):
@@ -74,6 +75,7 @@ class ProjectContext(QObject):
             from workbench.ui.operations import wait_for_project_ops
 
             wait_for_project_ops()  # writes already started land before the file is released
+            checkpoint_project(self.project)
             self.project.close()
         self.project = project
         self.changed.emit(ProjectChange(Change.PROJECT, project))

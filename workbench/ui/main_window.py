@@ -27,8 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.projects import checkpoint_project
+from workbench.services.run_service import spend_summary
 from workbench.ui.charts import ChartsPane
 from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.dataset_manager import DatasetManager
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.review_queue import ReviewQueue
@@ -78,6 +81,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.controller = RunController(ctx, self)
         self._build_centre()
         self._build_docks()
+        self.datasets = DatasetManager(
+            self,
+            ctx,
+            self.dataset_editor,
+            prompt_of=self._selected_prompt,
+            opened=self.show_dataset,
+        )
         self.actions_by_name: dict[str, QAction] = build_menus(self)
         self._build_toolbar()
         self._build_status_bar()
@@ -197,6 +207,10 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar.run_requested.connect(self.open_run_dialog)
         self.sidebar.new_prompt_requested.connect(self.new_prompt)
         self.sidebar.compare_requested.connect(self._on_compare_requested)
+        self.sidebar.new_dataset_requested.connect(self.datasets.ask_new)
+        self.sidebar.rename_dataset_requested.connect(self.datasets.ask_rename)
+        self.sidebar.duplicate_dataset_requested.connect(self.datasets.duplicate)
+        self.sidebar.delete_dataset_requested.connect(self.datasets.ask_delete)
         self.grid.attach(self.controller)  # the grid streams the controller's runs itself
         self.grid.call_selected.connect(self._on_call_selected)
         self.review.call_shown.connect(self._on_call_selected)
@@ -262,6 +276,15 @@ class MainWindow(ProjectFileActions, QMainWindow):
     def show_dataset(self, name: str) -> None:
         self.dataset_editor.show_dataset(name)
         self.tabs.setCurrentIndex(DATASET_TAB)
+        self.sidebar.select("dataset", name)
+        self.datasets.update_actions()
+
+    def _selected_prompt(self) -> str | None:
+        """The prompt the user is working on: the editor's, else the sidebar's selection."""
+        if self.editor.prompt_name:
+            return self.editor.prompt_name
+        ref = self.sidebar.selected_prompt_ref()
+        return ref.split("@", 1)[0] if ref else None
 
     def show_run(self, run_id: int) -> None:
         self.grid.show_run(run_id)
@@ -341,7 +364,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.show_error(text)
 
     def _on_run_finished(self, outcome: Any) -> None:
-        self.run_status.finished(outcome)
+        project = self.ctx.project
+        spend = spend_summary(project, outcome.run_id) if project is not None else None
+        self.run_status.finished(outcome, spend)
+        if project is not None:
+            checkpoint_project(project)  # a copy of the file now holds the whole run
         self.statusBar().showMessage(f"Run #{outcome.run_id} {outcome.status}.", 8000)
         self._update_actions()
 
@@ -369,7 +396,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     def _update_key_label(self) -> None:
         if self.ctx.demo:
-            self.key_label.setText("demo provider · synthetic answers · $0  ")
+            self.key_label.setText("offline demo · synthetic answers per tier · $0  ")
             return
         from workbench.ui.dialogs.settings_dialog import key_status
 

@@ -145,6 +145,8 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     prompt_menu.addActions([a["new_prompt"], a["save_version"], a["compare"], a["move_label"]])
 
     dataset_menu = bar.addMenu("&Dataset")
+    dataset_menu.addActions(window.datasets.actions())
+    dataset_menu.addSeparator()
     for action in window.dataset_editor.menu_actions():
         if action is None:
             dataset_menu.addSeparator()

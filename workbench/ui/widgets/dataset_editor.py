@@ -301,6 +301,10 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self._report(f"Added column {name}; it is saved once a row has a value in it.")
 
     # -- messages -------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        """A line under the table (what just happened, what to do next)."""
+        self._report(text)
+
     def _report(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
         self.status.setText(text)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +37,7 @@ from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp, describe_error
 from workbench.ui.widgets.message_list import MessageList, make_text_editor
 from workbench.ui.widgets.params_panel import ParamsPanel
+from workbench.ui.widgets.try_panel import TryPanel
 from workbench.ui.widgets.version_diff import VersionDiff
 from workbench.ui.widgets.version_history import VersionHistory, label_badges
 
@@ -125,11 +128,17 @@ class PromptEditor(QWidget):
         upper.setStretchFactor(1, 2)
         upper.setChildrenCollapsible(False)
         self.history = VersionHistory()
-        history_box = QGroupBox("Version history")
+        history_box = QWidget()
         QVBoxLayout(history_box).addWidget(self.history)
+        # The Try panel beside the history: the draft is tried without saving a version.
+        self.try_panel = TryPanel(self.ctx, self._draft_for_try)
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(history_box, "Version history")
+        self.try_tab = self.lower_tabs.addTab(self.try_panel, "Try (Ctrl+Enter)")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(upper)
-        self.splitter.addWidget(history_box)
+        self.splitter.addWidget(self.lower_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setObjectName("promptEditorSplitter")
@@ -156,6 +165,11 @@ class PromptEditor(QWidget):
         self.history.label_requested.connect(self.set_label)
         self.history.label_removed.connect(self.remove_label)
         self.history.compare_requested.connect(self._on_compare_with)
+        self.try_panel.status_message.connect(self.status_message)
+        try_keys = QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.try_draft)
+        try_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        enter_keys = QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.try_draft)
+        enter_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -273,6 +287,7 @@ class PromptEditor(QWidget):
     def _refresh_variables(self) -> None:
         texts = [self.system_editor.toPlainText(), *(m["content"] for m in self.messages.values())]
         names = variables_of(texts)
+        self.try_panel.set_variables(names)
         self.variables.clear()
         self.variables.addItems([f"{{{{{n}}}}}" for n in names])
         self.variables_box.setTitle(f"Variables ({len(names)})")
@@ -282,6 +297,18 @@ class PromptEditor(QWidget):
             return
         self._refresh_variables()
         self._refresh_header()
+
+    # -- trying the draft --------------------------------------------------------------------
+
+    def _draft_for_try(self) -> tuple[PromptContent, str | None]:
+        return self.current_content(), self.prompt_name
+
+    def try_draft(self) -> bool:
+        """Ctrl+Enter: run the unsaved draft across the Try panel's models."""
+        if self.prompt is None:
+            return False
+        self.lower_tabs.setCurrentIndex(self.try_tab)
+        return self.try_panel.try_now()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.notice.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
