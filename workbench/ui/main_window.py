@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSizePolicy,
+    QStackedWidget,
     QStyle,
     QTabWidget,
     QToolButton,
@@ -38,6 +39,7 @@ from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.run_controller import RunController
 from workbench.ui.run_status import RunStatus
 from workbench.ui.sidebar import RESUMABLE, Sidebar
+from workbench.ui.welcome import WelcomeScreen
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
 from workbench.ui.widgets.eval_views import EvalsPane
@@ -123,13 +125,18 @@ class MainWindow(ProjectFileActions, QMainWindow):
         )
         self.banner.setAccessibleName("Offline demo notice")
         self.banner.setVisible(self.ctx.demo)
-        centre = QWidget()
-        layout = QVBoxLayout(centre)
+        workspace = QWidget()
+        layout = QVBoxLayout(workspace)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(centre)
+        self.welcome = WelcomeScreen(self.recent.entries)
+        self.centre = QStackedWidget()
+        self.centre.addWidget(self.welcome)
+        self.centre.addWidget(workspace)
+        self.setCentralWidget(self.centre)
+        self.setAcceptDrops(True)  # a .pwb or .yaml dropped on the window opens
 
     def _build_docks(self) -> None:
         self.sidebar = Sidebar(self.ctx)
@@ -200,6 +207,10 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.ctx.changed.connect(self._on_project_changed)
         self.editor.title_changed.connect(lambda text: self.tabs.setTabText(EDITOR_TAB, text))
         self.editor.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.welcome.new_requested.connect(self.new_project)
+        self.welcome.open_requested.connect(self.open_dialog)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.recent_opened.connect(self.open_path)
         self.sidebar.prompt_opened.connect(self.show_prompt)
         self.sidebar.dataset_opened.connect(self.show_dataset)
         self.sidebar.run_opened.connect(self.show_run)
@@ -379,11 +390,20 @@ class MainWindow(ProjectFileActions, QMainWindow):
             self._update_title()
             self._update_key_label()
         if change.touches(Change.PROJECT):
+            self._show_welcome(self.ctx.project is None)
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:
                 self.dataset_editor.show_dataset(None)
                 self.inspector.show_call(None)
         self._update_actions()
+
+    def _show_welcome(self, welcome: bool) -> None:
+        """The welcome screen in the centre while no project is open."""
+        if welcome:
+            self.welcome.refresh()
+            self.centre.setCurrentWidget(self.welcome)
+        else:
+            self.centre.setCurrentIndex(1)
 
     def _update_title(self) -> None:
         project = self.ctx.project
@@ -408,6 +428,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         running = self.controller.running
         enable = {
             "save_as": has,
+            "save_copy": has,
             "close": has,
             "export": has,
             "export_production": has,

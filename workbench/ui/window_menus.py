@@ -76,6 +76,13 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         "Ctrl+Shift+S",
         "Write a consistent copy of the project and continue in the copy",
     )
+    a["save_copy"] = _action(
+        window,
+        "Save a &copy…",
+        window.save_copy_dialog,
+        None,
+        "Write a consistent copy of the project (SQLite backup) and keep working in this one",
+    )
     a["export"] = _action(
         window,
         "&Export bundle…",
@@ -107,7 +114,9 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     a["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench")
     file_menu.addActions([a["new"], a["open"]])
     file_menu.addMenu(window.recent_menu)
-    file_menu.addActions([a["save_as"], a["export_production"], a["export"], a["import_logs"]])
+    file_menu.addActions(
+        [a["save_as"], a["save_copy"], a["export_production"], a["export"], a["import_logs"]]
+    )
     file_menu.addSeparator()
     file_menu.addActions([a["close"], a["quit"]])
     window.file_menu = file_menu
