@@ -28,6 +28,8 @@ class DatasetManager(QObject):
     """The four dataset actions; `current` names the dataset they act on by default.
 
     :param prompt_of: the prompt whose variables a new dataset starts with (or None)
+    :param draft_variables: that prompt's variables as edited now (unsaved edits included);
+        when empty, the latest saved version's are used
     :param opened: called with a dataset's name once it exists (the window shows it)
     """
 
@@ -39,12 +41,14 @@ class DatasetManager(QObject):
         *,
         prompt_of: Callable[[], str | None],
         opened: Callable[[str], None],
+        draft_variables: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__(parent)
         self.window = parent
         self.ctx = ctx
         self.editor = editor
         self.prompt_of = prompt_of
+        self.draft_variables = draft_variables
         self.opened = opened
         self.dialog: QWidget | None = None
         self.new_action = self._action("&New dataset…", "Ctrl+Alt+N", self.ask_new)
@@ -89,15 +93,15 @@ class DatasetManager(QObject):
     def create(self, name: str) -> None:
         """Create dataset `name` and open it with the prompt's variables as columns."""
         prompt = self.prompt_of()
+        drafted = self.draft_variables()
 
         def work(project: Project) -> tuple[str, list[str]]:
-            return new_dataset(project, name), prompt_variables(project, prompt)
+            return new_dataset(project, name), drafted or prompt_variables(project, prompt)
 
         def done(result: tuple[str, list[str]]) -> None:
             created, variables = result
             self.opened(created)
-            for variable in variables:
-                self.editor.model.add_variable(variable)
+            self.editor.add_columns(variables)
             columns = ", ".join(variables) or "none yet: Add column…"
             self.editor.say(f"New dataset {created}. Columns: {columns}. Add rows to fill it.")
 

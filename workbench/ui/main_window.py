@@ -89,6 +89,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
             self.dataset_editor,
             prompt_of=self._selected_prompt,
             opened=self.show_dataset,
+            draft_variables=self.editor.draft_variables,
         )
         self.actions_by_name: dict[str, QAction] = build_menus(self)
         self._build_toolbar()

@@ -56,6 +56,8 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self._next_key = 1
         self.undo_stack = QUndoStack(self)
         self.import_dialog: ImportDialog | None = None
+        # Columns added before any row has a value in them (kept across reloads).
+        self._empty_columns: dict[str, list[str]] = {}
 
         self.title = QLabel("No dataset selected")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -161,7 +163,7 @@ class DatasetEditor(DatasetTransfer, QWidget):
                     key = self.new_key()
                     self._ids[key] = example_id
                     rows.append(Row(key, example))
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, self._empty_columns.get(self.dataset or "", []))
         self._update_title()
         self._update_actions()
         if self.dataset is not None:
@@ -297,8 +299,18 @@ class DatasetEditor(DatasetTransfer, QWidget):
                 error=True,
             )
             return
-        self.model.add_variable(name)
+        self.add_columns([name])
         self._report(f"Added column {name}; it is saved once a row has a value in it.")
+
+    def add_columns(self, names: list[str]) -> None:
+        """Show variable columns on the open dataset before any example fills them."""
+        if self.dataset is None:
+            return
+        kept = self._empty_columns.setdefault(self.dataset, [])
+        for name in names:
+            if name not in kept:
+                kept.append(name)
+            self.model.add_variable(name)
 
     # -- messages -------------------------------------------------------------------------------
     def say(self, text: str) -> None:

@@ -166,10 +166,9 @@ class PromptEditor(QWidget):
         self.history.label_removed.connect(self.remove_label)
         self.history.compare_requested.connect(self._on_compare_with)
         self.try_panel.status_message.connect(self.status_message)
-        try_keys = QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.try_draft)
-        try_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        enter_keys = QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.try_draft)
-        enter_keys.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # Window-wide, but only while the editor is on screen (a hidden widget's shortcut is off).
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.try_draft)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -284,9 +283,15 @@ class PromptEditor(QWidget):
         self.save_button.setEnabled(self.prompt is not None and not self.ctx.read_only)
         self.title_changed.emit(self.title())
 
-    def _refresh_variables(self) -> None:
+    def draft_variables(self) -> list[str]:
+        """The `{{variables}}` of the text in the editor (saved or not)."""
+        if self.prompt is None:
+            return []
         texts = [self.system_editor.toPlainText(), *(m["content"] for m in self.messages.values())]
-        names = variables_of(texts)
+        return variables_of(texts)
+
+    def _refresh_variables(self) -> None:
+        names = self.draft_variables()
         self.try_panel.set_variables(names)
         self.variables.clear()
         self.variables.addItems([f"{{{{{n}}}}}" for n in names])

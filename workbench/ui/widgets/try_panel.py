@@ -37,6 +37,8 @@ from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole
+TIER_ROLE = Qt.ItemDataRole.UserRole + 1
+TIER_RANK = {"haiku": 0, "sonnet": 1, "opus": 2}
 # What the panel asks its editor for: the draft and the prompt's name (BadInput if invalid).
 DraftSource = Callable[[], tuple[PromptContent, str | None]]
 
@@ -164,6 +166,7 @@ class TryPanel(QWidget):
             for model in catalog.models():
                 item = QListWidgetItem(f"{model.display_name or model.id}  ({model.id})")
                 item.setData(MODEL_ROLE, model.id)
+                item.setData(TIER_ROLE, model.tier)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 checked = model.id in chosen
                 item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
@@ -181,11 +184,14 @@ class TryPanel(QWidget):
         self._update_buttons()
 
     def checked_models(self) -> list[str]:
-        return [
-            self.models.item(i).data(MODEL_ROLE)
+        """The checked models, cheapest tier first (answers read left to right by tier)."""
+        items = [
+            self.models.item(i)
             for i in range(self.models.count())
             if self.models.item(i).checkState() == Qt.CheckState.Checked
         ]
+        items.sort(key=lambda item: TIER_RANK.get(item.data(TIER_ROLE), len(TIER_RANK)))
+        return [item.data(MODEL_ROLE) for item in items]
 
     def set_variables(self, names: list[str]) -> None:
         """One field per `{{variable}}` of the draft (values typed so far are kept)."""
