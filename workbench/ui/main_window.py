@@ -50,6 +50,9 @@ from workbench.ui.window_menus import build_menus
 
 APP_TITLE = "Prompt Workbench"
 DEMO_BANNER = "offline demo — synthetic responses"
+# The widest a centre page may ask to be: with the panels at their minimum (160 + 200 px) the
+# window then fits 1024 px.
+MAX_PAGE_MIN_WIDTH = 630
 EDITOR_TAB, DATASET_TAB, GRID_TAB, CHARTS_TAB, REVIEW_TAB, EVALS_TAB = 0, 1, 2, 3, 4, 5
 
 
@@ -119,6 +122,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.tabs.addTab(self.evals, "Evals")
         self.production = ProductionView(self.ctx, open_review=self._review_production_sample)
         self.tabs.addTab(self.production, "Production")
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            # No page may make the window wider than a 1024 px screen allows with both panels.
+            if page.minimumSizeHint().width() > MAX_PAGE_MIN_WIDTH:
+                page.setMinimumWidth(MAX_PAGE_MIN_WIDTH)
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
@@ -144,13 +152,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar_dock = QDockWidget("Project", self)
         self.sidebar_dock.setObjectName("sidebarDock")
         self.sidebar_dock.setWidget(self.sidebar)
-        self.sidebar.setMinimumWidth(210)
+        self.sidebar.setMinimumWidth(160)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
         self.inspector = CallInspector(self.ctx)
         self.inspector_dock = QDockWidget("Inspector", self)
         self.inspector_dock.setObjectName("inspectorDock")
         self.inspector_dock.setWidget(self.inspector)
-        self.inspector.setMinimumWidth(260)
+        self.inspector.setMinimumWidth(200)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
         self.resizeDocks(
             [self.sidebar_dock, self.inspector_dock], [250, 320], Qt.Orientation.Horizontal
@@ -161,7 +169,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         bar.setObjectName("mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.project_button = QToolButton()
-        self.project_button.setText("Project ▾")
+        self.project_button.setText("Project")  # the menu arrow is drawn by Qt
         self.project_button.setToolTip("New, open, recent, save as, close")
         self.project_button.setMenu(self.file_menu)
         self.project_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -176,9 +184,9 @@ class MainWindow(ProjectFileActions, QMainWindow):
             action = self.actions_by_name[name]
             action.setIcon(self.style().standardIcon(icon))
             bar.addAction(action)
-        # Export ▾: the production config and the text bundle, from one button.
+        # Export: the production config and the text bundle, from one button.
         self.export_button = QToolButton()
-        self.export_button.setText("Export ▾")
+        self.export_button.setText("Export")
         self.export_button.setIcon(
             self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
         )

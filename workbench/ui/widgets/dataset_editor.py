@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QSizePolicy,
     QTableView,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -89,15 +90,20 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self.status.setWordWrap(True)
 
         install_actions(self)
-        bar = QHBoxLayout()
-        bar.addWidget(self.title, 1)
+        # A tool bar, not a row of buttons: on a narrow window the actions that do not fit move
+        # into its » menu instead of forcing the window wider.
+        self.toolbar = QToolBar("Dataset actions")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in self.menu_actions():
             if action is None:
-                continue
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            bar.addWidget(button)
+                self.toolbar.addSeparator()
+            else:
+                self.toolbar.addAction(action)
+        self.title.setMinimumWidth(120)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar = QHBoxLayout()
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.toolbar, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)

@@ -312,7 +312,11 @@ class PromptEditor(QWidget):
         """Ctrl+Enter: run the unsaved draft across the Try panel's models."""
         if self.prompt is None:
             return False
-        self.lower_tabs.setCurrentIndex(self.try_tab)
+        if self.lower_tabs.currentIndex() != self.try_tab:
+            self.lower_tabs.setCurrentIndex(self.try_tab)
+            # Room for the answers: the Try panel gets the larger share while it is in use.
+            total = sum(self.splitter.sizes())
+            self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])
         return self.try_panel.try_now()
 
     def _say(self, text: str, *, error: bool = False) -> None:
