@@ -81,7 +81,9 @@ def test_a_drop_beyond_the_threshold_fails_and_a_small_one_passes(tmp_path: Path
     dropped = _eval(worse, tmp_path, "worse", "--baseline", str(base))  # 100 % -> 75 %
     assert dropped.returncode == 1, dropped.stdout + dropped.stderr
     assert "REGRESSION helper claude-haiku-5-5: pass rate 100.0% -> 75.0%" in dropped.stdout
-    assert "at most 10.0 allowed" in dropped.stdout  # the default alert threshold (the seed: 10 points)
+    assert (
+        "at most 10.0 allowed" in dropped.stdout
+    )  # the default alert threshold (the seed: 10 points)
     tolerated = _eval(worse, tmp_path, "worse", "--baseline", str(base), "--max-drop", "0.25")
     assert tolerated.returncode == 0, tolerated.stdout + tolerated.stderr
     # The project's own threshold: the prompt's production alert for an eval pass-rate drop.

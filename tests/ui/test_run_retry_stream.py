@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from quiz_project_support import HAIKU, make_project
 from pytestqt.qtbot import QtBot
+from quiz_project_support import HAIKU, make_project
 
 from workbench.core.models import Settings
 from workbench.services.planner import make_plan

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QSizePolicy,
     QStackedWidget,
     QStyle,
     QTabWidget,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.endpoint import effective_endpoint, key_origin
 from workbench.services.projects import checkpoint_project
 from workbench.services.run_service import spend_summary
 from workbench.ui.charts import ChartsPane
@@ -199,16 +199,15 @@ class MainWindow(ProjectFileActions, QMainWindow):
         )
         self.export_button.setMenu(export_menu)
         bar.addWidget(self.export_button)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        self.key_label = QLabel()
-        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.key_label.setAccessibleName("Model and key status")
-        bar.addWidget(self.key_label)
         self.toolbar = bar
 
     def _build_status_bar(self) -> None:
+        # Where calls go and where the key is from, in full (a permanent widget is never
+        # squeezed below its size hint, so the URL is not elided).
+        self.key_label = QLabel()
+        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_label.setAccessibleName("Where calls go and where the key comes from")
+        self.statusBar().addPermanentWidget(self.key_label)
         self.run_status = RunStatus()
         self.statusBar().addPermanentWidget(self.run_status)
 
@@ -427,9 +426,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
         if self.ctx.demo:
             self.key_label.setText("offline demo · synthetic answers per tier · $0  ")
             return
-        from workbench.ui.dialogs.settings_dialog import key_status
-
-        self.key_label.setText(f"{key_status()}  ")
+        endpoint = effective_endpoint(self.ctx.project)
+        self.key_label.setText(f"{endpoint.describe()} · {key_origin()}  ")
+        self.key_label.setToolTip(
+            f"Model calls go to {endpoint.url} ({endpoint.source}); {key_origin()}."
+        )
 
     def _update_actions(self) -> None:
         has = self.ctx.project is not None

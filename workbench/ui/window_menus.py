@@ -243,6 +243,13 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     settings_menu.addAction(a["settings"])
 
     help_menu = bar.addMenu("&Help")
+    a["getting_started"] = _action(
+        window,
+        "&Getting started",
+        lambda: show_getting_started(window),
+        None,
+        "The getting-started guide, in the app and offline",
+    )
     a["shortcuts"] = _action(
         window,
         "&Keyboard shortcuts",
@@ -257,7 +264,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         None,
         "Version and what the app is for",
     )
-    help_menu.addActions([a["shortcuts"], a["about"]])
+    help_menu.addActions([a["getting_started"], a["shortcuts"], a["about"]])
     return a
 
 
@@ -307,6 +314,17 @@ def show_shortcuts(window: MainWindow) -> QDialog:
     layout.addWidget(table)
     layout.addWidget(buttons)
     dialog.resize(560, 520)
+    dialog.finished.connect(dialog.deleteLater)
+    window.shortcuts_dialog = dialog
+    dialog.open()
+    return dialog
+
+
+def show_getting_started(window: MainWindow) -> QDialog:
+    """Help ▸ Getting started (non-blocking)."""
+    from workbench.ui.dialogs.getting_started import GettingStartedDialog
+
+    dialog = GettingStartedDialog(window)
     dialog.finished.connect(dialog.deleteLater)
     window.shortcuts_dialog = dialog
     dialog.open()
