@@ -17,7 +17,7 @@ from workbench.cli.main import main as cli_main
 from workbench.services.project_catalog import model_catalog
 from workbench.services.try_service import one_model_per_tier
 from workbench.testing.fake_anthropic import FakeAnthropicServer
-from workbench.ui.context import ProjectContext
+from workbench.ui.context import Change, ProjectContext
 from workbench.ui.main_window import DATASET_TAB, MainWindow
 from workbench.ui.operations import wait_for_project_ops
 
@@ -79,6 +79,8 @@ def test_first_hour_from_an_empty_project(
         project = ctx.require()
         assert project.prompts.names() == [] and project.datasets.names() == []
         project.set_settings(project.settings.model_copy(update={"base_url": server.base_url}))
+        ctx.notify(Change.SETTINGS)
+        assert f"project setting → {server.base_url}" in window.key_label.text()
         assert window.centre.currentWidget() is not window.welcome
 
         # A prompt (its draft has one variable, {{input}}).

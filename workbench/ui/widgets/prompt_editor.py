@@ -113,6 +113,7 @@ class PromptEditor(QWidget):
         QVBoxLayout(params_box).addWidget(self.params)
         self.variables = QListWidget()
         self.variables.setAccessibleName("Template variables")
+        self.variables.setMinimumHeight(40)  # lets the Try panel below take the room
         self.variables_box = QGroupBox("Variables")
         QVBoxLayout(self.variables_box).addWidget(self.variables)
         side = QWidget()
@@ -121,9 +122,13 @@ class PromptEditor(QWidget):
         side_layout.addWidget(params_box)
         side_layout.addWidget(self.variables_box, 1)
 
+        side_scroll = QScrollArea()  # scrolls on a short screen instead of pushing Try away
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        side_scroll.setWidget(side)
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(scroll)
-        upper.addWidget(side)
+        upper.addWidget(side_scroll)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
         upper.setChildrenCollapsible(False)
@@ -316,7 +321,8 @@ class PromptEditor(QWidget):
             self.lower_tabs.setCurrentIndex(self.try_tab)
             # Room for the answers: the Try panel gets the larger share while it is in use.
             total = sum(self.splitter.sizes())
-            self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])
+            upper = max(self.splitter.widget(0).minimumSizeHint().height(), total * 2 // 5)
+            self.splitter.setSizes([upper, max(0, total - upper)])
         return self.try_panel.try_now()
 
     def _say(self, text: str, *, error: bool = False) -> None:

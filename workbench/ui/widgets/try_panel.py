@@ -70,6 +70,7 @@ class AnswerCard(QFrame):
         self.text = QPlainTextEdit(answer.text if answer.error is None else answer.error)
         self.text.setReadOnly(True)
         self.text.setAccessibleName(f"Answer of {answer.model}")
+        self.text.setMinimumHeight(self.text.fontMetrics().lineSpacing() * 4 + 12)
         if answer.error is not None:
             self.text.setStyleSheet("color: #a2191f;")
         self.meta = QLabel(answer_meta(answer))
@@ -149,6 +150,8 @@ class TryPanel(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
+        inputs_scroll.setMinimumWidth(200)
+        splitter.setSizes([260, 760])  # the answers get the room: they are what is compared
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
