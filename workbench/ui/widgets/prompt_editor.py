@@ -317,10 +317,10 @@ class PromptEditor(QWidget):
         """Ctrl+Enter: run the unsaved draft across the Try panel's models."""
         if self.prompt is None:
             return False
-        if self.lower_tabs.currentIndex() != self.try_tab:
-            self.lower_tabs.setCurrentIndex(self.try_tab)
+        self.lower_tabs.setCurrentIndex(self.try_tab)
+        total = sum(self.splitter.sizes())
+        if self.splitter.sizes()[1] < total // 2:
             # Room for the answers: the Try panel gets the larger share while it is in use.
-            total = sum(self.splitter.sizes())
             upper = max(self.splitter.widget(0).minimumSizeHint().height(), total * 2 // 5)
             self.splitter.setSizes([upper, max(0, total - upper)])
         return self.try_panel.try_now()
