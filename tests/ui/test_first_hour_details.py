@@ -146,3 +146,51 @@ def test_welcome_lists_recent_projects_and_a_dropped_file_opens(
             break
         QApplication.instance().thread().msleep(20)  # type: ignore[union-attr]
     assert window.ctx.project is not None and window.ctx.project.path == sample_project
+
+
+def test_import_preview_names_every_skipped_line_and_empty_values(
+    window: MainWindow, sample_project: Path, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    from workbench.services.dataset_io import parse_file
+    from workbench.services.planner import make_plan
+    from workbench.services.project_catalog import model_catalog, price_table
+
+    assert window.open_path(sample_project, background=False)
+    window.show_prompt("support-answer")
+    source = tmp_path / "questions.csv"
+    # Line 3 has a cell too many; line 4 opens a quote that never closes, so 4–6 are lost.
+    source.write_text(
+        'question\nHow do I install it?\n"a","b"\n"broken\nsecond\nthird\n', encoding="utf-8"
+    )
+    result = parse_file(source)
+    editor = window.dataset_editor
+    dialog = editor._show_import(result, str(source))
+    assert dialog is not None
+    texts = [dialog.errors.item(i).text() for i in range(dialog.errors.count())]
+    assert texts[0].startswith("Line 3: ") and texts[1].startswith("Lines 4–6: "), texts
+    assert dialog.import_button.text() == "Import 1, skip 4 bad lines"
+    dialog.reject()
+
+    # Empty values in a column the prompt uses: warned in the preview and in the preflight.
+    source.write_text('question\nHow do I install it?\n""\n  \n', encoding="utf-8")
+    (tmp_path / "blank.csv").write_text("question,note\nfine,x\n,empty one\n", encoding="utf-8")
+    result = parse_file(tmp_path / "blank.csv")
+    dialog = editor._show_import(result, str(tmp_path / "blank.csv"))
+    assert dialog is not None and dialog.warnings.count() == 1
+    assert dialog.warnings.item(0).text().startswith("⚠ Line 3: 'question' is empty")
+    assert dialog.target_dataset() is None  # no dataset open: a new one
+    dialog.new_name.setText("blank-import")
+    dialog.grab().save(str(artifacts_dir / "import_preview_new_dataset.png"))
+    dialog.accept()
+    _drain()
+    project = window.ctx.require()
+    assert project.datasets.counts()["blank-import"] == 2
+    assert editor.dataset == "blank-import"
+    plan = make_plan(
+        project,
+        prompts=["support-answer"],
+        dataset="blank-import",
+        catalog=model_catalog(project),
+        prices=price_table(project),
+    )
+    assert any("empty 'question'" in w and "row 2" in w for w in plan.warnings), plan.warnings

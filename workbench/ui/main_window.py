@@ -226,6 +226,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar.run_requested.connect(self.open_run_dialog)
         self.sidebar.new_prompt_requested.connect(self.new_prompt)
         self.sidebar.compare_requested.connect(self._on_compare_requested)
+        self.dataset_editor.used_variables = self.editor.draft_variables
+        self.dataset_editor.dataset_created.connect(self.show_dataset)
         self.sidebar.new_dataset_requested.connect(self.datasets.ask_new)
         self.sidebar.rename_dataset_requested.connect(self.datasets.ask_rename)
         self.sidebar.duplicate_dataset_requested.connect(self.datasets.duplicate)

@@ -9,8 +9,9 @@ and pasted from a spreadsheet (tab-separated, header optional); files import wit
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,7 +48,13 @@ ROW_LINES = 2
 
 
 class DatasetEditor(DatasetTransfer, QWidget):
-    """Edit the examples of one dataset; `show_dataset(name)` chooses which."""
+    """Edit the examples of one dataset; `show_dataset(name)` chooses which.
+
+    `dataset_created(name)` when an import made a new dataset; `used_variables` (set by the
+    window) names the variables the open prompt uses, for the import preview's warnings.
+    """
+
+    dataset_created = Signal(str)
 
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +66,7 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self.import_dialog: ImportDialog | None = None
         # Columns added before any row has a value in them (kept across reloads).
         self._empty_columns: dict[str, list[str]] = {}
+        self.used_variables: Callable[[], list[str]] = list
 
         self.title = QLabel("No dataset selected")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -137,13 +145,10 @@ class DatasetEditor(DatasetTransfer, QWidget):
         shown = self.dataset is not None
         writable = shown and not self.ctx.read_only
         selected = bool(self.selected_keys())
-        for action in (
-            self.add_row_action,
-            self.paste_action,
-            self.add_column_action,
-            self.import_action,
-        ):
+        for action in (self.add_row_action, self.paste_action, self.add_column_action):
             action.setEnabled(writable)
+        # Import can make a new dataset, so it needs only a writable project.
+        self.import_action.setEnabled(self.ctx.project is not None and not self.ctx.read_only)
         self.duplicate_action.setEnabled(writable and selected)
         self.delete_action.setEnabled(writable and selected)
         self.copy_action.setEnabled(shown and selected)
