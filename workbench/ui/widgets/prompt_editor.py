@@ -68,6 +68,7 @@ class PromptEditor(QWidget):
         self._catalog = ModelCatalog([])
         self._loading = False
         self.note_dialog: QInputDialog | None = None
+        self.label_question: QMessageBox | None = None
         self._build()
         self.ctx.changed.connect(self._on_project_changed)
         self._show_empty()
@@ -241,7 +242,7 @@ class PromptEditor(QWidget):
         self._load_content(self.base or default_content(self._catalog))
         self._base_snapshot = self._snapshot() if self.base else None
         self.history.read_only = self.ctx.read_only
-        self.history.set_prompt(prompt, chosen)
+        self.history.set_prompt(prompt, chosen, self._label_history(prompt))
         self._set_read_only(self.ctx.read_only)
         self.notice.clear()
         self.stack.setCurrentIndex(EDITOR_PAGE)
@@ -257,6 +258,15 @@ class PromptEditor(QWidget):
         finally:
             self._loading = False
         self._refresh_variables()
+
+    def _label_history(self, prompt: Prompt) -> list[Any]:
+        """When each label moved (for the version list); empty when it cannot be read."""
+        if self.ctx.project is None:
+            return []
+        try:
+            return list(self.ctx.project.prompts.label_history(prompt.name))
+        except WorkbenchError:
+            return []
 
     def _show_empty(self) -> None:
         self.prompt = self.base = None
@@ -422,10 +432,39 @@ class PromptEditor(QWidget):
 
     # -- labels ------------------------------------------------------------------------------
 
-    def set_label(self, label: str, version: int) -> None:
-        """Point `label` at `version` of the open prompt."""
+    def set_label(self, label: str, version: int, *, confirmed: bool = False) -> QMessageBox | None:
+        """Point `label` at `version` of the open prompt; moving `production` asks first
+        (returns the question, answered later) since production apps serve that version."""
         if self.prompt is None:
-            return
+            return None
+        current = self.prompt.labels.get(label)
+        if label == "production" and not confirmed and current != version:
+            was = f" from v{current}" if current is not None else ""
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Move production",
+                f"Move 'production' of {self.prompt.name}{was} to v{version}? Apps that load the "
+                "production config serve v{version} after the next export; the move is recorded "
+                "in the label history.".replace("{version}", str(version)),
+                QMessageBox.StandardButton.Cancel,
+                self,
+            )
+            move = box.addButton("Move production", QMessageBox.ButtonRole.AcceptRole)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.buttonClicked.connect(
+                lambda button: (
+                    self.set_label(label, version, confirmed=True) if button is move else None
+                )
+            )
+            box.finished.connect(box.deleteLater)
+            self.label_question = box
+            box.open()
+            return box
+        self._store_label(label, version)
+        return None
+
+    def _store_label(self, label: str, version: int) -> None:
+        assert self.prompt is not None
         name = self.prompt.name
         ProjectOp(
             self,
@@ -469,7 +508,7 @@ class PromptEditor(QWidget):
             return
         selected = self.history.current_version()
         self.history.read_only = self.ctx.read_only
-        self.history.set_prompt(self.prompt, self.base_version)
+        self.history.set_prompt(self.prompt, self.base_version, self._label_history(self.prompt))
         if selected is not None:
             self.history.select_version(selected)
         self._refresh_header()
