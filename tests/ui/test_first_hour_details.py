@@ -194,3 +194,19 @@ def test_import_preview_names_every_skipped_line_and_empty_values(
         prices=price_table(project),
     )
     assert any("empty 'question'" in w and "row 2" in w for w in plan.warnings), plan.warnings
+
+
+def test_the_diff_toggle_follows_the_page_and_the_app_draws_a_focus_ring(
+    window: MainWindow, sample_project: Path
+) -> None:
+    from workbench.ui.main import FOCUS_RING
+
+    assert window.open_path(sample_project, background=False)
+    editor = window.editor
+    window.show_prompt("support-answer")
+    editor.compare()
+    assert editor.compare_button.text() == "Back to editor"
+    window.show_prompt("summarize")  # another prompt replaces the diff with the editor
+    assert editor.stack.currentIndex() != 1
+    assert editor.compare_button.text() == "Compare versions"
+    assert ":focus" in FOCUS_RING and "QComboBox" not in FOCUS_RING  # no second combo arrow

@@ -172,6 +172,8 @@ class PromptEditor(QWidget):
         self.history.label_removed.connect(self.remove_label)
         self.history.compare_requested.connect(self._on_compare_with)
         self.try_panel.status_message.connect(self.status_message)
+        # The toggle follows the page on screen, however the page changed.
+        self.stack.currentChanged.connect(self._sync_compare_button)
         # Window-wide, but only while the editor is on screen (a hidden widget's shortcut is off).
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self.try_draft)
@@ -521,13 +523,18 @@ class PromptEditor(QWidget):
             return
         self.diff.set_prompt(self.prompt, left, right if right is not None else self.base_version)
         self.stack.setCurrentIndex(DIFF_PAGE)
-        self.compare_button.setText("Back to editor")
         self._refresh_header()
 
     def close_compare(self) -> None:
         self.stack.setCurrentIndex(EDITOR_PAGE if self.prompt else EMPTY_PAGE)
-        self.compare_button.setText("Compare versions")
         self._refresh_header()
+
+    def _sync_compare_button(self, page: int) -> None:
+        diffing = page == DIFF_PAGE
+        self.compare_button.setText("Back to editor" if diffing else "Compare versions")
+        self.compare_button.setToolTip(
+            "Back to the editor (Ctrl+D)" if diffing else "Word-level diff of two versions (Ctrl+D)"
+        )
 
     def toggle_compare(self) -> None:
         """Ctrl+D: open the diff view, or go back to the editor."""
