@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.services.money import usd as money_usd
+
 PREVIEW_LINES = 4
 PREVIEW_CHARS = 600
 STREAM_TAIL_CHARS = 160
@@ -128,12 +130,8 @@ class GridCell:
 
 
 def usd(value: float | None) -> str:
-    """Dollars with enough digits that a cheap call does not read as $0.0000."""
-    if value is None:
-        return "cost unknown"
-    if value == 0:
-        return "$0"
-    return f"${value:.6f}" if value < 0.0001 else f"${value:.4f}"
+    """The one money format (`services.money.usd`)."""
+    return money_usd(value, unknown="cost unknown")
 
 
 def _clip(line: str, limit: int = PREVIEW_CHARS) -> str:

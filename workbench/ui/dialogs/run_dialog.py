@@ -256,7 +256,7 @@ class RunDialog(QDialog):
             self._show_blocked("Choose at least one model.")
             return
         project = self.project
-        provider = "demo" if self.ctx.demo else "anthropic"
+        provider = self.ctx.provider_name
 
         def plan() -> RunPlan:
             return plan_run_blocking(project, request, provider)

@@ -243,7 +243,7 @@ class TryPanel(QWidget):
             self._say(exc.user_message, error=True)
             return False
         values = self.values()
-        provider = "demo" if self.ctx.demo else "anthropic"
+        provider = self.ctx.provider_name
         self.running = True
         self._update_buttons()
         self._say(f"Trying the draft on {len(models)} model(s)…")
