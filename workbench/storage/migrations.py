@@ -364,10 +364,7 @@ _DRAFT_CALL_TABLES = [
 
 
 @migration
-def m007_draft_calls(db: Database) -> None:
-    """Calls of the Try panel, tied to the unsaved draft's content hash.
-
-    Numbered 7 because another branch adds m006 (prompt blocks); until that lands this is the
-    sixth migration applied, and the names stay unique either way.
-    """
+def m008_draft_calls(db: Database) -> None:
+    """Calls of the Try panel, tied to the unsaved draft's content hash (named after main's
+    m006_message_batches and m007_prompt_blocks, which it follows once merged)."""
     _run(db, _DRAFT_CALL_TABLES)
