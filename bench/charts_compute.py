@@ -32,7 +32,7 @@ def build(path: Path, calls: int) -> float:
     """Create the project with `calls` calls; returns seconds spent writing the calls."""
     from workbench.core.models import Message, Params, PromptContent
     from workbench.core.records import CallRecord
-    from workbench.services.project_catalog import seed_defaults
+    from workbench.services.project_models import seed_defaults
     from workbench.storage.labels_repo import LabelsRepo, ScoreRow
     from workbench.storage.project import Project
 

@@ -33,7 +33,7 @@ def child(calls: int, latency_ms: float, concurrency: int, base_url: str) -> dic
     from workbench.core.models import Example, Message, Params, PromptContent
     from workbench.inference import make_provider
     from workbench.services.planner import make_plan
-    from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+    from workbench.services.project_models import model_catalog, price_table, seed_defaults
     from workbench.services.run_service import start_run
     from workbench.services.runner import RunOptions
     from workbench.storage.project import Project

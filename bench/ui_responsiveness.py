@@ -27,9 +27,9 @@ from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget  # noqa: E402
 
 from workbench.core.models import Example, Message, Params, PromptContent, Settings  # noqa: E402
-from workbench.core.records import AttemptRecord, CallRecord, CellSpec  # noqa: E402
+from workbench.core.records import Attempt, CallRecord, CellSpec  # noqa: E402
 from workbench.services.planner import make_plan  # noqa: E402
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults  # noqa: E402
+from workbench.services.project_models import model_catalog, price_table, seed_defaults  # noqa: E402
 from workbench.services.runner import RunOptions  # noqa: E402
 from workbench.storage.project import Project  # noqa: E402
 from workbench.testing.fake_anthropic import start_subprocess, stop_subprocess  # noqa: E402
@@ -222,7 +222,7 @@ def fill_calls(project: Project, total: int, rows: int = 200) -> int:
                 run_id=run_id,
                 cell_id=cell.id,
                 version_id=cell.version_id,
-                attempts=[AttemptRecord(1, f"req_{cell.id}", 200, None, None, now, 1200.0)],
+                attempts=[Attempt(1, f"req_{cell.id}", 200, None, None, now, 1200.0)],
             )
             for cell in cells
         ]

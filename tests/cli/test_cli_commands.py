@@ -63,7 +63,12 @@ def test_info_json_in_a_subprocess(demo: Path) -> None:
     result = wb("info", str(demo), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert {p["name"] for p in data["prompts"]} == {"support-answer", "summarize"}
+    assert {p["name"] for p in data["prompts"]} == {
+        "support-answer",
+        "summarize",
+        "support-agent",
+        "ticket-classifier",
+    }
     assert data["schema_version"] >= 2
 
 

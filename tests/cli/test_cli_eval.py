@@ -187,7 +187,13 @@ def test_export_production_passes_its_options_through(tmp_path: Path) -> None:
     done = wb("export", str(SAMPLE), "--format", "production", "-o", str(out), "--with-loader")
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text("utf-8"))
-    assert data["label"] == "production" and set(data["prompts"]) == {"support-answer", "summarize"}
+    assert data["label"] == "production"
+    assert set(data["prompts"]) == {
+        "support-answer",
+        "summarize",
+        "support-agent",
+        "ticket-classifier",
+    }
     assert (tmp_path / "prompt_registry.py").exists()
     staging = wb(
         "export", str(SAMPLE), "--format", "production", "-o", str(out), "--label", "staging"
@@ -198,4 +204,8 @@ def test_export_production_passes_its_options_through(tmp_path: Path) -> None:
         "--label", "staging", "--skip-unlabelled",
     )  # fmt: skip
     assert skipped.returncode == 0, skipped.stderr
-    assert set(json.loads(out.read_text("utf-8"))["prompts"]) == {"support-answer"}
+    assert set(json.loads(out.read_text("utf-8"))["prompts"]) == {
+        "support-answer",
+        "support-agent",
+        "ticket-classifier",
+    }

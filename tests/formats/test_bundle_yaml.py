@@ -338,7 +338,7 @@ def test_missing_field_points_at_the_enclosing_entry() -> None:
     ("text", "line", "field", "words"),
     [
         ("workbench: 1\nname: a\nname: b\n", 3, "name", "duplicate key 'name' (first on line 2)"),
-        ("workbench: 2\nname: a\n", 1, "workbench", "format version 2"),
+        ("workbench: 3\nname: a\n", 1, "workbench", "format version 3"),
         ("workbench: true\nname: a\n", 1, "workbench", "expected `workbench: 1`"),
         (
             "name: a\nprompts:\n  - name: p\n  - name: q\n  - name: p\n",

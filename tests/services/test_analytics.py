@@ -23,7 +23,7 @@ from workbench.services.analytics import (
     series,
     summarize,
 )
-from workbench.services.project_catalog import price_table, seed_defaults
+from workbench.services.project_models import price_table, seed_defaults
 from workbench.services.tier import (
     cheapest_meeting,
     monthly_projection,
@@ -31,7 +31,7 @@ from workbench.services.tier import (
     tier_decision,
 )
 from workbench.storage.call_columns import CALL_FIELDS
-from workbench.storage.import_repo import ImportRepo, LateFeedback
+from workbench.storage.import_repo import LateFeedback
 from workbench.storage.labels_repo import LabelsRepo, ScoreRow
 from workbench.storage.project import Project
 
@@ -245,7 +245,7 @@ def test_pass_rate_uses_labels_over_scores_and_late_feedback(project: Project) -
     labels.replace_scores([(ids[0], None, [ok, fail]), (ids[1], None, [ok]), (ids[2], None, [ok])])
     labels.set_label(ids[0], verdict="pass")  # a person overrules the failed expectation
     labels.set_label(ids[2], verdict="fail")
-    ImportRepo(project.db).store_import(
+    project.imports.store_import(
         plan={},
         records=[],
         external_ids=[],

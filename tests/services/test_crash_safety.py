@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.check import check_project
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
@@ -92,10 +92,10 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
                 done = [c for c in cells if c.status == "done"]
                 rows = project.runs.run_grid(1)
                 for row in rows:
-                    if row["status"] == "done":
-                        assert row["call_id"] and row["output"], "a done cell has its whole call"
+                    if row.status == "done":
+                        assert row.call_id and row.output, "a done cell has its whole call"
                     else:
-                        assert row["call_id"] is None, "no partial rows"
+                        assert row.call_id is None, "no partial rows"
                 calls = project.db.execute("SELECT count(*) FROM calls").fetchone()[0]
                 assert calls == len(done)
                 attempts_missing = project.db.execute(
@@ -115,5 +115,5 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
             assert server.stats()["messages_requests"] == 2 * EXAMPLES - len(done)
             with Project.open(project_path, read_only=True) as project:
                 assert all(c.status == "done" for c in project.runs.cells(1))
-                assert project.runs.get_run(1)["status"] == "done"
+                assert project.runs.get_run(1).status == "done"
             project_path.unlink()

@@ -18,7 +18,7 @@ from workbench.inference import make_provider
 from workbench.inference.retry import RetryPolicy
 from workbench.services.estimates import PRIOR_OUTPUT_TOKENS, guess_output
 from workbench.services.planner import RunPlan
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.services.projects import create_project
 from workbench.services.run_service import RunRequest, plan_run, start_run
 from workbench.services.runner import RunOptions, RunOutcome

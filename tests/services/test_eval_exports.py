@@ -24,7 +24,7 @@ from workbench.services.eval_exports import (
     promptfoo_config,
 )
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.services.run_service import start_run
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
@@ -163,8 +163,8 @@ def test_labelled_calls_csv_neutralises_formulas(tmp_path: Path) -> None:
         rows = project.runs.run_grid(run.run_id)
         labels = LabelsRepo(project)
         labels.add_tag("wrong language")
-        labels.set_label(rows[0]["call_id"], verdict="fail", rating=2, tags=["wrong language"])
-        labels.set_label(rows[1]["call_id"], verdict="pass", note="@SUM(A1) +cmd")
+        labels.set_label(rows[0].call_id, verdict="fail", rating=2, tags=["wrong language"])
+        labels.set_label(rows[1].call_id, verdict="pass", note="@SUM(A1) +cmd")
         out = tmp_path / "labels.csv"
         assert export_labels_csv(project, out, run_id=run.run_id) == 2
         raw = out.read_bytes()

@@ -24,7 +24,7 @@ from workbench.services.evals import (
     wilson_interval,
 )
 from workbench.services.judge import JUDGE_PROMPT
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer

@@ -23,7 +23,7 @@ from workbench.services.judge import (
     ensure_judge_prompt,
     parse_judgement,
 )
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 

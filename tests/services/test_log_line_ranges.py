@@ -93,7 +93,7 @@ def test_one_bad_line_never_aborts_an_import(
         report = import_logs(project, log)
         assert report.calls == 2
         assert [e.line for e in report.errors] == list(range(2, len(BAD_FIELDS) + 3))
-        users = {project.runs.get_call(i)["user_id"] for i in (1, 2)}
+        users = {project.runs.get_call(i).user_id for i in (1, 2)}
         assert users == {"u-1", "12345"}
 
 
@@ -112,5 +112,5 @@ def test_the_shared_system_prompt_is_stored_once(
         (stored,) = project.db.execute("SELECT request_json FROM calls WHERE id = 7").fetchone()
         assert '"$base"' in stored and "QuizCraft" not in stored and "max_tokens" not in stored
         call = project.runs.get_call(7)  # readers see the request as logged
-        assert call["request"]["system"].startswith("You are the support assistant for QuizCraft")
-        assert call["request"]["vars"] == {"question": "How do I install?"}
+        assert call.request["system"].startswith("You are the support assistant for QuizCraft")
+        assert call.request["vars"] == {"question": "How do I install?"}

@@ -15,9 +15,8 @@ from workbench.services.analytics import load_calls, summarize
 from workbench.services.logs_import import import_logs, parse_log
 from workbench.services.pricing import Usage
 from workbench.services.production_export import build_production_export
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.services.projects import create_project
-from workbench.storage.import_repo import ImportRepo
 from workbench.storage.project import Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,27 +97,27 @@ def test_good_and_bad_lines(project_path: Path, registry: Registry, tmp_path: Pa
         assert report.summary().startswith(f"imported 3, skipped 7 into run #{report.run_id}")
 
         run = project.runs.get_run(report.run_id)  # type: ignore[arg-type]
-        assert (run["kind"], run["status"], run["totals"]["calls"]) == ("import", "done", 2)
+        assert (run.kind, run.status, run.totals["calls"]) == ("import", "done", 2)
         first = project.runs.get_call(1)
-        assert first["source"] == "import" and first["feedback"] == -1  # the later line won
+        assert first.source == "import" and first.feedback == -1  # the later line won
         version_row = project.prompts.version_row_id("support-answer", 2)
-        assert (first["version_id"], first["prompt_version"]) == (version_row, 2)
-        assert first["request"]["vars"] == {"question": "How do I install?"}
+        assert (first.version_id, first.prompt_version) == (version_row, 2)
+        assert first.request["vars"] == {"question": "How do I install?"}
         rendered = registry.render("support-answer", question="How do I install?")
-        assert first["request"]["system"] == rendered.system
-        assert first["request"]["messages"] == rendered.messages
-        assert (first["user_id"], first["request_id"], first["latency_ms"]) == ("u-1", "req_1", 800)
+        assert first.request["system"] == rendered.system
+        assert first.request["messages"] == rendered.messages
+        assert (first.user_id, first.request_id, first.latency_ms) == ("u-1", "req_1", 800)
         expected = price_table(project).cost_for(
             "claude-haiku-5-5",
             Usage(input_tokens=1200, output_tokens=150, cache_read_input_tokens=1000),
             dt_of(T),
         )
-        assert first["cost_usd"] == pytest.approx(expected)
-        assert first["finished_at"] - first["started_at"] == pytest.approx(0.8)
+        assert first.cost_usd == pytest.approx(expected)
+        assert first.finished_at - first.started_at == pytest.approx(0.8)
 
         failed = project.runs.get_call(2)  # logged with messages instead of variables
-        assert failed["error_type"] == "RateLimitError" and failed["cost_usd"] is None
-        assert "vars" not in failed["request"] and failed["request"]["messages"]
+        assert failed.error_type == "RateLimitError" and failed.cost_usd is None
+        assert "vars" not in failed.request and failed.request["messages"]
 
         (row,) = summarize(load_calls(project, source="import"), ("source",))
         assert (row["calls"], row["errors"], row["rated"], row["thumbs_down_rate"]) == (2, 1, 1, 1)
@@ -152,7 +151,7 @@ def test_reimport_skips_known_calls_and_applies_late_feedback(
         assert (again.calls, again.duplicates, again.imported) == (0, 2, 2)
         feedback = load_calls(project, source="import")["feedback"].tolist()
         assert feedback[:3] == [-1, -1, 1]
-        assert ImportRepo(project.db).feedback_history(1) == [
+        assert project.imports.feedback_history(1) == [
             {"feedback": -1, "at": dt_of(T).timestamp(), "run_id": 2}
         ]  # the second identical feedback line added nothing
 
@@ -188,11 +187,11 @@ def test_unknown_versions_and_models_are_kept_unlinked(
             "1 call(s) kept without a link to it"
         ]
         stored = [project.runs.get_call(i) for i in (1, 2, 3)]
-        assert stored[0]["version_id"] is None and stored[0]["prompt_version"] == 9
-        assert stored[1]["cost_usd"] is None
-        assert stored[2]["version_id"] == project.prompts.version_row_id("support-answer", 1)
-        assert stored[2]["cache_read_tokens"] == 7
-        assert stored[2]["finished_at"] == dt_of("2026-11-20T11:00:00+00:00").timestamp()
+        assert stored[0].version_id is None and stored[0].prompt_version == 9
+        assert stored[1].cost_usd is None
+        assert stored[2].version_id == project.prompts.version_row_id("support-answer", 1)
+        assert stored[2].cache_read_tokens == 7
+        assert stored[2].finished_at == dt_of("2026-11-20T11:00:00+00:00").timestamp()
 
 
 def test_parse_reports_non_utf8_and_missing_fields() -> None:

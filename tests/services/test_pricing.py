@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import PriceRow
 from workbench.resources import resource_path
-from workbench.services.model_catalog import load_default_models
+from workbench.services.model_list import load_default_models
 from workbench.services.pricing import (
     PriceTable,
     Usage,

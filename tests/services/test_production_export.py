@@ -18,6 +18,7 @@ from workbench.core.models import AlertThresholds, Bundle, FeatureFlag, Producti
 from workbench.formats.bundle_yaml import load_bundle
 from workbench.inference.anthropic_wire import build_params
 from workbench.runtime import Registry
+from workbench.services.file_source import project_file_source
 from workbench.services.production_export import (
     LOADER_FILENAME,
     build_production_export,
@@ -27,7 +28,7 @@ from workbench.services.production_export import (
     set_production_settings,
 )
 from workbench.services.production_schema import SCHEMA_PATH, production_schema_text
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.rendering import render_request
 from workbench.storage.bundle import import_bundle
 from workbench.storage.project import Project
@@ -300,8 +301,19 @@ def _assert_runtime_renders_like_the_workbench(project: Project, tmp_path: Path)
                     continue
                 params = version.params
                 accepted = catalog.accepted_params(params.model, params)
-                expected = render_request(version.content(), example.vars, accepted=accepted)
-                rendered = registry.render(prompt.name, example.vars)
+                thinking = catalog.accepted_thinking(params.model, version)
+                files = project_file_source(project)
+                expected = render_request(
+                    version.content(),
+                    example.vars,
+                    accepted=accepted,
+                    thinking=thinking,
+                    files=files,
+                )
+                values: dict[str, object] = dict(example.vars)
+                for name in version.file_variables():  # the application passes the bytes
+                    values[name] = files(example.vars[name])[1]  # type: ignore[index]
+                rendered = registry.render(prompt.name, values)
                 assert rendered.system == expected.request.system
                 assert rendered.messages == expected.request.messages
                 wire = build_params(expected.request)

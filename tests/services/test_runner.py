@@ -14,7 +14,7 @@ from workbench.inference import make_provider
 from workbench.inference.retry import RetryPolicy
 from workbench.services.analytics import run_report
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table, seed_defaults
 from workbench.services.run_service import resume_run, start_run
 from workbench.services.runner import RunEngine, RunOptions
 from workbench.storage.project import Project
@@ -102,7 +102,7 @@ def test_unknown_model_cost_is_unknown_not_zero(tmp_path: Path) -> None:
 
         outcome = asyncio.run(go())
         rows = project.runs.run_grid(outcome.run_id)  # type: ignore[attr-defined]
-        assert rows and all(r["cost_usd"] is None for r in rows)
+        assert rows and all(r.cost_usd is None for r in rows)
         assert outcome.totals["unpriced_calls"] == 2  # type: ignore[attr-defined]
         assert outcome.progress.unpriced == 2  # type: ignore[attr-defined]
 
@@ -111,7 +111,7 @@ def test_synthetic_calls_cost_nothing(tmp_path: Path) -> None:
     with _project(tmp_path, examples=2) as project:
         outcome = asyncio.run(start_run(project, _plan(project), make_provider("echo")))
         rows = project.runs.run_grid(outcome.run_id)
-        assert rows and all(r["cost_usd"] == 0.0 for r in rows)
+        assert rows and all(r.cost_usd == 0.0 for r in rows)
         assert outcome.totals["spend_usd"] == 0.0
 
 
@@ -121,11 +121,11 @@ def test_echo_run_logs_every_call_and_reports(tmp_path: Path) -> None:
         outcome = asyncio.run(start_run(project, plan, make_provider("echo")))
         assert outcome.status == "done"
         rows = project.runs.run_grid(outcome.run_id)
-        assert len(rows) == 12 and all(r["status"] == "done" for r in rows)
-        assert all("QuizCraft" in r["output"] and r["synthetic"] for r in rows)
-        call = project.runs.get_call(rows[0]["call_id"])
-        assert call["request"]["system"] == "You answer questions about QuizCraft."
-        assert call["version_id"] == project.prompts.version_row_id("answer", 1)
+        assert len(rows) == 12 and all(r.status == "done" for r in rows)
+        assert all("QuizCraft" in r.output and r.synthetic for r in rows)
+        call = project.runs.get_call(rows[0].call_id)
+        assert call.request["system"] == "You answer questions about QuizCraft."
+        assert call.version_id == project.prompts.version_row_id("answer", 1)
         report = run_report(project, outcome.run_id)
         assert {g["model"] for g in report} == {"claude-haiku-5-5", "claude-opus-5-5"}
         assert all(g["calls"] == 6 and g["errors"] == 0 for g in report)
@@ -169,14 +169,14 @@ def test_faults_end_as_successes_or_error_cells_with_attempts(tmp_path: Path) ->
         assert outcome.status == "done"
         rows = project.runs.run_grid(outcome.run_id)
         assert len(rows) == 80
-        assert all(r["status"] in ("done", "error") for r in rows)
+        assert all(r.status in ("done", "error") for r in rows)
         for row in rows:
-            call = project.runs.get_call(row["call_id"])
-            assert call["attempts"], "every call records its attempts"
-            assert all(a["request_id"] or a["status"] is None for a in call["attempts"])
-            if row["status"] == "error":
-                assert row["error_type"] and row["error_message"]
-        retried = [r for r in rows if len(project.runs.get_call(r["call_id"])["attempts"]) > 1]
+            call = project.runs.get_call(row.call_id)
+            assert call.attempts, "every call records its attempts"
+            assert all(a.request_id or a.status is None for a in call.attempts)
+            if row.status == "error":
+                assert row.error_type and row.error_message
+        retried = [r for r in rows if len(project.runs.get_call(r.call_id).attempts) > 1]
         assert retried, "some calls were retried"
 
 
@@ -312,7 +312,7 @@ def test_count_tokens_replaces_the_heuristic_estimate(tmp_path: Path) -> None:
 
 
 def test_models_api_list_is_cached_in_the_project(tmp_path: Path) -> None:
-    from workbench.services.project_catalog import refresh_models
+    from workbench.services.project_models import refresh_models
 
     with _project(tmp_path) as project, FakeAnthropicServer() as server:
         provider = _anthropic(server)
@@ -354,6 +354,6 @@ def test_listener_hears_streamed_text_and_a_reset_before_a_retry(tmp_path: Path)
             start_run(project, _plan(project), _anthropic(server), listener=recorder)
         )
         (row,) = project.runs.run_grid(outcome.run_id)
-        assert row["status"] == "done"
-        assert recorder.resets == [row["cell_id"]]
-        assert recorder.texts[row["cell_id"]] == row["output"]
+        assert row.status == "done"
+        assert recorder.resets == [row.cell_id]
+        assert recorder.texts[row.cell_id] == row.output

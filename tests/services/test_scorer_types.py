@@ -15,7 +15,7 @@ from workbench.core.models import Example, Expectation, Message, Params, PromptC
 from workbench.inference import make_provider
 from workbench.services import scorer_code, scorers
 from workbench.services.evals import run_eval
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.services.scorers import CallFacts, ScoreResult, build_scorer
 from workbench.storage.project import Project
 

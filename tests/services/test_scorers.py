@@ -72,6 +72,8 @@ def test_every_expectation_type_has_a_scorer() -> None:
         "finish-reason": "stop",
         "python": "len(output) > 0",
         "levenshtein": "x",
+        "tool-args-contain": {"x": {}},
+        "tool-args-equal": {"x": {}},
     }
     for kind in EXPECTATION_TYPES:
         base = kind.removeprefix("not-")

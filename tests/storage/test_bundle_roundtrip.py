@@ -113,7 +113,7 @@ models = st.builds(
 def bundles(draw: Any) -> Bundle:
     prompt_names = draw(st.lists(names, max_size=3, unique=True))
     return Bundle(
-        name=draw(st.text(min_size=1, max_size=12)),
+        name=draw(st.text(min_size=1, max_size=12).filter(str.strip)),  # a blank name is refused
         description=draw(texts),
         settings=draw(
             st.builds(

@@ -28,7 +28,7 @@ def _project_with_calls(tmp_path: Path, n: int = 6) -> tuple[Project, list[int]]
     project.datasets.add_examples("d", [Example(vars={"q": f"question {i}"}) for i in range(n)])
     plan = make_plan(project, prompts=["p"], dataset="d")
     outcome = asyncio.run(start_run(project, plan, make_provider("echo")))
-    ids = [r["call_id"] for r in project.runs.run_grid(outcome.run_id)]
+    ids = [r.call_id for r in project.runs.run_grid(outcome.run_id)]
     return project, ids
 
 
@@ -106,9 +106,9 @@ def test_labelled_calls_carry_vars_output_and_tags(tmp_path: Path) -> None:
         labels.add_tag("pii")
         labels.set_label(ids[2], verdict="fail", tags=["pii"], note="=cmd")
         (row,) = labels.labelled_calls()
-        assert row["call_id"] == ids[2] and row["vars"] == {"q": "question 2"}
-        assert row["prompt"] == "p" and row["version"] == 1 and row["tags"] == ["pii"]
-        assert "question 2" in row["output"]
+        assert row.call_id == ids[2] and row.vars == {"q": "question 2"}
+        assert row.prompt == "p" and row.version == 1 and row.tags == ["pii"]
+        assert "question 2" in row.output
         assert labels.labelled_calls(prompt="other") == []
 
 
@@ -119,7 +119,7 @@ def test_scores_are_replaced_per_call(tmp_path: Path) -> None:
         rows = [ScoreRow(0, "contains", True, 1.0, "ok"), ScoreRow(1, "regex", False, 0.0, "no")]
         labels.replace_scores([(ids[0], None, rows), (ids[1], None, rows[:1])])
         assert labels.scores_for_calls([ids[0]])[ids[0]] == rows
-        summary = {r["call_id"]: r["passed"] for r in labels.scored_calls()}
+        summary = {r.call_id: r.passed for r in labels.scored_calls()}
         assert summary == {ids[0]: 0, ids[1]: 1}
         labels.replace_scores([(ids[0], None, rows[:1])])
         assert len(labels.scores_for_calls([ids[0]])[ids[0]]) == 1

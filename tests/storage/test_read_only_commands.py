@@ -23,6 +23,7 @@ import pytest
 
 from workbench.cli.main import main
 from workbench.core.errors import ProjectFileError
+from workbench.formats.bundle_yaml import load_bundle, save_bundle
 from workbench.services.projects import create_project
 from workbench.storage import Project, check_project
 from workbench.storage.migrations import migration_names, schema_version
@@ -42,16 +43,42 @@ def _rewind_one_migration(conn: sqlite3.Connection) -> None:
     current = read_schema(conn)
     order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
     for obj in sorted(current.values(), key=lambda o: order[o.type]):
-        if obj.name not in older or older[obj.name].sql != obj.sql:
+        if obj.type == "table" and obj.name in older and older[obj.name].sql != obj.sql:
+            _drop_added_columns(conn, obj.name, older[obj.name].sql or "")
+        elif obj.name not in older or older[obj.name].sql != obj.sql:
             conn.execute(f'DROP {obj.type.upper()} IF EXISTS "{obj.name}"')
     for obj in sorted(older.values(), key=lambda o: -order[o.type]):
         if obj.name not in read_schema(conn) and obj.sql:
             conn.execute(obj.sql)
 
 
+def _drop_added_columns(conn: sqlite3.Connection, table: str, older_sql: str) -> None:
+    """Undo ``ALTER TABLE ... ADD COLUMN`` (dropping the table would lose its rows): its
+    triggers go first (the older schema puts them back), then the columns the older lacks."""
+    scratch = sqlite3.connect(":memory:")
+    scratch.execute(older_sql)
+    kept = {row[1] for row in scratch.execute(f'PRAGMA table_info("{table}")')}
+    scratch.close()
+    triggers = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [table]
+    ).fetchall()
+    for (name,) in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    for row in conn.execute(f'PRAGMA table_info("{table}")').fetchall():
+        if row[1] not in kept:
+            conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{row[1]}"')
+
+
 def _older_project(path: Path) -> Path:
-    """The sample project as the previous schema version saved it (with its runs and data)."""
-    create_project(path, bundle=SAMPLE)
+    """The sample project as the previous schema version saved it (with its runs and data);
+    its prompts that use tools, schemas or thinking are left out: no older file held them."""
+    sample = load_bundle(SAMPLE)
+    sample.prompts = [
+        p for p in sample.prompts if not any(v.uses_later_fields() for v in p.versions)
+    ]
+    plain = path.with_suffix(".yaml")
+    save_bundle(sample, plain)
+    create_project(path, bundle=plain)
     conn = sqlite3.connect(path)
     _rewind_one_migration(conn)
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [migration_names()[-1]])
@@ -147,6 +174,7 @@ PERMISSION_SCRIPT = """
 import sys
 from workbench.storage import Project
 from workbench.core.errors import ProjectFileError
+from workbench.formats.bundle_yaml import load_bundle, save_bundle
 with Project.open(sys.argv[1], read_only=True) as project:
     print("read", project.name)
 try:

@@ -240,7 +240,7 @@ def test_reading_a_project_with_a_dropped_table_is_one_clear_error(
 def test_a_trigger_planted_mid_run_never_fires(tmp_path: Path) -> None:
     from workbench.inference import make_provider
     from workbench.services.planner import make_plan
-    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.project_models import model_catalog, price_table
     from workbench.services.run_service import start_run
     from workbench.services.runner import NullListener
 

@@ -19,7 +19,7 @@ from workbench.inference import make_provider
 from workbench.services.analytics import CallFrame
 from workbench.services.planner import make_plan
 from workbench.services.pricing import PriceTable, Usage
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.run_service import start_run
 from workbench.services.runner import RunOptions
 from workbench.storage.labels_repo import ScoreRow

@@ -11,7 +11,7 @@ from quiz_project_support import HAIKU, SONNET, make_project
 from workbench.inference import make_provider
 from workbench.services.logs_import import import_logs
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.run_service import start_run
 from workbench.storage.project import Project
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.project import Project
 
 HAIKU = "claude-haiku-5-5"

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from quiz_project_support import HAIKU, assert_fonts_render, make_project
 
 from workbench.core.models import Settings
-from workbench.core.records import AttemptRecord, CallRecord
+from workbench.core.records import Attempt, CallRecord
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import ProjectContext
@@ -59,7 +59,7 @@ def run_once(qtbot: QtBot, ctx: ProjectContext, options: RunOptions | None = Non
 
 
 def call_ids(ctx: ProjectContext, run_id: int) -> list[int]:
-    return [r["call_id"] for r in ctx.require().runs.run_grid(run_id)]
+    return [r.call_id for r in ctx.require().runs.run_grid(run_id)]
 
 
 def test_shows_request_response_usage_and_the_synthetic_marker(
@@ -148,9 +148,7 @@ def test_error_call_with_unknown_cost(ctx: ProjectContext, inspector: CallInspec
             error_type="overloaded",
             error_message="529 overloaded_error: Overloaded",
             partial_text="<script>half",
-            attempts=[
-                AttemptRecord(1, "req_1", 529, "overloaded", "Overloaded", now, 12.0, None, 0.5)
-            ],
+            attempts=[Attempt(1, "req_1", 529, "overloaded", "Overloaded", now, 12.0, None, 0.5)],
         )
     )
     inspector.show_call(call_id)

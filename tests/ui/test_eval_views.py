@@ -78,7 +78,7 @@ def test_pass_rates_regression_and_agreement(
 
     # A judge verdict stored beside two human labels: one agreement, one disagreement.
     project = pane.ctx.require()
-    first, second = (row["call_id"] for row in project.runs.run_grid(1)[:2])
+    first, second = (row.call_id for row in project.runs.run_grid(1)[:2])
     stored = project.labels.scores_for_calls([first, second])
     rubric = ScoreRow(1, "llm-rubric", True, 1.0, "the judge scored 5/5")
     project.labels.replace_scores([(c, None, [*stored[c], rubric]) for c in (first, second)])

@@ -32,6 +32,8 @@ from workbench.ui.dialogs.production_form import audience
 from workbench.ui.main_window import MainWindow
 from workbench.ui.operations import wait_for_project_ops
 
+SAMPLE_PROMPTS = ["summarize", "support-agent", "support-answer", "ticket-classifier"]
+
 
 def _dialog(qtbot: QtBot, ctx: ProjectContext, target: Path) -> ExportDialog:
     dialog = ExportDialog(ctx, target=target)
@@ -86,13 +88,18 @@ def _export(qtbot: QtBot, dialog: ExportDialog) -> None:
 
 def test_the_preview_shows_the_production_versions(dialog: ExportDialog) -> None:
     data = json.loads(dialog.output.preview.toPlainText())
-    assert sorted(data["prompts"]) == ["summarize", "support-answer"]
+    assert sorted(data["prompts"]) == SAMPLE_PROMPTS
     assert data["prompts"]["support-answer"]["version"] == 2
     assert data["label"] == "production"
     items = [
         dialog.panel.prompt_list.item(i).text() for i in range(dialog.panel.prompt_list.count())
     ]
-    assert items == ["support-answer  —  v2", "summarize  —  v3"]
+    assert items == [
+        "support-answer  —  v2",
+        "summarize  —  v3",
+        "support-agent  —  v1",
+        "ticket-classifier  —  v1",
+    ]
     assert dialog.export_button.isEnabled()
     assert dialog.output.preview.isReadOnly()
     assert dialog.output.currentIndex() == PREVIEW_TAB
@@ -189,7 +196,7 @@ def test_export_writes_the_file_and_the_loader(
     target = tmp_path / "prompts.json"
     assert signal.args == [target, True]
     written = json.loads(target.read_text("utf-8"))
-    assert sorted(written["prompts"]) == ["summarize", "support-answer"]
+    assert sorted(written["prompts"]) == SAMPLE_PROMPTS
     assert (tmp_path / LOADER_FILENAME).read_text("utf-8").startswith("# prompt_registry.py")
     assert not dialog.isVisible()
 
@@ -209,7 +216,8 @@ def test_reopening_shows_the_diff_against_the_previous_export(
     _toggle(qtbot, again.panel.form.kill_switch)
     _toggle(qtbot, again.panel.form.staff_only)
     _type_value(qtbot, again.panel.form.rollout, "5")
-    assert again.output.tabText(CHANGES_TAB) == "Changes (+3 −3)"
+    # Three settings changed; difflib also re-pairs the "}," between them (four lines a side).
+    assert again.output.tabText(CHANGES_TAB) == "Changes (+4 −4)"
     diff = again.output.diff_text or ""
     assert '-      "kill_switch": false,' in diff.splitlines()
     assert '+      "kill_switch": true,' in diff.splitlines()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from workbench.cli.main import main as cli_main
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.try_service import one_model_per_tier
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import Change, ProjectContext

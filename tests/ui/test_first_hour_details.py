@@ -153,7 +153,7 @@ def test_import_preview_names_every_skipped_line_and_empty_values(
 ) -> None:
     from workbench.services.dataset_io import parse_file
     from workbench.services.planner import make_plan
-    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.project_models import model_catalog, price_table
 
     assert window.open_path(sample_project, background=False)
     window.show_prompt("support-answer")

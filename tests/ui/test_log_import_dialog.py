@@ -83,7 +83,7 @@ def test_good_lines_are_imported_and_bad_lines_listed_by_number(
     # the calls are in the project as production imports, with their thumbs
     project = dialog.ctx.require()
     runs = project.runs.summaries()
-    assert runs[-1]["kind"] == "import" and runs[-1]["id"] == report.run_id
+    assert runs[-1].kind == "import" and runs[-1].id == report.run_id
     assert_fonts_render(dialog, "Imported 3, skipped 2 — line 2: not JSON")
     qtbot.wait(30)
     assert dialog.grab().save(str(artifacts_dir / "log_import_dialog.png"))

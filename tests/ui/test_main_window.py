@@ -13,13 +13,15 @@ from pytestqt.qtbot import QtBot
 
 from workbench.formats.bundle_yaml import load_bundle
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project, lock_holder
 from workbench.ui.context import ProjectContext
 from workbench.ui.main import run_selftest
 from workbench.ui.main_window import DATASET_TAB, DEMO_BANNER, EDITOR_TAB, GRID_TAB, MainWindow
 from workbench.ui.window_menus import show_shortcuts
+
+SAMPLE_PROMPTS = ["support-answer", "summarize", "support-agent", "ticket-classifier"]
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def test_opening_the_sample_shows_it_everywhere(
     assert (window.editor.prompt_name, window.editor.base_version) == ("support-answer", 2)
     assert window.tabs.tabText(EDITOR_TAB) == "support-answer v2"
     sidebar = window.sidebar
-    assert sidebar.sections["Prompts"].text(0) == "Prompts (2)"
+    assert sidebar.sections["Prompts"].text(0) == "Prompts (4)"
     version = sidebar.find("version", ("support-answer", 2))
     assert version is not None and version.text(0) == "v2  production"
     dataset = sidebar.find("dataset", "support-questions")
@@ -147,7 +149,7 @@ def test_save_as_writes_a_copy_and_continues_in_it(
     window.actions_by_name["save_as"].trigger()
     qtbot.waitUntil(lambda: window.ctx.path == dest, timeout=5000)
     assert lock_holder(sample_project) is None  # the original is released
-    assert window.ctx.require().prompts.names() == ["support-answer", "summarize"]
+    assert window.ctx.require().prompts.names() == SAMPLE_PROMPTS
     assert str(dest) in window.windowTitle()
     assert window.recent.paths()[0] == dest.resolve()
 
@@ -177,7 +179,7 @@ def test_export_bundle_writes_yaml_that_loads(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     window.actions_by_name["export"].trigger()
     bundle = load_bundle(out)
-    assert [p.name for p in bundle.prompts] == ["support-answer", "summarize"]
+    assert [p.name for p in bundle.prompts] == SAMPLE_PROMPTS
 
 
 def test_opening_a_bundle_loads_a_temporary_project(

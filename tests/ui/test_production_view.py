@@ -110,7 +110,7 @@ def test_production_tab_table_trend_and_weekly_review(
     project = ctx.require()
     sample = [case.call_id for case in review.cases]
     week_ago = NOW - 7 * DAY
-    assert all(project.runs.get_call(i)["finished_at"] >= week_ago for i in sample)
+    assert all(project.runs.get_call(i).finished_at >= week_ago for i in sample)
     for call_id in sample[:3]:
         project.labels.set_label(call_id, verdict="fail", tags=["hallucination"])
     for call_id in sample[3:]:

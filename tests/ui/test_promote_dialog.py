@@ -52,9 +52,9 @@ def test_promote_with_keyword_and_regex_to_a_new_dataset_then_rescore(
 ) -> None:
     ctx, run_id = setup
     project = ctx.require()
-    call_id = project.runs.run_grid(run_id)[0]["call_id"]
+    call_id = project.runs.run_grid(run_id)[0].call_id
     project.labels.set_label(call_id, verdict="pass", rating=4, note="clear and short")
-    output = project.runs.get_call(call_id)["output"]
+    output = project.runs.get_call(call_id).output
     dialog = _dialog(qtbot, ctx, call_id)
     assert dialog.provenance.text() == f"Call #{call_id} · quiz@v1 · {HAIKU} · run #{run_id}"
     assert dialog.inputs.toPlainText() == "level: hard\ntopic: photosynthesis"
@@ -118,7 +118,7 @@ def test_a_failed_output_is_not_offered_as_reference_and_a_rubric_keeps_its_thre
 ) -> None:
     ctx, run_id = setup
     project = ctx.require()
-    call_id = project.runs.run_grid(run_id)[1]["call_id"]
+    call_id = project.runs.run_grid(run_id)[1].call_id
     project.labels.add_tag("too long")
     project.labels.set_label(call_id, verdict="fail", tags=["too long"])
     dialog = _dialog(qtbot, ctx, call_id)
@@ -141,7 +141,7 @@ def test_cancel_writes_nothing(qtbot: QtBot, setup: tuple[ProjectContext, int]) 
     ctx, run_id = setup
     project = ctx.require()
     before = len(project.datasets.get_with_ids("topics"))
-    dialog = _dialog(qtbot, ctx, project.runs.run_grid(run_id)[0]["call_id"])
+    dialog = _dialog(qtbot, ctx, project.runs.run_grid(run_id)[0].call_id)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
     assert not dialog.isVisible()
     assert len(project.datasets.get_with_ids("topics")) == before

@@ -61,7 +61,7 @@ def test_walking_a_sample_with_the_keyboard_labels_each_output(
     assert len(sample) == 3 and set(sample) <= set(project.labels.unlabelled_call_ids())
     assert queue.progress.text() == "1 of 3"
     assert queue.output.font().pointSize() == OUTPUT_POINT_SIZE
-    assert queue.output.toPlainText() == project.runs.get_call(sample[0])["output"]
+    assert queue.output.toPlainText() == project.runs.get_call(sample[0]).output
     assert "quiz@v" in queue.meta.text() and "run #" in queue.meta.text()
     assert queue.synthetic.isVisible()  # echo outputs are marked as synthetic
 

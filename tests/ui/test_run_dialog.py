@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from quiz_project_support import HAIKU, SONNET, assert_fonts_render, make_project
 
 from workbench.core.models import Example, Message, Params, PromptContent
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.try_service import one_model_per_tier
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.run_dialog import SYNTHETIC_BANNER, RunDialog

@@ -13,8 +13,9 @@ from pytestqt.qtbot import QtBot
 from quiz_project_support import HAIKU, SONNET, assert_fonts_render, make_project
 
 from workbench.core.models import Settings
+from workbench.core.records import CellWithCall
 from workbench.services.planner import RunPlan, make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
@@ -295,7 +296,7 @@ def test_a_run_left_running_by_a_dead_process_offers_resume(qtbot: QtBot, tmp_pa
     screen = Screen(qtbot, Project.open(tmp_path / "grid.pwb"), demo=True)
     try:
         screen.grid.show_run(run_id)
-        assert screen.grid.run is not None and screen.grid.run["status"] == "interrupted"
+        assert screen.grid.run is not None and screen.grid.run.status == "interrupted"
         assert screen.grid.resume_button.isVisible()
         with qtbot.waitSignal(screen.controller.run_finished, timeout=20_000) as blocker:
             qtbot.mouseClick(screen.grid.resume_button, Qt.MouseButton.LeftButton)
@@ -307,19 +308,19 @@ def test_a_run_left_running_by_a_dead_process_offers_resume(qtbot: QtBot, tmp_pa
 
 def test_grid_model_of_200_rows_by_6_columns_updates_one_cell_per_delta(qtbot: QtBot) -> None:
     rows = [
-        {
-            "cell_id": r * 6 + c + 1,
-            "version_id": 1 + c // 3,
-            "version": 1 + c // 3,
-            "prompt_name": "quiz",
-            "example_id": r + 1,
-            "example_vars_json": '{"topic": "t"}',
-            "model": [HAIKU, SONNET, "claude-opus-5-5"][c % 3],
-            "repeat": 0,
-            "position": r,
-            "status": "pending",
-            "call_id": None,
-        }
+        CellWithCall(
+            cell_id=r * 6 + c + 1,
+            version_id=1 + c // 3,
+            version=1 + c // 3,
+            prompt_name="quiz",
+            example_id=r + 1,
+            example_vars={"topic": "t"},
+            model=[HAIKU, SONNET, "claude-opus-5-5"][c % 3],
+            repeat=0,
+            position=r,
+            status="pending",
+            call_id=None,
+        )
         for r in range(200)
         for c in range(6)
     ]

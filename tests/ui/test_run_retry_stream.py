@@ -12,7 +12,7 @@ from quiz_project_support import HAIKU, make_project
 
 from workbench.core.models import Settings
 from workbench.services.planner import make_plan
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 from workbench.ui.context import ProjectContext
 from workbench.ui.run_controller import RunController
@@ -71,7 +71,7 @@ def test_a_retried_stream_shows_only_the_new_attempts_text(
             "SELECT count(*) FROM attempts WHERE call_id = ?", [call_id]
         ).fetchone()[0]
         assert attempts == 2  # the scripted failure really was retried
-        final = call["output"]
+        final = call.output
         assert shown and len(shown[-1]) > 0
         # Every state the grid showed is the start of the final answer: never the discarded
         # attempt's text followed by the new one.

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import click
 
 from workbench.cli.exit_codes import ExitCode
 from workbench.cli.formatting import safe, safe_json
+from workbench.cli.params import FiniteFloatRange
 
 EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
 _SHOWN_FAILURES = 20
@@ -66,6 +69,27 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def _signals_cancel() -> Iterator[None]:
+    """SIGTERM and SIGHUP act like Ctrl+C, which `asyncio.run` turns into cancelling the eval
+    (the engine keeps finished calls and marks the run cancelled) and then KeyboardInterrupt."""
+
+    def forward(signum: int, frame: Any) -> None:
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {n: signal.signal(getattr(signal, n), forward) for n in names}
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 @click.command("eval")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option("--dataset", required=True, help="Dataset whose examples (with expectations) to run.")
@@ -79,7 +103,7 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
 @click.option("--models", help="Comma-separated model ids (default: each version's own model).")
 @click.option(
     "--min-pass-rate",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     help="The bar each prompt version x model must meet (default: the project's min_pass_rate).",
 )
 @click.option(
@@ -120,7 +144,7 @@ def _summary_lines(report: Any, bar: float) -> list[str]:
 )
 @click.option(
     "--max-drop",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     help="With --baseline: the largest pass-rate drop allowed (0.05 = 5 points; default the "
     "prompt's production alert eval_pass_rate_drop).",
 )
@@ -190,7 +214,6 @@ def run_eval_command(
     the (version, model)s that have replayed cases.
     """
     from workbench.cli.run import TerminalProgress
-    from workbench.core.errors import WorkbenchError
     from workbench.formats.atomic import write_text_atomic
     from workbench.services.eval_baseline import (
         load_baseline,
@@ -236,13 +259,23 @@ def run_eval_command(
             finally:
                 await chosen.aclose()
 
-        report = asyncio.run(go())
+        try:
+            with _signals_cancel():
+                report = asyncio.run(go())
+        except KeyboardInterrupt:
+            click.echo(
+                "error: eval cancelled; finished calls are kept and the run is marked cancelled",
+                err=True,
+            )
+            return ExitCode.INTERRUPTED
         limits = project_max_drops(proj, prompts) if max_drop is None else max_drop
     if report.run_status == "failed":
-        raise WorkbenchError(
-            f"the eval run #{report.run_id} stopped: the provider refused the calls",
-            hint="Check ANTHROPIC_API_KEY, then run again.",
+        click.echo(
+            f"error: the eval run #{report.run_id} failed: "
+            + safe(report.run_reason or "the provider refused the calls; check ANTHROPIC_API_KEY"),
+            err=True,
         )
+        return ExitCode.FAILED
     met = report.meets(bar, replayed=replay) and report.run_status == "done"
     drops = [] if baseline_rates is None else pass_rate_drops(report, baseline_rates, limits)
     met = met and not drops

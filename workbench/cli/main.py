@@ -17,6 +17,7 @@ import click
 from workbench import __version__
 from workbench.cli.exit_codes import ExitCode
 from workbench.cli.formatting import safe, safe_json
+from workbench.cli.params import FiniteFloatRange
 from workbench.core.errors import WorkbenchError
 
 
@@ -231,7 +232,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--budget",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     help="Refuse a plan whose worst case (see --budget-basis) is above USD, and stop the run "
     "when spend reaches it.",
 )
@@ -261,7 +262,7 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
+    type=FiniteFloatRange(min=1, max=86_400),
     default=600,
     show_default=True,
     help="Seconds allowed per attempt.",
@@ -271,6 +272,11 @@ def _split_csv(value: str | None) -> list[str]:
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print a JSON summary with the run id and totals."
+)
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Submit as Message Batches (half price, results within 24 h); see `workbench batch`.",
 )
 def run(
     project: Path,
@@ -289,6 +295,7 @@ def run(
     timeout: float,
     dry_run: bool,
     as_json: bool,
+    batch: bool = False,
 ) -> None:
     """Run prompt versions x examples x models and log every call."""
     from workbench.cli.run import execute_run_command
@@ -310,6 +317,7 @@ def run(
         timeout=timeout,
         dry_run=dry_run,
         as_json=as_json,
+        batch=batch,
     )
     sys.exit(code)
 
@@ -354,7 +362,7 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
     import asyncio
     import datetime as dt
 
-    from workbench.services.project_catalog import model_catalog, price_table, refresh_models
+    from workbench.services.project_models import model_catalog, price_table, refresh_models
     from workbench.services.projects import open_project
 
     with open_project(project, read_only=not refresh) as proj:
@@ -414,6 +422,7 @@ def models(project: Path, refresh: bool, as_json: bool) -> None:
 
 
 # Commands that live in their own modules (each imports only click at the top, for start-up time).
+from workbench.cli.batch import batch  # noqa: E402
 from workbench.cli.eval import eval_command, export_command  # noqa: E402
 from workbench.cli.logs import logs  # noqa: E402
 from workbench.cli.monitor import monitor_command  # noqa: E402
@@ -424,6 +433,7 @@ cli.add_command(export_command)
 cli.add_command(logs)
 cli.add_command(monitor_command)
 cli.add_command(price)
+cli.add_command(batch)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -434,6 +444,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         fail("aborted", ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        # One line: what is wrong and where to look (click's own form adds usage lines).
+        command = exc.ctx.command_path if exc.ctx is not None else "workbench"
+        fail(f"{exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.BAD_INPUT)

@@ -58,7 +58,7 @@ def price(
     import math
 
     from workbench.core.errors import BadInput
-    from workbench.services.project_catalog import add_price
+    from workbench.services.project_models import add_price
     from workbench.services.projects import open_project
 
     rates = (("--input", input_usd), ("--output", output_usd), ("--cache-read", cache_read))

@@ -92,13 +92,69 @@ def _show_plan(plan: RunPlan, as_json: bool) -> None:
         )
 
 
-def _install_sigint(engine: RunEngine) -> None:
-    # First Ctrl+C cancels gracefully (finished calls are kept, the run is resumable).
-    def handler(signum: int, frame: object) -> None:
-        click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
-        engine.cancel("cancelled from the keyboard")
+def _show_cache_preview(plan: RunPlan, prices: Any, files: Any = None) -> None:
+    from workbench.services.prompt_caching import preview_plan
 
-    signal.signal(signal.SIGINT, handler)
+    preview = preview_plan(plan, prices, files)
+    if preview.groups:
+        click.echo(
+            f"prompt caching: a shared prefix of ~{preview.prefix_tokens} tokens is cached for "
+            f"{preview.cached_requests} calls, expected saving {usd(preview.saving_usd)}",
+            err=True,
+        )
+
+
+#: Ctrl+C, a CI timeout (SIGTERM) and a closed terminal (SIGHUP) all cancel a run gracefully.
+CANCEL_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_SIGNAL_WORDS = {"SIGINT": "from the keyboard", "SIGTERM": "by SIGTERM", "SIGHUP": "by SIGHUP"}
+
+
+class SignalCancel:
+    """While active, Ctrl+C, SIGTERM and SIGHUP cancel the attached engine gracefully (before an
+    engine exists, nothing is paid yet, so they interrupt at once); `.received` names the signal.
+    """
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._engine: RunEngine | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> SignalCancel:
+        for signum in CANCEL_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+    def attach(self, engine: RunEngine) -> None:
+        """The engine to cancel (passed as `engine_ready`)."""
+        self._engine = engine
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        self.received = name
+        if self._engine is None:
+            raise KeyboardInterrupt
+        click.echo("\ncancelling… (finished calls are kept; resume with --resume)", err=True)
+        self._engine.cancel(f"cancelled {_SIGNAL_WORDS.get(name, name)}")
+
+
+def run_exit_code(outcome: RunOutcome, signalled: bool) -> int:
+    """0 done (at least one call answered well, or nothing left to do); 130 cancelled by a
+    signal; 1 otherwise: failed, every call failed, or stopped at the budget."""
+    totals = outcome.totals
+    if outcome.status == "cancelled" and signalled:
+        return ExitCode.INTERRUPTED
+    if outcome.status != "done":
+        return ExitCode.FAILED
+    if totals.get("done", 0) and totals.get("errors", 0) >= totals["done"]:
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def execute_run_command(
@@ -119,7 +175,28 @@ def execute_run_command(
     timeout: float,
     dry_run: bool,
     as_json: bool,
+    batch: bool = False,
 ) -> int:
+    if batch:
+        from workbench.cli.batch import submit_run_as_batch
+
+        if resume_id is None and (not prompts or not dataset):
+            raise BadInput("--prompt and --dataset are required (or --resume RUN_ID)", field="run")
+        return submit_run_as_batch(
+            project,
+            prompts=prompts,
+            dataset=dataset or "",
+            tags=tags,
+            models=models,
+            repeats=repeats,
+            budget=budget,
+            use_cache=use_cache,
+            resume_id=resume_id,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
+    from workbench.services.file_source import project_file_source
+    from workbench.services.project_models import price_table
     from workbench.services.projects import open_project
     from workbench.services.run_service import (
         MissingApiKey,
@@ -143,6 +220,7 @@ def execute_run_command(
             timeout_s=timeout,
         )
         listener = TerminalProgress(enabled=sys.stderr.isatty() and not as_json)
+        signals = SignalCancel()
         plan: RunPlan | None = None
 
         async def go() -> RunOutcome | None:
@@ -167,6 +245,8 @@ def execute_run_command(
                     )
                     plan = await plan_run(proj, request, provider)
                     _show_plan(plan, as_json)
+                    if not as_json:
+                        _show_cache_preview(plan, price_table(proj), project_file_source(proj))
                     if dry_run:
                         ensure_runnable(plan)
                         return None
@@ -177,7 +257,7 @@ def execute_run_command(
                         provider,
                         options=options,
                         listener=listener,
-                        engine_ready=_install_sigint,
+                        engine_ready=signals.attach,
                     )
                 assert provider is not None
                 return await resume_run(
@@ -186,13 +266,14 @@ def execute_run_command(
                     provider,
                     options=options,
                     listener=listener,
-                    engine_ready=_install_sigint,
+                    engine_ready=signals.attach,
                 )
             finally:
                 if provider is not None:
                     await provider.aclose()
 
-        outcome = asyncio.run(go())
+        with signals:
+            outcome = asyncio.run(go())
     if outcome is None:  # dry run
         assert plan is not None
         if as_json:
@@ -214,6 +295,13 @@ def execute_run_command(
             f"run #{outcome.run_id} {outcome.status}: {t['done']}/{t['cells']} cells, "
             f"{t['errors']} errors, {t['cached']} cached, "
             f"spend {_spend(t['spend_usd'], t.get('unpriced_calls', 0))}, "
-            f"{t['elapsed_s']:.1f}s" + (f" — {safe(outcome.reason)}" if outcome.reason else "")
+            f"{t['elapsed_s']:.1f}s"
+            + (
+                f" — {safe(outcome.reason)}"
+                if outcome.reason and outcome.status != "failed"
+                else ""
+            )
         )
-    return ExitCode.OK if outcome.status == "done" else ExitCode.FAILED
+    if outcome.status == "failed" and outcome.reason:
+        click.echo(f"error: {safe(outcome.reason)}", err=True)
+    return run_exit_code(outcome, signals.received is not None)

@@ -73,3 +73,16 @@ class ProjectFileError(WorkbenchError):
 
 class NotFound(WorkbenchError):
     """A named prompt, version, label, dataset, run or model does not exist."""
+
+
+class MissingFiles(TemplateError):
+    """Image or document files that examples name but that cannot be found."""
+
+    def __init__(self, missing: list[str], *, where: str | None = None) -> None:
+        self.missing = missing
+        prefix = f"{where}: " if where else ""
+        super().__init__(
+            f"{prefix}missing file(s): {', '.join(missing)}",
+            hint="Put the files next to the project or bundle (paths are relative to it), "
+            "or fix the paths in the dataset.",
+        )

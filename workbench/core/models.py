@@ -7,15 +7,40 @@ rather than a silently ignored key.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
+from workbench.core.blocks import (
+    EFFORT_LEVELS,
+    Block,
+    Thinking,
+    Tool,
+    ToolChoice,
+    ToolResultBlock,
+    ToolUseBlock,
+    block_texts,
+    file_variables,
+    output_schema_of,
+)
 from workbench.core.hashing import content_hash
 from workbench.core.templates import NAME as VARIABLE_NAME
 from workbench.core.templates import variables_of
 
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2
+# Bundles that use nothing newer than version 1 (no tools, blocks, schemas or thinking) are
+# still written as version 1, so a project kept in git only changes where it did.
+BUNDLE_FORMAT_VERSIONS = (1, 2)
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+assert get_args(Effort) == EFFORT_LEVELS
 
 # Expectation types. Each one that carries a promptfoo name gives promptfoo 0.123's verdict on the
 # same output; min-length, max-length and is-valid-json-schema are the workbench's own names
@@ -67,7 +92,24 @@ ExpectationType = Literal[
     "llm-rubric",
     "not-llm-rubric",
     "assert-set",
+    # On tool calls and structured output (services/tool_scorers.py; docs/eval-formats.md).
+    "tool-called",
+    "not-tool-called",
+    "tool-args-contain",
+    "tool-args-equal",
+    "is-valid-tools-call",
+    "tool-call-f1",
+    "is-valid-output-schema",
 ]
+TOOL_EXPECTATION_TYPES = (
+    "tool-called",
+    "not-tool-called",
+    "tool-args-contain",
+    "tool-args-equal",
+    "is-valid-tools-call",
+    "tool-call-f1",
+    "is-valid-output-schema",
+)
 EXPECTATION_TYPES: tuple[str, ...] = get_args(ExpectationType)
 
 DEFAULT_MAX_TOKENS = 1024
@@ -78,15 +120,41 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
+MessageContent = Annotated[
+    Annotated[str, Tag("text")] | Annotated[list[Block], Tag("blocks")],
+    Discriminator(lambda value: "blocks" if isinstance(value, list) else "text"),
+]
+
+
 class Message(Strict):
     """One turn of a prompt template; content may hold ``{{variables}}``."""
 
     role: Literal["user", "assistant"]
-    content: str
+    content: MessageContent = Field(
+        description="Text, or a list of blocks (text, image, document, tool_use, tool_result)."
+    )
     cache: bool = Field(
         default=False,
         description="Mark the prompt prefix up to and including this message for prompt caching.",
     )
+
+    @model_validator(mode="after")
+    def _blocks_fit_role(self) -> Message:
+        if isinstance(self.content, list):
+            if not self.content:
+                raise ValueError("a message needs at least one block")
+            for block in self.content:
+                if self.role == "user" and isinstance(block, ToolUseBlock):
+                    raise ValueError("tool_use blocks belong in assistant messages")
+                if self.role == "assistant" and block.type in ("image", "document"):
+                    raise ValueError(f"{block.type} blocks belong in user messages")
+                if self.role == "assistant" and isinstance(block, ToolResultBlock):
+                    raise ValueError("tool_result blocks belong in user messages")
+        return self
+
+    def texts(self) -> list[str]:
+        """The template texts of this message (its string, or its text and tool_result blocks)."""
+        return block_texts(self.content)
 
 
 class Params(Strict):
@@ -112,12 +180,37 @@ class Params(Strict):
         return out
 
 
+# Fields added after the first release: left out of the identity while at their defaults, so
+# every version saved before they existed keeps its hash (and its id in existing projects).
+LATER_CONTENT_FIELDS: dict[str, Any] = {
+    "tools": [],
+    "tool_choice": None,
+    "output_schema": None,
+    "thinking": None,
+    "effort": None,
+    "prefill": "",
+}
+
+
 class PromptContent(Strict):
     """The part of a version that defines its identity (hashed); the note is not part of it."""
 
     system: str = ""
     messages: list[Message] = Field(min_length=1)
     params: Params
+    tools: list[Tool] = Field(default_factory=list, description="Tools the model may call.")
+    tool_choice: ToolChoice | None = Field(
+        default=None, description="auto, any, none, or one named tool (None: the API default)."
+    )
+    output_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="Structured output: the JSON Schema the answer must follow.",
+    )
+    thinking: Thinking | None = Field(default=None, description="Extended thinking settings.")
+    effort: Effort | None = Field(default=None, description="output_config.effort, if set.")
+    prefill: str = Field(
+        default="", description="Start of the assistant's answer (sent as a last assistant turn)."
+    )
 
     @field_validator("messages")
     @classmethod
@@ -126,17 +219,71 @@ class PromptContent(Strict):
             raise ValueError("the first message must have role 'user'")
         return messages
 
+    @field_validator("output_schema")
+    @classmethod
+    def _output_schema(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        return output_schema_of(schema)
+
+    @model_validator(mode="after")
+    def _tools_consistent(self) -> PromptContent:
+        names = [t.name for t in self.tools]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate tool name(s): {', '.join(dupes)}")
+        choice = self.tool_choice
+        if choice is not None and choice.type == "tool" and choice.name not in names:
+            raise ValueError(f"tool_choice names tool '{choice.name}', which is not defined")
+        if choice is not None and choice.type in ("any", "tool") and not self.tools:
+            raise ValueError(f"tool_choice '{choice.type}' needs at least one tool")
+        thinking = self.thinking
+        if thinking and thinking.budget_tokens and thinking.budget_tokens >= self.params.max_tokens:
+            raise ValueError(
+                f"thinking budget_tokens ({thinking.budget_tokens}) must be less than "
+                f"max_tokens ({self.params.max_tokens})"
+            )
+        return self
+
     def identity(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_defaults=False)
+        data = self.model_dump(mode="json", exclude_defaults=False)
+        for name, default in LATER_CONTENT_FIELDS.items():
+            if data.get(name) == default:
+                del data[name]
+        return data
 
     def content_hash(self) -> str:
         return content_hash(self.identity())
 
+    def uses_later_fields(self) -> bool:
+        """Whether this content needs bundle format 2 (anything version 1 could not hold)."""
+        return bool(set(self.identity()) & set(LATER_CONTENT_FIELDS)) or any(
+            isinstance(m.content, list) for m in self.messages
+        )
+
     def variables(self) -> list[str]:
-        return variables_of([self.system, *(m.content for m in self.messages)])
+        names = variables_of(self.texts())
+        return names + [v for v in self.file_variables() if v not in names]
 
     def texts(self) -> list[str]:
-        return [self.system, *(m.content for m in self.messages)]
+        """Every template text: system, message texts, tool descriptions, the prefill."""
+        texts = [self.system]
+        for message in self.messages:
+            texts.extend(message.texts())
+        texts.extend(t.description for t in self.tools)
+        if self.prefill:
+            texts.append(self.prefill)
+        return texts
+
+    def file_variables(self) -> list[str]:
+        """Variables that name image/document files, first-seen order."""
+        seen: dict[str, None] = {}
+        for message in self.messages:
+            for name in file_variables(message.content):
+                seen.setdefault(name, None)
+        return list(seen)
+
+    def content_fields(self) -> dict[str, Any]:
+        """The content fields as constructor arguments (shared, not copied)."""
+        return {name: getattr(self, name) for name in PromptContent.model_fields}
 
 
 class PromptVersion(PromptContent):
@@ -147,7 +294,7 @@ class PromptVersion(PromptContent):
     created_at: dt.datetime | None = None
 
     def content(self) -> PromptContent:
-        return PromptContent(system=self.system, messages=self.messages, params=self.params)
+        return PromptContent(**self.content_fields())
 
     @property
     def hash(self) -> str:
@@ -346,7 +493,10 @@ class Settings(Strict):
 class Bundle(Strict):
     """The git-friendly text form of a project (``*.yaml``)."""
 
-    workbench: Literal[1] = 1
+    workbench: Literal[1, 2] = Field(
+        default=1,
+        description="Bundle format version: 2 when tools, blocks, schemas or thinking are used.",
+    )
     name: str = Field(min_length=1)
     description: str = ""
     settings: Settings = Field(default_factory=Settings)
@@ -356,6 +506,15 @@ class Bundle(Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Bundle:
+        needed = 2 if self.needs_format_2() else 1
+        if "workbench" in self.model_fields_set and self.workbench < needed:
+            raise ValueError(
+                "tools, content blocks, output schemas, thinking, effort and prefill need "
+                "`workbench: 2`"
+            )
+        # The lowest version that holds the content: what `dump_bundle` writes, so a bundle
+        # equals itself after a round trip.
+        object.__setattr__(self, "workbench", needed)
         for kind, names in (
             ("prompt", [p.name for p in self.prompts]),
             ("dataset", [d.name for d in self.datasets]),
@@ -365,3 +524,7 @@ class Bundle(Strict):
             if dupes:
                 raise ValueError(f"duplicate {kind} name(s): {', '.join(dupes)}")
         return self
+
+    def needs_format_2(self) -> bool:
+        """Whether any version uses what bundle format 1 cannot hold."""
+        return any(v.uses_later_fields() for p in self.prompts for v in p.versions)

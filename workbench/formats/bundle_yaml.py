@@ -28,7 +28,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from workbench.core.errors import BadInput
-from workbench.core.models import BUNDLE_FORMAT_VERSION, Bundle
+from workbench.core.models import BUNDLE_FORMAT_VERSION, BUNDLE_FORMAT_VERSIONS, Bundle
 
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 MAX_PROBLEMS = 3
@@ -387,15 +387,22 @@ def _check_format_version(
     loader: Any, root: MappingNode, data: dict[str, Any], source: str
 ) -> None:
     version = data.get("workbench", BUNDLE_FORMAT_VERSION)
-    if type(version) is int and version == BUNDLE_FORMAT_VERSION:
+    if type(version) is int and version in BUNDLE_FORMAT_VERSIONS:
         return
     line = locate(loader, root, ("workbench",))[1]
-    if type(version) is int and version > BUNDLE_FORMAT_VERSION:
-        message = f"this bundle uses format version {version}; this Workbench reads version 1"
+    newest = BUNDLE_FORMAT_VERSION
+    if type(version) is int and version > newest:
+        message = (
+            f"this bundle uses format version {version}; this Workbench reads versions 1 to "
+            f"{newest}"
+        )
         hint = "Upgrade Prompt Workbench to open it."
     else:
-        message = f"unsupported bundle format version {_show(version)}; expected `workbench: 1`"
-        hint = "Set `workbench: 1` on the first line."
+        message = (
+            f"unsupported bundle format version {_show(version)}; expected `workbench: 1` "
+            f"or `workbench: {newest}`"
+        )
+        hint = f"Set `workbench: {newest}` on the first line."
     raise_problems([Problem(line, ("workbench",), message, hint)], source)
 
 
@@ -444,7 +451,9 @@ def problems_from(exc: ValidationError, loader: Any, root: Node, data: Any) -> l
     problems = []
     for error in exc.errors(include_url=False):
         is_key = "[key]" in error["loc"]
-        loc: Loc = tuple(step for step in error["loc"] if step != "[key]")
+        loc: Loc = _without_union_tags(
+            tuple(step for step in error["loc"] if step != "[key]"), data
+        )
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "value_error":
             loc = _refine(loc, message, data)
@@ -457,6 +466,29 @@ def problems_from(exc: ValidationError, loader: Any, root: Node, data: Any) -> l
                 hint = f'Put it in quotes: "{node.value}".'
         problems.append(Problem(line, loc, text, hint))
     return problems
+
+
+def _without_union_tags(loc: Loc, data: Any) -> Loc:
+    """Drop the steps pydantic adds for union members (``content.text``, ``[0].tool_use``).
+
+    A step that is no key of the data at that point is a union tag, unless it is the last step
+    (the name of a missing field).
+    """
+    out: list[str | int] = []
+    target = data
+    for index, step in enumerate(loc):
+        last = index == len(loc) - 1
+        present = (isinstance(target, dict) and step in target) or (
+            isinstance(target, list) and isinstance(step, int) and step < len(target)
+        )
+        if present:
+            target = cast(Any, target)[step]
+        elif isinstance(step, str) and not (last and isinstance(target, dict)):
+            continue
+        else:
+            target = None
+        out.append(step)
+    return tuple(out)
 
 
 _YAML_KINDS = {
@@ -654,9 +686,12 @@ _Dumper.add_representer(dt.datetime, _represent_datetime)
 
 
 def dump_bundle(bundle: Bundle) -> str:
-    """Deterministic YAML for `bundle`: `workbench: 1` first, defaults (but settings) left out."""
+    """Deterministic YAML for `bundle`: `workbench: N` first, defaults (but settings) left out.
+
+    N is 1 when nothing needs format 2, so bundles of older projects stay as they were.
+    """
     data = bundle.model_dump(mode="python", exclude_defaults=True)
-    data["workbench"] = BUNDLE_FORMAT_VERSION
+    data["workbench"] = BUNDLE_FORMAT_VERSION if bundle.needs_format_2() else 1
     # Settings are few and always written, so the quality bar shows in every bundle.
     data["settings"] = bundle.settings.model_dump(mode="python", exclude_none=True)
     for prompt in data.get("prompts", []):

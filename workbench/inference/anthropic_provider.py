@@ -33,6 +33,7 @@ from workbench.inference.base import (
     ProviderError,
     error_type_for_status,
 )
+from workbench.inference.rate_limits import parse_rate_limit_headers
 from workbench.inference.retry import RetryPolicy
 
 
@@ -111,7 +112,8 @@ class AnthropicProvider:
             failure, reply = outcome.failure, outcome.reply
             if failure is None:
                 return CallResult(
-                    text=reply.text,
+                    # A prefilled answer continues the prefill: the output is both, in order.
+                    text=request.prefill + reply.text,
                     stop_reason=reply.stop_reason,
                     usage=reply.usage,
                     ttft_ms=reply.ttft_ms,
@@ -121,6 +123,9 @@ class AnthropicProvider:
                     partial_text=partial,
                     request_id=outcome.attempt.request_id,
                     model=reply.model,
+                    thinking=reply.thinking,
+                    tool_calls=reply.tool_calls,
+                    rate_limits=parse_rate_limit_headers(outcome.headers),
                 )
             partial = reply.text or partial
             decision = self.policy.decide(
@@ -135,6 +140,7 @@ class AnthropicProvider:
                     error_message=self._scrub(f"{failure.message} ({decision.reason})"),
                     partial_text=partial,
                     request_id=outcome.attempt.request_id,
+                    rate_limits=parse_rate_limit_headers(outcome.headers),
                 )
             outcome.attempt.backoff_s = decision.delay_s
             if on_backoff is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,12 @@ class Reply:
     ttft_ms: float | None = None
     latency_ms: float | None = None
     model: str | None = None
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+OnDelta = Callable[[str, str], None]
+"""Called as ``on_delta(kind, text)`` for "thinking" and "tool_input" deltas as they stream."""
 
 
 def should_stream(request: CallRequest) -> bool:
@@ -60,8 +67,14 @@ def build_params(request: CallRequest) -> dict[str, Any]:
         # One breakpoint at the end of the prefix caches everything before it too; the API
         # allows only four, so marking every message of the prefix could fail.
         last = messages[cut - 1]
-        block = {"type": "text", "text": last["content"], "cache_control": EPHEMERAL}
-        messages[cut - 1] = {"role": last["role"], "content": [block]}
+        content = last["content"]
+        if isinstance(content, str):
+            blocks = [{"type": "text", "text": content, "cache_control": EPHEMERAL}]
+        else:
+            blocks = [*content[:-1], {**content[-1], "cache_control": EPHEMERAL}]
+        messages[cut - 1] = {"role": last["role"], "content": blocks}
+    if request.prefill:
+        messages.append({"role": "assistant", "content": request.prefill})
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens,
@@ -78,6 +91,19 @@ def build_params(request: CallRequest) -> dict[str, Any]:
         params["stop_sequences"] = list(request.stop_sequences)
     if request.metadata:
         params["metadata"] = request.metadata
+    if request.tools:
+        params["tools"] = [dict(tool) for tool in request.tools]
+    if request.tool_choice:
+        params["tool_choice"] = dict(request.tool_choice)
+    if request.thinking:
+        params["thinking"] = dict(request.thinking)
+    output_config: dict[str, Any] = {}
+    if request.output_schema is not None:
+        output_config["format"] = {"type": "json_schema", "schema": request.output_schema}
+    if request.effort:
+        output_config["effort"] = request.effort
+    if output_config:
+        params["output_config"] = output_config
     if request.sampling:
         # anthropic 2.x dropped the temperature/top_p/top_k keywords; the API still takes them.
         params["extra_body"] = dict(request.sampling)
@@ -90,11 +116,15 @@ class StreamParser:
     :param t0: ``time.perf_counter()`` just before the request was sent (for ttft/latency)
     """
 
-    def __init__(self, t0: float) -> None:
+    def __init__(self, t0: float, on_delta: OnDelta | None = None) -> None:
         self.reply = Reply()
         self.stopped = False
         self._t0 = t0
         self._pieces: list[str] = []
+        self._thinking: list[str] = []
+        # Content blocks by index: tool_use blocks gather their input JSON here.
+        self._tools: dict[int, dict[str, Any]] = {}
+        self._on_delta = on_delta
         self._buffer = b""
         self._held_cr = False  # a chunk ended in "\r": its "\n" may start the next chunk
 
@@ -129,6 +159,7 @@ class StreamParser:
             self._held_cr = False
             self.feed(b"\n", None)
         self.reply.text = self.text
+        self.reply.thinking = "".join(self._thinking)
         if not self.stopped:
             raise AttemptFailure("stream_error", "the stream ended before message_stop")
         return self.reply
@@ -145,13 +176,25 @@ class StreamParser:
             if kind == "content_block_delta":
                 delta = event["delta"]
                 if delta.get("type") != "text_delta":
+                    self._other_delta(event["index"], delta)
                     return None
                 text: str = delta["text"]
                 if not self._pieces:
                     reply.ttft_ms = (time.perf_counter() - self._t0) * 1000.0
                 self._pieces.append(text)
                 return text
-            if kind == "message_start":
+            if kind == "content_block_start":
+                opened = event["content_block"]
+                if opened.get("type") == "tool_use":
+                    call = {"id": opened["id"], "name": opened["name"], "input": {}}
+                    self._tools[event["index"]] = {"call": call, "json": []}
+                    self.reply.tool_calls.append(call)
+            elif kind == "content_block_stop":
+                tool = self._tools.pop(event.get("index", -1), None)
+                if tool is not None:
+                    raw = "".join(tool["json"])
+                    tool["call"]["input"] = json.loads(raw) if raw.strip() else {}
+            elif kind == "message_start":
                 message = event["message"]
                 reply.model = message.get("model")
                 merge_usage(reply.usage, message.get("usage"))
@@ -171,15 +214,36 @@ class StreamParser:
             ) from None
         return None
 
+    def _other_delta(self, index: int, delta: dict[str, Any]) -> None:
+        """Thinking and tool-input deltas (signature deltas need no keeping)."""
+        kind = delta.get("type")
+        if kind == "thinking_delta":
+            self._thinking.append(delta["thinking"])
+            if self._on_delta is not None:
+                self._on_delta("thinking", delta["thinking"])
+        elif kind == "input_json_delta":
+            self._tools[index]["json"].append(delta["partial_json"])
+            if self._on_delta is not None:
+                self._on_delta("tool_input", delta["partial_json"])
+
 
 def parse_message(body: bytes, t0: float) -> Reply:
     """A non-streaming Message body as a `Reply`; AttemptFailure when it does not parse."""
     try:
         message = json.loads(body)
+        blocks = message["content"]
         reply = Reply(
-            text="".join(b["text"] for b in message["content"] if b.get("type") == "text"),
+            text="".join(b["text"] for b in blocks if b.get("type") == "text"),
             stop_reason=message.get("stop_reason"),
             model=message.get("model"),
+            thinking="".join(
+                str(b.get("thinking", "")) for b in blocks if b.get("type") == "thinking"
+            ),
+            tool_calls=[
+                {"id": b.get("id", ""), "name": b.get("name", ""), "input": b.get("input") or {}}
+                for b in blocks
+                if b.get("type") == "tool_use"
+            ],
         )
         merge_usage(reply.usage, message.get("usage"))
     except _PARSE_ERRORS as exc:
@@ -210,6 +274,9 @@ def merge_usage(usage: Usage, raw: dict[str, Any] | None) -> None:
         value = raw.get(name)
         if value is not None:
             setattr(usage, name, int(value))
+    details = raw.get("output_tokens_details")
+    if isinstance(details, dict) and details.get("thinking_tokens") is not None:
+        usage.thinking_tokens = int(details["thinking_tokens"])
 
 
 def status_message(status: int, api_type: str | None, api_message: str | None) -> str:

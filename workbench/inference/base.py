@@ -1,4 +1,5 @@
-"""The provider protocol and the plain data that crosses it: requests, results, attempts.
+"""The provider protocol and the plain data that crosses it: requests, results (their attempts
+are `workbench.core.records.Attempt`, the one type storage logs too).
 
 Dataclasses rather than pydantic models: a run builds thousands of these per minute and
 validation already happened upstream (core.models). `to_dict()` gives the JSON form the
@@ -14,6 +15,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Model
+from workbench.core.records import Attempt as Attempt  # the one attempt type, logged as is
+from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 
 ErrorType = Literal[
     "rate_limit",
@@ -29,6 +32,7 @@ ErrorType = Literal[
     "stream_error",
     "malformed_response",
     "cancelled",
+    "expired",
 ]
 ERROR_TYPES: tuple[str, ...] = ErrorType.__args__  # type: ignore[attr-defined]
 
@@ -92,10 +96,17 @@ class CallRequest:
     :param timeout_s: limit for one attempt (retries each get their own)
     :param stream: stream the response; ignored (always streams) when max_tokens > 4096
     :param metadata: sent as the API's ``metadata`` field (e.g. ``{"user_id": ...}``)
+    :param tools: tool definitions as the API takes them (name, description, input_schema)
+    :param tool_choice: ``{"type": "auto"|"any"|"none"|"tool", "name": ...}`` or None
+    :param output_schema: structured output: sent as ``output_config.format``
+    :param thinking: ``{"type": "enabled", "budget_tokens": N}`` / ``{"type": "adaptive"}``
+    :param effort: sent as ``output_config.effort``
+    :param prefill: the start of the answer, sent as a final assistant turn; the result's
+        text begins with it
     """
 
     model: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     max_tokens: int
     system: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +116,12 @@ class CallRequest:
     timeout_s: float = 600.0
     stream: bool = True
     metadata: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    thinking: dict[str, Any] | None = None
+    effort: str | None = None
+    prefill: str = ""
 
 
 @dataclass(slots=True)
@@ -115,32 +132,8 @@ class Usage:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One HTTP attempt of a call, successful or not.
-
-    :param number: 1-based attempt number
-    :param request_id: the API's ``request-id`` header, when a response arrived
-    :param status: HTTP status, or None when no response arrived (timeout, reset)
-    :param error_type: one of ERROR_TYPES, None for the successful attempt
-    :param error_message: one sentence built from status, type and the API's message
-    :param started_at: wall clock (epoch seconds) when the attempt began
-    :param duration_ms: how long the attempt took
-    :param retry_after_s: the wait the server asked for (retry-after headers), if any
-    :param backoff_s: the wait actually slept before the next attempt, None if none followed
-    """
-
-    number: int
-    request_id: str | None = None
-    status: int | None = None
-    error_type: str | None = None
-    error_message: str | None = None
-    started_at: float = 0.0
-    duration_ms: float = 0.0
-    retry_after_s: float | None = None
-    backoff_s: float | None = None
+    thinking_tokens: int = 0
+    """Part of `output_tokens` (and billed as output): ``usage.output_tokens_details``."""
 
 
 @dataclass(slots=True)
@@ -155,6 +148,9 @@ class CallResult:
     :param partial_text: text streamed by the latest failed attempt that streamed any (kept
         on a successful retry too); diagnostic only, never part of ``text``
     :param request_id: the final attempt's request id
+    :param thinking: the thinking blocks' text (summarised as the API returns it)
+    :param tool_calls: ``{"id", "name", "input"}`` of each tool_use block, in order
+    :param rate_limits: the rate-limit headers of the final attempt's response, if it sent any
     """
 
     text: str = ""
@@ -169,6 +165,9 @@ class CallResult:
     partial_text: str = ""
     request_id: str | None = None
     model: str | None = None
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    rate_limits: RateLimitSnapshot | None = None
 
     @property
     def ok(self) -> bool:
@@ -190,6 +189,15 @@ class CallResult:
         data = dict(raw)
         data["usage"] = Usage(**data.get("usage", {}))
         data["attempts"] = [Attempt(**a) for a in data.get("attempts", [])]
+        limits = data.get("rate_limits")
+        if isinstance(limits, dict):
+            quotas = {k: Quota(**v) for k, v in limits.items() if isinstance(v, dict)}
+            data["rate_limits"] = RateLimitSnapshot(
+                requests=quotas.get("requests"),
+                input_tokens=quotas.get("input_tokens"),
+                output_tokens=quotas.get("output_tokens"),
+                retry_after_s=limits.get("retry_after_s"),
+            )
         return cls(**data)
 
 

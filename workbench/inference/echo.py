@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import math
 import os
 import time
+from typing import Any
 
 from workbench.core.models import Model
 from workbench.inference.base import Attempt, CallRequest, CallResult, OnBackoff, OnText, Usage
@@ -33,13 +35,39 @@ def estimate_tokens(text: str) -> int:
 def render_transcript(request: CallRequest) -> str:
     """The prompt as one text: ``[system] …`` then ``[user] …``/``[assistant] …`` lines."""
     parts = [f"[system] {request.system}"] if request.system else []
-    parts.extend(f"[{m['role']}] {m['content']}" for m in request.messages)
+    parts.extend(f"[{m['role']}] {content_text(m['content'])}" for m in request.messages)
+    if request.prefill:
+        parts.append(f"[assistant] {request.prefill}")
+    # Tool descriptions and the output schema are templates too: show what they rendered to.
+    parts.extend(f"[tool {t['name']}] {t.get('description', '')}" for t in request.tools)
+    if request.output_schema is not None:
+        schema = json.dumps(request.output_schema, sort_keys=True, ensure_ascii=False)
+        parts.append(f"[output schema] {schema}")
     return "\n".join(parts)
+
+
+def content_text(content: str | list[dict[str, Any]]) -> str:
+    """A message's content as one text; images and documents show as ``[image]``/``[document]``."""
+    if isinstance(content, str):
+        return content
+    pieces = []
+    for block in content:
+        kind = block["type"]
+        if kind == "text":
+            pieces.append(block["text"])
+        elif kind == "tool_result":
+            pieces.append(str(block["content"]))
+        elif kind == "tool_use":
+            arguments = json.dumps(block["input"], sort_keys=True, ensure_ascii=False)
+            pieces.append(f"[tool_use {block['name']} {arguments}]")
+        else:
+            pieces.append(f"[{kind}]")
+    return " ".join(pieces)
 
 
 def render_transcript_input(request: CallRequest) -> str:
     """The text that counts as input: the system prompt and every message's content."""
-    return "".join([request.system, *(m["content"] for m in request.messages)])
+    return "".join([request.system, *(content_text(m["content"]) for m in request.messages)])
 
 
 def apply_limits(text: str, max_tokens: int, stop_sequences: list[str]) -> tuple[str, str]:

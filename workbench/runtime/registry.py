@@ -22,10 +22,16 @@ Template rules, identical to the workbench's own rendering:
 * One pass: a value containing ``{{x}}`` is inserted as written, never expanded.
 * ``\\{{`` writes a literal ``{{``; any other ``{{`` that is not a variable stays as written.
 * A missing variable raises `MissingVariables` naming every missing one; extra values are ignored.
+
+Prompts with tools, structured output, thinking or a prefill render to the matching keyword
+arguments. A variable behind an image or document block takes the file's bytes from the
+application (``render("agent", question=q, receipt=png_bytes)``; bytes of PNG, JPEG, GIF, WebP
+and PDF files are recognised, anything else is passed as ``(media_type, bytes)``).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime
 import hashlib
@@ -54,6 +60,22 @@ NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _TOKEN = re.compile(r"\\\{\{|\{\{\s*(" + NAME + r")\s*\}\}")
 _EPHEMERAL = {"type": "ephemeral"}
 _SAMPLING = ("temperature", "top_p", "top_k")
+_BLOCK_FIELDS = {  # the text fields each block type needs
+    "text": ("text",),
+    "image": ("var",),
+    "document": ("var",),
+    "tool_use": ("id", "name"),
+    "tool_result": ("tool_use_id",),
+}
+_FILE_BLOCKS = ("image", "document")
+# The first bytes of each file type a block may carry, to name its media type.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
 
 
 class RegistryError(Exception):
@@ -141,10 +163,16 @@ class RenderedPrompt:
     model: str
     params: dict[str, Any]
     system: str
-    messages: list[dict[str, str]]
+    messages: list[dict[str, Any]]
     cache_system: bool = False
     cache_prefix_messages: int = 0
     variables: dict[str, str] = field(default_factory=dict)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    thinking: dict[str, Any] | None = None
+    effort: str | None = None
+    prefill: str = ""
 
     def to_anthropic_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``client.messages.create`` / ``.stream`` (anthropic SDK 2.x)."""
@@ -153,8 +181,15 @@ class RenderedPrompt:
         if cut > 0:
             # One breakpoint at the end of the prefix caches everything before it too.
             last = messages[cut - 1]
-            block = {"type": "text", "text": last["content"], "cache_control": dict(_EPHEMERAL)}
-            messages[cut - 1] = {"role": last["role"], "content": [block]}
+            content = last["content"]
+            if isinstance(content, str):
+                blocks = [{"type": "text", "text": content, "cache_control": dict(_EPHEMERAL)}]
+            else:
+                blocks = [*content[:-1], {**content[-1], "cache_control": dict(_EPHEMERAL)}]
+            messages[cut - 1] = {"role": last["role"], "content": blocks}
+        if self.prefill:
+            # The answer continues the prefill; add it in front of the text you show or log.
+            messages.append({"role": "assistant", "content": self.prefill})
         kwargs: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.params["max_tokens"],
@@ -168,6 +203,22 @@ class RenderedPrompt:
             )
         if self.params.get("stop_sequences"):
             kwargs["stop_sequences"] = list(self.params["stop_sequences"])
+        if self.tools:
+            kwargs["tools"] = copy.deepcopy(self.tools)
+        if self.tool_choice:
+            kwargs["tool_choice"] = dict(self.tool_choice)
+        if self.thinking:
+            kwargs["thinking"] = dict(self.thinking)
+        output_config: dict[str, Any] = {}
+        if self.output_schema is not None:
+            output_config["format"] = {
+                "type": "json_schema",
+                "schema": copy.deepcopy(self.output_schema),
+            }
+        if self.effort:
+            output_config["effort"] = self.effort
+        if output_config:
+            kwargs["output_config"] = output_config
         sampling = {k: self.params[k] for k in _SAMPLING if self.params.get(k) is not None}
         if sampling:
             # anthropic 2.x no longer takes temperature/top_p/top_k as keywords; the API does.
@@ -284,15 +335,46 @@ def _validate_prompt(name: str, entry: object, source: str) -> None:
         ok = (
             isinstance(message, dict)
             and message.get("role") in ("user", "assistant")
-            and isinstance(message.get("content"), str)
+            and isinstance(message.get("content"), (str, list))
         )
         _check(ok, source, f"{at}.messages[{i}]", "{role: user|assistant, content: text}")
+        if isinstance(message["content"], list):
+            _validate_blocks(message["content"], source, f"{at}.messages[{i}].content")
+    _validate_extras(entry, source, at)
     flag = entry["feature_flag"]
     for key in ("enabled", "staff_only"):
         _check(isinstance(flag.get(key), bool), source, f"{at}.feature_flag.{key}", "true/false")
     pct = flag.get("rollout_percent")
     ok = _is_number(pct) and 0 <= pct <= 100
     _check(ok, source, f"{at}.feature_flag.rollout_percent", "a number from 0 to 100")
+
+
+def _validate_blocks(blocks: list[Any], source: str, at: str) -> None:
+    _check(bool(blocks), source, at, "text or a non-empty list of blocks")
+    for j, block in enumerate(blocks):
+        kind = block.get("type") if isinstance(block, dict) else None
+        needs = _BLOCK_FIELDS.get(kind) if isinstance(kind, str) else None
+        _check(needs is not None, source, f"{at}[{j}].type", ", ".join(_BLOCK_FIELDS))
+        for key in needs or ():
+            _check(isinstance(block.get(key), str), source, f"{at}[{j}].{key}", "a string")
+
+
+def _validate_extras(entry: dict[str, Any], source: str, at: str) -> None:
+    """Tools, tool_choice, output schema, thinking, effort and prefill, each optional."""
+    for key, kind, expected in (
+        ("tools", list, "a list"),
+        ("tool_choice", dict, "an object"),
+        ("output_schema", dict, "an object"),
+        ("thinking", dict, "an object"),
+        ("effort", str, "a string"),
+        ("prefill", str, "a string"),
+    ):
+        if key in entry:
+            _check(isinstance(entry[key], kind), source, f"{at}.{key}", expected)
+    for i, tool in enumerate(entry.get("tools") or []):
+        ok = isinstance(tool, dict) and isinstance(tool.get("name"), str)
+        ok = ok and isinstance(tool.get("input_schema"), dict)
+        _check(ok, source, f"{at}.tools[{i}]", "{name, description, input_schema}")
 
 
 def _validate(data: object, source: str) -> dict[str, Any]:
@@ -334,6 +416,7 @@ class Registry:
         self._data = _validate(copy.deepcopy(plain), source)
         self._prompts: dict[str, dict[str, Any]] = self._data["prompts"]
         self._variables = {name: _variables_of(entry) for name, entry in self._prompts.items()}
+        self._files = {name: set(_file_variables_of(e)) for name, e in self._prompts.items()}
 
     @classmethod
     def load(cls, path: str | Path, *, loader: Callable[[str], Any] | None = None) -> Registry:
@@ -447,6 +530,7 @@ class Registry:
         if missing:
             raise MissingVariables(name, missing)
         cache = entry.get("cache") or {}
+        files = self._files[name]
         return RenderedPrompt(
             prompt=name,
             version=entry["version"],
@@ -456,25 +540,139 @@ class Registry:
             params=copy.deepcopy(entry["params"]),
             system=render_template(entry["system"], merged),
             messages=[
-                {"role": m["role"], "content": render_template(m["content"], merged)}
+                {"role": m["role"], "content": _render_content(m["content"], merged, name)}
                 for m in entry["messages"]
             ],
             cache_system=bool(cache.get("system", False)),
             cache_prefix_messages=int(cache.get("prefix_messages", 0)),
             variables={
-                k: v if isinstance(v, str) else str(v)
+                # A file is logged by its SHA-256, never its bytes.
+                k: _file_digest(v, name, k) if k in files else v if isinstance(v, str) else str(v)
                 for k, v in merged.items()
                 if k in self._variables[name]
             },
+            tools=[
+                {**t, "description": render_template(t.get("description", ""), merged)}
+                for t in copy.deepcopy(entry.get("tools") or [])
+            ],
+            tool_choice=copy.deepcopy(entry.get("tool_choice")),
+            output_schema=copy.deepcopy(entry.get("output_schema")),
+            thinking=copy.deepcopy(entry.get("thinking")),
+            effort=entry.get("effort"),
+            prefill=render_template(entry.get("prefill", ""), merged),
         )
+
+
+def _texts_of(entry: Mapping[str, Any]) -> list[str]:
+    """Every template text of a prompt: system, message texts, tool descriptions, prefill."""
+    texts = [entry["system"]]
+    for message in entry["messages"]:
+        content = message["content"]
+        if isinstance(content, str):
+            texts.append(content)
+            continue
+        for block in content:
+            if block["type"] == "text":
+                texts.append(block["text"])
+            elif block["type"] == "tool_result":
+                texts.append(block.get("content", ""))
+    texts.extend(t.get("description", "") for t in entry.get("tools") or [])
+    if entry.get("prefill"):
+        texts.append(entry["prefill"])
+    return texts
+
+
+def _file_variables_of(entry: Mapping[str, Any]) -> list[str]:
+    """Variables whose values are the bytes of an image or a PDF."""
+    seen: dict[str, None] = {}
+    for message in entry["messages"]:
+        if isinstance(message["content"], list):
+            for block in message["content"]:
+                if block["type"] in _FILE_BLOCKS:
+                    seen.setdefault(block["var"], None)
+    return list(seen)
 
 
 def _variables_of(entry: Mapping[str, Any]) -> list[str]:
     seen: dict[str, None] = {}
-    for text in [entry["system"], *(m["content"] for m in entry["messages"])]:
+    for text in _texts_of(entry):
         for name in extract_variables(text):
             seen.setdefault(name, None)
+    for name in _file_variables_of(entry):
+        seen.setdefault(name, None)
     return list(seen)
+
+
+def _file_bytes(value: object, prompt: str, var: str) -> tuple[str, bytes]:
+    """(media type, bytes) from what the application passed for a file variable.
+
+    Bytes alone are enough for PNG, JPEG, GIF, WebP and PDF (the type is read from the first
+    bytes); anything else comes as ``(media_type, bytes)``.
+    """
+    media_type: object = None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+        media_type = next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
+        if media_type is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+            media_type = "image/webp"
+    elif isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], (bytes, bytearray)):
+        media_type, data = value[0], bytes(value[1])
+    else:
+        raise RegistryError(
+            f"prompt '{prompt}': '{var}' is an image or document; pass its bytes, or "
+            "(media_type, bytes)."
+        )
+    if not isinstance(media_type, str):
+        raise RegistryError(
+            f"prompt '{prompt}': cannot tell the file type of '{var}' from its bytes; "
+            "pass (media_type, bytes)."
+        )
+    return media_type, data
+
+
+def _file_digest(value: object, prompt: str, var: str) -> str:
+    return "sha256:" + hashlib.sha256(_file_bytes(value, prompt, var)[1]).hexdigest()
+
+
+def _render_content(content: Any, values: Mapping[str, object], prompt: str) -> Any:
+    """A message's content rendered: text, or blocks with files inlined as base64."""
+    if isinstance(content, str):
+        return render_template(content, values)
+    out: list[dict[str, Any]] = []
+    for block in content:
+        kind = block["type"]
+        if kind == "text":
+            out.append({"type": "text", "text": render_template(block["text"], values)})
+        elif kind == "tool_result":
+            result: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": block["tool_use_id"],
+                "content": render_template(block.get("content", ""), values),
+            }
+            if block.get("is_error"):
+                result["is_error"] = True
+            out.append(result)
+        elif kind == "tool_use":
+            out.append(
+                {
+                    "type": "tool_use",
+                    "id": block["id"],
+                    "name": block["name"],
+                    "input": copy.deepcopy(block.get("input") or {}),
+                }
+            )
+        else:
+            media_type, data = _file_bytes(values[block["var"]], prompt, block["var"])
+            source = {
+                "type": "base64",
+                "media_type": media_type,
+                "data": base64.b64encode(data).decode("ascii"),
+            }
+            rendered: dict[str, Any] = {"type": kind, "source": source}
+            if kind == "document" and block.get("title"):
+                rendered["title"] = render_template(block["title"], values)
+            out.append(rendered)
+    return out
 
 
 # --- a registry that follows its file --------------------------------------------------------

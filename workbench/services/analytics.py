@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from workbench.storage.call_columns import call_columns
 from workbench.storage.project import Project
 
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens")
@@ -101,7 +100,7 @@ class CallFrame:
 
 def load_calls(project: Project, **filters: Any) -> CallFrame:
     """Calls of `project` (filters as `storage.call_columns.call_columns`) as a `CallFrame`."""
-    return CallFrame.from_columns(call_columns(project.db, **filters))
+    return CallFrame.from_columns(project.runs.call_columns(**filters))
 
 
 # --- grouping -------------------------------------------------------------------------------
@@ -262,11 +261,6 @@ def summarize(frame: CallFrame, keys: Sequence[str]) -> list[dict[str, Any]]:
             row[f"mean_{kind}"] = _value(means[kind][i])
         out.append(row)
     return out
-
-
-def summarize_groups(columns: Mapping[str, Sequence[Any]], keys: tuple[str, ...]) -> list[dict]:
-    """`summarize` over raw `call_columns` output (kept for callers that hold columns)."""
-    return summarize(CallFrame.from_columns(columns), keys)
 
 
 def run_report(project: Project, run_id: int | None = None) -> list[dict[str, Any]]:

@@ -5,11 +5,10 @@ Qt-free, so it can be read on a worker thread."""
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
+from workbench.core.records import CellWithCall, RunRecord
 from workbench.storage.project import Project
 
 
@@ -58,45 +57,45 @@ class CaseLoader:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._cells: dict[int, dict[int, dict[str, Any]]] = {}
-        self._runs: dict[int, dict[str, Any]] = {}
+        self._cells: dict[int, dict[int, CellWithCall]] = {}
+        self._runs: dict[int, RunRecord] = {}
 
-    def _run(self, run_id: int) -> dict[str, Any]:
+    def _run(self, run_id: int) -> RunRecord:
         if run_id not in self._runs:
             self._runs[run_id] = self.project.runs.get_run(run_id)
         return self._runs[run_id]
 
-    def _cell(self, run_id: int, cell_id: int) -> dict[str, Any] | None:
+    def _cell(self, run_id: int, cell_id: int) -> CellWithCall | None:
         if run_id not in self._cells:
             rows = self.project.runs.run_grid(run_id)
-            self._cells[run_id] = {r["cell_id"]: r for r in rows}
+            self._cells[run_id] = {r.cell_id: r for r in rows}
         return self._cells[run_id].get(cell_id)
 
     def load(self, call_id: int) -> CallCase:
         call = self.project.runs.get_call(call_id)
-        request = call.get("request") or {}
+        request = call.request or {}
         case = CallCase(
             call_id=call_id,
-            model=call["model"],
-            output=call.get("output") or "",
-            prompt=call.get("prompt_name"),
-            version=call.get("prompt_version"),
-            run_id=call.get("run_id"),
-            source=call.get("source") or "run",
-            synthetic=bool(call.get("synthetic")),
-            error=call.get("error_message") or call.get("error_type"),
+            model=call.model,
+            output=call.output or "",
+            prompt=call.prompt_name,
+            version=call.prompt_version,
+            run_id=call.run_id,
+            source=call.source or "run",
+            synthetic=bool(call.synthetic),
+            error=call.error_message or call.error_type,
         )
         raw_vars = request.get("vars")
         if isinstance(raw_vars, dict):
             case.vars = {str(k): str(v) for k, v in raw_vars.items()}
         if case.run_id is not None:
             run = self._run(case.run_id)
-            dataset = (run.get("plan") or {}).get("dataset")
+            dataset = run.plan.get("dataset")
             case.dataset = str(dataset) if dataset else None
-            cell = self._cell(case.run_id, call["cell_id"]) if call.get("cell_id") else None
+            cell = self._cell(case.run_id, call.cell_id) if call.cell_id else None
             if cell is not None:
-                case.vars = json.loads(cell["example_vars_json"] or "{}")
-                case.prompt, case.version = cell["prompt_name"], cell["version"]
+                case.vars = dict(cell.example_vars)
+                case.prompt, case.version = cell.prompt_name, cell.version
         return case
 
 
@@ -111,7 +110,7 @@ def sample_calls(
     ids = [
         call_id
         for run in project.runs.summaries()
-        if run["kind"] in kinds
-        for call_id in labels.unlabelled_call_ids(run["id"])
+        if run.kind in kinds
+        for call_id in labels.unlabelled_call_ids(run.id)
     ]
     return random.Random(seed).sample(ids, min(n, len(ids)))

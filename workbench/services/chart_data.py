@@ -15,9 +15,11 @@ from typing import Any, cast
 
 import numpy as np
 
+from workbench.core.records import RunSummary
 from workbench.services import analytics, tier
+from workbench.services.chart_evidence import add_evidence
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.storage.project import Project
 
 # Source filter choices: label shown, sources included. Judge calls grade outputs; they are
@@ -109,8 +111,9 @@ class ProjectCalls:
     frame: analytics.CallFrame
     prices: PriceTable
     synthetic_runs: np.ndarray
-    runs: list[dict[str, Any]]
+    runs: list[RunSummary]
     prompts: list[str]
+    run_datasets: dict[int, str] = field(default_factory=dict)
 
 
 def load_project_data(path: Path) -> ProjectCalls:
@@ -118,9 +121,14 @@ def load_project_data(path: Path) -> ProjectCalls:
     with Project.open(path, read_only=True) as reader:
         frame = analytics.load_calls(reader)
         runs = reader.runs.summaries()
-        synthetic = np.array([r["id"] for r in runs if r.get("synthetic")], dtype=float)
+        synthetic = np.array([r.id for r in runs if r.synthetic], dtype=float)
         prompts = [p.name for p in reader.prompts.list()]
-        return ProjectCalls(frame, price_table(reader), synthetic, runs, prompts)
+        datasets = {}
+        for run in runs:  # a few runs: which dataset each one ran, for the charts' evidence
+            dataset = reader.runs.get_run(run.id).plan.get("dataset")
+            if dataset:
+                datasets[run.id] = str(dataset)
+        return ProjectCalls(frame, price_table(reader), synthetic, runs, prompts, datasets)
 
 
 def _model_order(rows: list[dict[str, Any]]) -> list[str]:
@@ -140,19 +148,24 @@ def compute_chart_data(
     prices: PriceTable | None = None,
     synthetic_runs: np.ndarray | None = None,
     at: dt.datetime | None = None,
+    run_datasets: dict[int, str] | None = None,
 ) -> ChartData:
     """Reduce `frame` (after `filters`) to what every chart draws.
 
     :param prices: for the monthly projection (no projection without it)
     :param synthetic_runs: ids of runs made by the offline echo provider, to count their calls
+        and to price them at list prices for the tier answer (never as spend)
+    :param run_datasets: dataset name per run id, to name the evidence behind pass rates
     """
     all_models = sorted(str(m) for m in frame.codes("model")[1] if m is not None)
     calls = frame.where(filters.mask(frame)) if len(frame) else frame
     data = ChartData(calls=len(calls), all_models=all_models)
     if len(calls) == 0:
         return data
+    synthetic = np.zeros(len(calls), dtype=bool)
     if synthetic_runs is not None and len(synthetic_runs):
-        data.synthetic_calls = int(np.isin(calls["run_id"], synthetic_runs).sum())
+        synthetic = np.isin(calls["run_id"], synthetic_runs)
+        data.synthetic_calls = int(synthetic.sum())
     data.by_model = analytics.summarize(calls, ("model",))
     data.models = _model_order(data.by_model)
     data.by_version_model = analytics.summarize(calls, ("prompt_name", "version", "model"))
@@ -174,4 +187,16 @@ def compute_chart_data(
                 data.projection_batch = rows
             else:
                 data.projection = rows
+    list_prices = {
+        (r["prompt_name"], r["version"], r["model"]): r["cost_per_call_usd"]
+        for r in data.projection
+    }
+    add_evidence(
+        data.by_version_model,
+        calls,
+        ("prompt_name", "version", "model"),
+        synthetic=synthetic,
+        list_price_per_call=list_prices,
+        run_datasets=run_datasets,
+    )
     return data

@@ -12,6 +12,7 @@ docs/eval-formats.md describes each format for users.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -26,9 +27,8 @@ from workbench.services import scorer_code
 from workbench.services.dataset_io import neutralise
 from workbench.services.judge import DEFAULT_JUDGE_MODEL, JUDGE_PROMPT
 from workbench.services.planner import resolve_versions
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.scorers import base_type, rubric_expectations
-from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.project import Project
 
 LABEL_COLUMNS = (
@@ -89,6 +89,11 @@ def export_jsonl(project: Project, dataset: str, output: Path) -> int:
 # -- promptfoo --------------------------------------------------------------------------------
 
 
+# Tool and output-schema expectations without a promptfoo assertion (tool-call-f1 has one).
+WORKBENCH_ONLY_TYPES = frozenset(
+    ("tool-called", "not-tool-called", "tool-args-contain", "tool-args-equal")
+    + ("is-valid-tools-call", "is-valid-output-schema")
+)
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
 
 
@@ -161,8 +166,12 @@ def promptfoo_assert(expectation: Expectation) -> dict[str, Any]:
 
 
 def _chat_json(version: PromptVersion) -> str:
-    messages = [{"role": "system", "content": version.system}] if version.system else []
-    messages += [{"role": m.role, "content": m.content} for m in version.messages]
+    messages: list[dict[str, Any]] = (
+        [{"role": "system", "content": version.system}] if version.system else []
+    )
+    messages += [
+        {"role": m.role, "content": m.model_dump(mode="json")["content"]} for m in version.messages
+    ]
     return json.dumps(messages, ensure_ascii=False, indent=2)
 
 
@@ -171,6 +180,13 @@ def _provider(project: Project, model: str, version: PromptVersion) -> dict[str,
     config: dict[str, Any] = {"max_tokens": version.params.max_tokens, **sampling}
     if version.params.stop_sequences:
         config["stop_sequences"] = list(version.params.stop_sequences)
+    # promptfoo's Anthropic provider passes these through to the Messages API.
+    if version.tools:
+        config["tools"] = [t.model_dump(mode="json") for t in version.tools]
+    if version.tool_choice is not None:
+        config["tool_choice"] = version.tool_choice.to_api()
+    if version.thinking is not None:
+        config["thinking"] = version.thinking.to_api()
     return {"id": f"anthropic:messages:{model}", "label": model, "config": config}
 
 
@@ -198,10 +214,19 @@ def promptfoo_config(
             "description": f"#{row} {' '.join(first.split())[:80]}".rstrip(),
             "vars": dict(example.vars),
         }
-        if example.expect:
-            test["assert"] = [promptfoo_assert(e) for e in example.expect]
+        # Tool expectations promptfoo has no assertion for travel as metadata, so the config
+        # stays valid for promptfoo and nothing written in the workbench is lost.
+        portable = [e for e in example.expect if e.type not in WORKBENCH_ONLY_TYPES]
+        kept = [e for e in example.expect if e.type in WORKBENCH_ONLY_TYPES]
+        if portable:
+            test["assert"] = [promptfoo_assert(e) for e in portable]
+        metadata: dict[str, Any] = {}
         if example.tags:
-            test["metadata"] = {"tags": list(example.tags)}
+            metadata["tags"] = list(example.tags)
+        if kept:
+            metadata["workbench_expectations"] = [promptfoo_assert(e) for e in kept]
+        if metadata:
+            test["metadata"] = metadata
         tests.append(test)
     config: dict[str, Any] = {
         "description": f"{project.name}: {dataset} (exported by Prompt Workbench)",
@@ -265,17 +290,17 @@ def labels_csv_text(
     project: Project, *, run_id: int | None = None, prompt: str | None = None
 ) -> tuple[str, int]:
     """Labelled calls as CSV text (formula-like cells neutralised) and the number of rows."""
-    rows = LabelsRepo(project).labelled_calls(run_id=run_id, prompt=prompt)
+    rows = project.labels.labelled_calls(run_id=run_id, prompt=prompt)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LABEL_COLUMNS)
     for row in rows:
         values = {
-            **row,
-            "vars": json.dumps(row["vars"], ensure_ascii=False),
-            "error": row["error_type"] or "",
-            "tags": ", ".join(row["tags"]),
-            "labelled_at": row["updated_at"],
+            **dataclasses.asdict(row),
+            "vars": json.dumps(row.vars, ensure_ascii=False),
+            "error": row.error_type or "",
+            "tags": ", ".join(row.tags),
+            "labelled_at": row.updated_at,
         }
         writer.writerow(
             [neutralise("" if values[c] is None else str(values[c])) for c in LABEL_COLUMNS]

@@ -13,20 +13,20 @@ example has no expectations is skipped and left out of pass rates.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import Example, Expectation
+from workbench.core.records import CellWithCall, ScoredCall
 from workbench.inference.base import Provider
 from workbench.services.judge import Judge, JudgeRequest, ensure_judge_prompt
 from workbench.services.planner import resolve_versions
 from workbench.services.replay import REPLAY_SKIP_REASON, is_replay_miss
 from workbench.services.run_service import RunRequest, plan_run, start_run
-from workbench.services.runner import RunListener, RunOptions
+from workbench.services.runner import RunEngine, RunListener, RunOptions
 from workbench.services.scorers import (
     CallFacts,
     build_scorer,
@@ -34,7 +34,8 @@ from workbench.services.scorers import (
     describe,
     rubric_expectations,
 )
-from workbench.storage.labels_repo import LabelsRepo, ScoreRow
+from workbench.services.tool_scorers import tool_facts
+from workbench.storage.labels_repo import ScoreRow
 from workbench.storage.project import Project
 
 Z_95 = 1.959963984540054
@@ -157,6 +158,7 @@ class EvalReport:
     dataset: str
     cases: list[CaseResult]
     run_status: str = "done"
+    run_reason: str | None = None
     judge_calls: int = 0
     not_run: int = 0
 
@@ -201,9 +203,46 @@ class EvalReport:
 # -- scoring ------------------------------------------------------------------------------------
 
 
-def _call_failed(row: dict[str, Any], expectations: list[Expectation]) -> list[ScoreRow]:
-    why = f"the call failed ({row['error_type']}): {row['error_message'] or 'no message'}"
+def _call_failed(row: CellWithCall, expectations: list[Expectation]) -> list[ScoreRow]:
+    return call_failed_scores(row.error_type, row.error_message, expectations)
+
+
+def call_failed_scores(
+    error_type: str | None, error_message: str | None, expectations: Sequence[Expectation]
+) -> list[ScoreRow]:
+    """A failed call fails every expectation, with the error as the reason."""
+    why = f"the call failed ({error_type}): {error_message or 'no message'}"
     return [ScoreRow(i, e.type, False, 0.0, why, e.weight) for i, e in enumerate(expectations)]
+
+
+def score_output(
+    expectations: Sequence[Expectation],
+    output: str,
+    facts: CallFacts,
+    *,
+    judge: Any = None,
+    base_dir: Any = None,
+) -> list[ScoreRow]:
+    """Score one answered call's output against `expectations`, in order (what `score_run`
+    stores for a case; scoring as a run lands uses the same function).
+
+    :param judge: a `JudgeFn` for `llm-rubric` verdicts (None: they fail, saying so)
+    """
+    results = []
+    for index, expectation in enumerate(expectations):
+        scorer = build_scorer(expectation, judge=judge, base_dir=base_dir)
+        outcome = scorer(output, facts)
+        results.append(
+            ScoreRow(
+                index,
+                expectation.type,
+                outcome.passed,
+                outcome.score,
+                f"{describe(expectation, index)}: {outcome.reason}",
+                expectation.weight,
+            )
+        )
+    return results
 
 
 async def score_run_async(
@@ -222,7 +261,7 @@ async def score_run_async(
     rows = project.runs.run_grid(run_id)
     examples: dict[int, Example | None] = {}
     for row in rows:
-        example_id = row["example_id"]
+        example_id = row.example_id
         if example_id is not None and example_id not in examples:
             try:
                 examples[example_id] = project.datasets.get_example(example_id)
@@ -234,25 +273,30 @@ async def score_run_async(
                 example.expect, where=f"example #{example_id}", base_dir=project.path
             )
 
-    done = [r for r in rows if r["call_id"] is not None]
+    done = [(r.call_id, r) for r in rows if r.call_id is not None]
+    details = project.runs.call_details([call_id for call_id, _ in done])
+    contents = project.runs.version_contents(run_id)
     facts = {
-        r["call_id"]: CallFacts(
-            call_id=r["call_id"],
-            model=r["model"],
-            input=input_text(json.loads(r["example_vars_json"])),
-            vars=json.loads(r["example_vars_json"]),
-            latency_ms=r["latency_ms"],
-            cost_usd=r["cost_usd"],
-            stop_reason=r.get("stop_reason"),
-            prompt=r["prompt_name"] or "",
+        call_id: CallFacts(
+            call_id=call_id,
+            model=r.model,
+            input=input_text(r.example_vars),
+            vars=dict(r.example_vars),
+            latency_ms=r.latency_ms,
+            cost_usd=r.cost_usd,
+            stop_reason=r.stop_reason,
+            prompt=r.prompt_name or "",
+            **tool_facts(details.get(call_id), contents.get(r.version_id)),
         )
-        for r in done
+        for call_id, r in done
     }
     judge: Judge | None = None
     requests = [
-        JudgeRequest(str(e.value), r["output"], facts[r["call_id"]].input, r["call_id"])
-        for r in done
-        if r["error_type"] is None and (ex := examples.get(r["example_id"])) is not None
+        JudgeRequest(str(e.value), r.output or "", facts[call_id].input, call_id)
+        for call_id, r in done
+        if r.error_type is None
+        and r.example_id is not None
+        and (ex := examples.get(r.example_id)) is not None
         for e in rubric_expectations(ex.expect)
     ]
     verdicts = {}
@@ -263,56 +307,49 @@ async def score_run_async(
 
     cases: list[CaseResult] = []
     stored: list[tuple[int, int | None, list[ScoreRow]]] = []
-    for row in done:
-        example = examples.get(row["example_id"])
+    for call_id, row in done:
+        example = examples.get(row.example_id) if row.example_id is not None else None
         expectations = example.expect if example is not None else []
         skip_reason = None
         if is_replay_miss(row):
             results, skip_reason = [], REPLAY_SKIP_REASON  # changed: skipped, not failed
-        elif row["error_type"] is not None:
+        elif row.error_type is not None:
             results = _call_failed(row, expectations)
         else:
-            results = []
-            for index, expectation in enumerate(expectations):
-                scorer = build_scorer(expectation, judge=judge_fn, base_dir=project.path)
-                outcome = scorer(row["output"], facts[row["call_id"]])
-                results.append(
-                    ScoreRow(
-                        index,
-                        expectation.type,
-                        outcome.passed,
-                        outcome.score,
-                        f"{describe(expectation, index)}: {outcome.reason}",
-                        expectation.weight,
-                    )
-                )
-        stored.append((row["call_id"], row["example_id"], results))
+            results = score_output(
+                expectations,
+                row.output or "",
+                facts[call_id],
+                judge=judge_fn,
+                base_dir=project.path,
+            )
+        stored.append((call_id, row.example_id, results))
         cases.append(
             CaseResult(
-                call_id=row["call_id"],
-                example_id=row["example_id"],
-                position=row["position"],
-                repeat=row["repeat"],
-                vars=dict(facts[row["call_id"]].vars),
-                prompt=row["prompt_name"],
-                version=row["version"],
-                model=row["model"],
-                output=row["output"] or "",
+                call_id=call_id,
+                example_id=row.example_id,
+                position=row.position,
+                repeat=row.repeat,
+                vars=dict(facts[call_id].vars),
+                prompt=row.prompt_name,
+                version=row.version,
+                model=row.model,
+                output=row.output or "",
                 error=None
-                if row["error_type"] is None or skip_reason
-                else (row["error_message"] or row["error_type"]),
-                latency_ms=row["latency_ms"],
-                cost_usd=row["cost_usd"],
+                if row.error_type is None or skip_reason
+                else (row.error_message or row.error_type),
+                latency_ms=row.latency_ms,
+                cost_usd=row.cost_usd,
                 results=results,
                 skip_reason=skip_reason,
             )
         )
-    LabelsRepo(project).replace_scores(stored)
+    project.labels.replace_scores(stored)
     return EvalReport(
         run_id=run_id,
-        dataset=str(run["plan"].get("dataset", "")),
+        dataset=str(run.plan.get("dataset", "")),
         cases=cases,
-        run_status=run["status"],
+        run_status=run.status,
         judge_calls=judge.calls_made if judge else 0,
         not_run=len(rows) - len(done),
     )
@@ -334,10 +371,13 @@ async def run_eval(
     listener: RunListener | None = None,
     judge_provider: Provider | None = None,
     judge_model: str | None = None,
+    engine_ready: Callable[[RunEngine], None] | None = None,
 ) -> EvalReport:
     """Run the dataset's cases that have expectations, then score every call.
 
     Every expectation is checked first, so a bad regex or schema stops before any paid call.
+
+    :param engine_ready: gets the run's engine before any call, so a caller can cancel it
     """
     examples = project.datasets.get_with_ids(dataset)
     with_expect = {example_id for example_id, e in examples if e.expect}
@@ -365,7 +405,14 @@ async def run_eval(
         count_tokens=False,  # an eval shows no estimate: no requests spent on one
     )
     outcome = await start_run(
-        project, plan, provider, options=options, listener=listener, kind="eval"
+        project,
+        plan,
+        provider,
+        options=options,
+        listener=listener,
+        kind="eval",
+        score=False,
+        engine_ready=engine_ready,
     )
     report = await score_run_async(
         project,
@@ -374,7 +421,14 @@ async def run_eval(
         judge_model=judge_model,
     )
     report.run_status = outcome.status
+    report.run_reason = outcome.reason
     return report
+
+
+def bar_met(report: EvalReport, bar: float, *, replayed: bool = False) -> bool:
+    """What `workbench eval` exits 0 on (before any baseline check): every (version, model)
+    meets `bar` and the run finished."""
+    return report.meets(bar, replayed=replayed) and report.run_status == "done"
 
 
 # -- figures from stored scores -------------------------------------------------------------------
@@ -383,12 +437,12 @@ async def run_eval(
 def stored_pass_rates(project: Project, *, run_id: int | None = None) -> list[GroupRate]:
     """Pass rate per (prompt version, model) from the scores already stored (no scoring)."""
     groups: dict[tuple[str, int, str], GroupRate] = {}
-    for row in LabelsRepo(project).scored_calls(run_id=run_id):
-        key = (row["prompt_name"] or "", row["version"] or 0, row["model"])
+    for row in project.labels.scored_calls(run_id=run_id):
+        key = (row.prompt_name or "", row.version or 0, row.model)
         group = groups.setdefault(key, GroupRate(*key, cases=0, passed=0))
         group.cases += 1
-        group.passed += int(row["passed"])
-        group.errors += int(row["error_type"] is not None)
+        group.passed += int(row.passed)
+        group.errors += int(row.error_type is not None)
     return list(groups.values())
 
 
@@ -428,13 +482,13 @@ def regression(
     """Cases that went pass→fail (`broke`) and fail→pass (`fixed`) from `base` to `head`."""
     refs = resolve_versions(project, [f"{prompt}@{base}", f"{prompt}@{head}"])
     base_id, head_id = refs[0].row_id, refs[1].row_id
-    labels = LabelsRepo(project)
-    latest: dict[int, dict[tuple[Any, ...], dict[str, Any]]] = {base_id: {}, head_id: {}}
+    labels = project.labels
+    latest: dict[int | None, dict[tuple[Any, ...], ScoredCall]] = {base_id: {}, head_id: {}}
     for row in labels.scored_calls(version_ids=[base_id, head_id]):
-        if model is not None and row["model"] != model:
+        if model is not None and row.model != model:
             continue
-        key = (row["example_id"], row["model"], row["repeat"] or 0)
-        latest[row["version_id"]][key] = row  # rows come in call order, so the last one wins
+        key = (row.example_id, row.model, row.repeat or 0)
+        latest[row.version_id][key] = row  # rows come in call order, so the last one wins
     broke: list[Flip] = []
     fixed: list[Flip] = []
     same_pass = same_fail = 0
@@ -442,12 +496,12 @@ def regression(
         new = latest[head_id].get(key)
         if new is None:
             continue
-        if bool(old["passed"]) == bool(new["passed"]):
-            same_pass += int(bool(new["passed"]))
-            same_fail += int(not new["passed"])
+        if bool(old.passed) == bool(new.passed):
+            same_pass += int(bool(new.passed))
+            same_fail += int(not new.passed)
             continue
-        flip = Flip(key[0], new["position"], key[1], key[2], old["call_id"], new["call_id"])
-        (fixed if new["passed"] else broke).append(flip)
+        flip = Flip(key[0], new.position, key[1], key[2], old.call_id, new.call_id)
+        (fixed if new.passed else broke).append(flip)
     failing = labels.scores_for_calls(f.head_call_id for f in broke)
     for flip in broke:
         flip.reasons = [s.reason for s in failing.get(flip.head_call_id, []) if not s.passed]
@@ -477,10 +531,10 @@ def judge_agreement(project: Project, *, run_id: int | None = None) -> Agreement
 
     The judge's verdict on a call is "pass" when all its `llm-rubric` expectations passed.
     """
-    labels = LabelsRepo(project)
+    labels = project.labels
     human = labels.human_verdicts()
     if run_id is not None:
-        in_run = {r["call_id"] for r in labels.scored_calls(run_id=run_id)}
+        in_run = {r.call_id for r in labels.scored_calls(run_id=run_id)}
         human = {k: v for k, v in human.items() if k in in_run}
     table = {"pass": {"pass": 0, "fail": 0}, "fail": {"pass": 0, "fail": 0}}
     for call_id, rows in labels.scores_for_calls(human).items():
@@ -511,25 +565,26 @@ def promote_call(
     call = project.runs.get_call(call_id)
     # By the call's cell, not the cell's latest call: a resumed run may have retried the cell.
     cell = None
-    if call["run_id"] is not None and call["cell_id"] is not None:
-        grid = project.runs.run_grid(call["run_id"])
-        cell = next((r for r in grid if r["cell_id"] == call["cell_id"]), None)
+    prompt: str | None
+    version: int | None
+    variables: Any
+    if call.run_id is not None and call.cell_id is not None:
+        grid = project.runs.run_grid(call.run_id)
+        cell = next((r for r in grid if r.cell_id == call.cell_id), None)
     if cell is not None:
-        variables = json.loads(cell["example_vars_json"])
-        prompt, version = cell["prompt_name"], cell["version"]
+        variables = dict(cell.example_vars)
+        prompt, version = cell.prompt_name, cell.version
     else:
         # Imported production calls keep their variables in the logged request.
-        variables = call["request"].get("vars") if isinstance(call["request"], dict) else None
-        prompt, version = call.get("prompt_name"), call.get("prompt_version")
+        variables = call.request.get("vars") if isinstance(call.request, dict) else None
+        prompt, version = call.prompt_name, call.prompt_version
         if not isinstance(variables, dict):
             raise BadInput(
                 f"call #{call_id} has no example variables (its log line had no 'vars')",
                 hint="Promote a call from a run, or log 'vars' with production calls.",
             )
     filled = [
-        e.model_copy(update={"value": call["output"]})
-        if e.type == "equals" and e.value is None
-        else e
+        e.model_copy(update={"value": call.output}) if e.type == "equals" and e.value is None else e
         for e in expectations
     ]
     check_expectations(filled, where=f"promoting call #{call_id}")
@@ -538,9 +593,9 @@ def promote_call(
         "call_id": call_id,
         "prompt": prompt,
         "version": version,
-        "model": call["model"],
-        "run_id": call["run_id"],
-        "source": call["source"],
+        "model": call.model,
+        "run_id": call.run_id,
+        "source": call.source,
     }
     (example_id,) = project.datasets.add_examples(dataset, [example], provenance=provenance)
     return example_id

@@ -17,7 +17,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import BadInput
@@ -29,7 +28,6 @@ from workbench.services.runner import RunEngine, RunOptions
 from workbench.services.scorers import CallFacts, JudgeFn, JudgeVerdict
 from workbench.storage.labels_repo import JudgeRecord, LabelsRepo
 from workbench.storage.project import Project
-from workbench.storage.runs_repo import RunsRepo
 
 JUDGE_PROMPT = "llm-judge"
 JUDGE_VARIABLES = ("rubric", "output", "input")
@@ -197,11 +195,6 @@ def _clip(output: str) -> str:
     return output[:MAX_JUDGED_CHARS] + f"\n[… output cut at {MAX_JUDGED_CHARS} characters …]"
 
 
-def _writer_labels(path: Path, repo: RunsRepo) -> LabelsRepo:
-    # The labels repository over the engine writer's own connection (runs on the writer thread).
-    return LabelsRepo(Project(path, repo.db))
-
-
 def _stored_verdicts(labels: LabelsRepo, keys: Sequence[str]) -> dict[str, JudgeRecord]:
     found = {key: labels.find_judgement(key) for key in keys}
     return {key: record for key, record in found.items() if record is not None}
@@ -259,22 +252,29 @@ class Judge:
                 )
             return verdicts
         self.project.require_writable("judge outputs")
-        path = self.project.path
         engine = open_engine(self.project, self.provider, self.options)
         try:
-            verdicts = await engine.db(
-                lambda repo: _stored_verdicts(_writer_labels(path, repo), list(wanted))
-            )
-            limit = asyncio.Semaphore(max(1, self.options.concurrency))
-
-            async def one(key: str, request: JudgeRequest) -> None:
-                async with limit:
-                    verdicts[key] = await self._ask(engine, key, request)
-
-            todo = [(k, r) for k, r in wanted.items() if k not in verdicts]
-            await asyncio.gather(*(one(k, r) for k, r in todo))
+            return await self.judge_with(engine, list(wanted.values()))
         finally:
             engine.close()
+
+    async def judge_with(
+        self, engine: RunEngine, requests: Sequence[JudgeRequest]
+    ) -> dict[str, JudgeRecord]:
+        """`judge_many` on an engine that is already open (a run's own, so the judge's calls
+        share its throttle, prices and writer while the run scores its cells as they land)."""
+        wanted: dict[str, JudgeRequest] = {}
+        for request in requests:
+            wanted.setdefault(self.key(request), request)
+        verdicts = await engine.db(lambda repo: _stored_verdicts(repo.project.labels, list(wanted)))
+        limit = asyncio.Semaphore(max(1, self.options.concurrency))
+
+        async def one(key: str, request: JudgeRequest) -> None:
+            async with limit:
+                verdicts[key] = await self._ask(engine, key, request)
+
+        todo = [(k, r) for k, r in wanted.items() if k not in verdicts]
+        await asyncio.gather(*(one(k, r) for k, r in todo))
         return verdicts
 
     async def _ask(self, engine: RunEngine, key: str, request: JudgeRequest) -> JudgeRecord:
@@ -299,9 +299,9 @@ class Judge:
                 None, "", f"the judge call failed: {result.error_message}", None, ""
             )
         record = JudgeRecord(parsed.score, parsed.reason, parsed.error, call_id, self.model)
-        path = self.project.path
+        # On the writer thread: the labels repository over the engine writer's own connection.
         await engine.db(
-            lambda repo: _writer_labels(path, repo).add_judgement(
+            lambda repo: repo.project.labels.add_judgement(
                 key_hash=key,
                 call_id=request.call_id,
                 judge_call_id=call_id,

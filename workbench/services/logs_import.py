@@ -19,9 +19,9 @@ from workbench.core.hashing import content_hash
 from workbench.core.records import CallRecord
 from workbench.services.log_lines import CallLine, FeedbackLine, LineError, parse_line
 from workbench.services.pricing import PriceTable, Usage
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.services.rendering import render_request
-from workbench.storage.import_repo import ImportRepo, LateFeedback, VersionRef
+from workbench.storage.import_repo import LateFeedback, VersionRef
 from workbench.storage.project import Project
 
 
@@ -228,7 +228,7 @@ def import_logs(project: Project, path: Path, *, prices: PriceTable | None = Non
     path = Path(path)
     parsed = read_log_file(path)
     report = ImportReport(source=str(path), lines=parsed.lines, errors=list(parsed.errors))
-    repo = ImportRepo(project.db)
+    repo = project.imports
     known = repo.known_external_ids(
         [c.call_id for c in parsed.calls if c.call_id] + [f.call_id for f in parsed.feedback]
     )

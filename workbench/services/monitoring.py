@@ -23,9 +23,10 @@ import numpy as np
 
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.models import AlertThresholds
+from workbench.core.records import RunSummary
 from workbench.services.analytics import load_calls
 from workbench.services.production_export import get_production_settings
-from workbench.storage.monitoring_repo import HALLUCINATION_TAG, ProductionCall, production_calls
+from workbench.storage.monitoring_repo import HALLUCINATION_TAG, ProductionCall
 from workbench.storage.project import Project
 
 DAY_S = 86_400.0
@@ -361,8 +362,8 @@ def _alerts_of(project: Project, prompt: str) -> AlertThresholds:
         return AlertThresholds()
 
 
-def _run_time(run: dict[str, Any]) -> float | None:
-    text = run.get("finished_at") or run.get("created_at")
+def _run_time(run: RunSummary) -> float | None:
+    text = run.finished_at or run.created_at
     try:
         moment = dt.datetime.fromisoformat(str(text))
     except ValueError:
@@ -377,9 +378,9 @@ def eval_pass_rates(project: Project) -> dict[str, list[tuple[float, float]]]:
     out: dict[str, list[tuple[float, float]]] = {}
     for run in project.runs.summaries():
         at = _run_time(run)
-        if run["kind"] != "eval" or run["status"] != "done" or at is None:
+        if run.kind != "eval" or run.status != "done" or at is None:
             continue
-        frame = load_calls(project, run_id=run["id"])
+        frame = load_calls(project, run_id=run.id)
         passed, names = frame.arrays["passed"], frame.arrays["prompt_name"]
         for name in sorted({n for n in names.tolist() if n is not None}):
             mine = passed[(names == name) & np.isfinite(passed)]
@@ -397,7 +398,7 @@ def monitor(
     now = time.time() if now is None else now
     week_bins = max(1, math.ceil(days))
     bins = week_bins + BASELINE_DAYS
-    calls = production_calls(project.db, now - bins * DAY_S, now)
+    calls = project.monitoring.production_calls(now - bins * DAY_S, now)
     by_prompt: dict[str, list[ProductionCall]] = {}
     for c in calls:
         by_prompt.setdefault(c.prompt, []).append(c)
@@ -432,7 +433,7 @@ def review_sample(
 ) -> list[int]:
     """Up to `n` random imported calls of the last `days` days that nobody has reviewed yet."""
     now = time.time() if now is None else now
-    calls = production_calls(project.db, now - days * DAY_S, now)
+    calls = project.monitoring.production_calls(now - days * DAY_S, now)
     ids = [c.id for c in calls if not c.reviewed and not c.failed]
     return random.Random(seed).sample(ids, min(n, len(ids)))
 

@@ -24,10 +24,16 @@ from workbench.services.estimates import (
     guess_output,
     price_calls,
 )
+from workbench.services.file_source import project_file_source
 from workbench.services.line_ranges import line_ranges
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import render_request
+from workbench.services.rendering import (
+    FileSource,
+    missing_files,
+    render_request,
+    request_texts,
+)
 from workbench.services.run_plan import (
     BUDGET_BASES,
     EXPECTED_OUTPUT_TOKENS,
@@ -43,6 +49,7 @@ from workbench.storage.project import Project
 __all__ = [
     "BUDGET_BASES",
     "EXPECTED_OUTPUT_TOKENS",
+    "FILE_BLOCK_TOKENS",
     "BudgetBasis",
     "ModelEstimate",
     "RunPlan",
@@ -55,6 +62,21 @@ __all__ = [
     "resolve_versions",
     "tally",
 ]
+
+
+# A rough input-token guess per image or document block until count_tokens replaces it
+# (the docs give about 1 600 tokens for a 1.15-megapixel image).
+FILE_BLOCK_TOKENS = 1600
+
+
+def _file_blocks(messages: list[dict[str, Any]]) -> int:
+    return sum(
+        1
+        for m in messages
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b["type"] in ("image", "document")
+    )
 
 
 def parse_prompt_ref(ref: str) -> tuple[str, str | None]:
@@ -128,6 +150,7 @@ def make_plan(
         if not synthetic and prices is not None and prices.lookup(model, today) is None:
             plan.warnings.append(f"no price for '{model}': its cost will show as unknown")
 
+    files = project_file_source(project)
     for ref in versions:
         content = ref.version.content()
         for model in model_list:
@@ -146,22 +169,40 @@ def make_plan(
             )
         for position, (example_id, example) in enumerate(examples):
             result = check(content.texts(), example.vars)
-            if result.missing:
+            # Image and document variables are not in the texts; they must be there too.
+            missing = result.missing + [
+                name for name in content.file_variables() if name not in example.vars
+            ]
+            if missing:
                 plan.problems.append(
                     f"{ref.label}, example #{example_id} (row {position + 1}): missing variable(s) "
-                    f"{', '.join(result.missing)}"
+                    f"{', '.join(missing)}"
+                )
+                continue
+            lost = missing_files(content, example.vars, files)
+            if lost:
+                plan.problems.append(
+                    f"{ref.label}, example #{example_id} (row {position + 1}): missing file(s) "
+                    f"{', '.join(lost)}"
                 )
                 continue
             for model in model_list:
                 accepted = catalog.accepted_params(model, content.params) if catalog else None
-                rendered = render_request(content, example.vars, model=model, accepted=accepted)
+                rendered = render_request(
+                    content,
+                    example.vars,
+                    model=model,
+                    accepted=accepted,
+                    thinking=catalog.accepted_thinking(model, content) if catalog else None,
+                    files=files,
+                )
                 for reason in rendered.dropped:
                     if reason not in plan.warnings:
                         plan.warnings.append(reason)
                 key = (ref.row_id, model, canonical_vars(example.vars))
-                plan.input_tokens[key] = estimate_tokens(rendered.request.system) + sum(
-                    estimate_tokens(m["content"]) for m in rendered.request.messages
-                )
+                plan.input_tokens[key] = sum(
+                    estimate_tokens(t) for t in request_texts(rendered.request)
+                ) + FILE_BLOCK_TOKENS * _file_blocks(rendered.request.messages)
                 for repeat in range(repeats):
                     plan.cells.append(
                         CellSpec(
@@ -247,6 +288,7 @@ async def count_input_tokens(
     max_requests: int = 200,
     concurrency: int = 8,
     today: dt.date | None = None,
+    files: FileSource | None = None,
 ) -> bool:
     """Replace the heuristic input-token estimates with the provider's own count (count_tokens).
 
@@ -254,6 +296,8 @@ async def count_input_tokens(
     the plan is counted and every request not counted gets its model's sampled mean, so the
     estimate covers the whole plan. Returns False (estimates unchanged) when the provider
     cannot count.
+
+    :param files: where image and document bytes come from (the project's file source)
     """
     contents = {v.row_id: v.version.content() for v in plan.versions}
     requests: dict[InputKey, Any] = {}
@@ -263,7 +307,12 @@ async def count_input_tokens(
             content = contents[cell.version_id]
             accepted = catalog.accepted_params(cell.model, content.params) if catalog else None
             requests[key] = render_request(
-                content, cell.example_vars, model=cell.model, accepted=accepted
+                content,
+                cell.example_vars,
+                model=cell.model,
+                accepted=accepted,
+                thinking=catalog.accepted_thinking(cell.model, content) if catalog else None,
+                files=files,
             ).request
     keys = list(requests)
     if len(keys) > max_requests:

@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 from workbench.core.errors import BadInput
 from workbench.core.models import PriceRow
 from workbench.resources import resource_path
-from workbench.services.model_catalog import base_model_id, load_yaml_records
+from workbench.services.model_list import base_model_id, load_yaml_records
 
 CacheTTL = Literal["5m", "1h"]
 CACHE_TTLS: tuple[CacheTTL, ...] = ("5m", "1h")

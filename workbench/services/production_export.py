@@ -1,4 +1,4 @@
-"""The production export: the prompt registry a web app loads (DESIGN.md §7, issue 8).
+"""The production export: the prompt registry a web app loads (DESIGN.md §7).
 
 Per prompt: the version a label points at, rendered-ready content, model and parameters, the
 version id to log with every call, and the rollout controls stored in the project (feature flag,
@@ -26,8 +26,8 @@ from workbench.core.models import (
 from workbench.formats.atomic import write_text_atomic
 from workbench.runtime import FORMAT, FORMAT_VERSION
 from workbench.services.judge import JUDGE_PROMPT
-from workbench.services.model_catalog import ModelCatalog
-from workbench.services.project_catalog import model_catalog
+from workbench.services.model_list import ModelCatalog
+from workbench.services.project_models import model_catalog
 from workbench.storage.project import Project
 from workbench.storage.prompts_repo import check_label_name
 
@@ -93,10 +93,34 @@ def _prompt_entry(
             ),
         },
         "system": version.system,
-        "messages": [{"role": m.role, "content": m.content} for m in version.messages],
+        "messages": [
+            {"role": m.role, "content": m.model_dump(mode="json")["content"]}
+            for m in version.messages
+        ],
         "variables": version.variables(),
+        **_extras(version, catalog),
         **settings.model_dump(mode="json"),
     }
+
+
+def _extras(version: PromptVersion, catalog: ModelCatalog) -> dict[str, Any]:
+    """Tools, tool_choice, output schema, thinking, effort and prefill, where the version has
+    them; thinking and effort as the workbench sends them to the version's model."""
+    out: dict[str, Any] = {}
+    if version.tools:
+        out["tools"] = [t.model_dump(mode="json") for t in version.tools]
+    if version.tool_choice is not None:
+        out["tool_choice"] = version.tool_choice.to_api()
+    if version.output_schema is not None:
+        out["output_schema"] = version.output_schema
+    thinking, effort, _dropped = catalog.accepted_thinking(version.params.model, version)
+    if thinking is not None:
+        out["thinking"] = thinking
+    if effort is not None:
+        out["effort"] = effort
+    if version.prefill:
+        out["prefill"] = version.prefill
+    return out
 
 
 def build_production_export(

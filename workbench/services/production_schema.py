@@ -1,7 +1,7 @@
 """JSON Schema of the production export (what docs/production.schema.json holds).
 
 Regenerate the committed file with ``python -m workbench.services.production_schema``; a test
-fails when the two differ. The rollout sections follow `production_export.ProductionSettings`.
+fails when the two differ. The rollout sections follow `core.models.ProductionSettings`.
 """
 
 from __future__ import annotations
@@ -50,8 +50,52 @@ def _prompt_schema() -> dict[str, Any]:
         optional=("temperature", "top_p", "top_k", "stop_sequences"),
     )
     params["description"] = "Sent as is; sampling params the model refuses are already left out."
+    text = {"type": "string"}
+    block = {
+        "oneOf": [
+            _object({"type": {"const": "text"}, "text": text}),
+            _object({"type": {"const": "image"}, "var": {"type": "string", "pattern": _VARIABLE}}),
+            _object(
+                {
+                    "type": {"const": "document"},
+                    "var": {"type": "string", "pattern": _VARIABLE},
+                    "title": text,
+                }
+            ),
+            _object(
+                {
+                    "type": {"const": "tool_use"},
+                    "id": text,
+                    "name": text,
+                    "input": {"type": "object"},
+                }
+            ),
+            _object(
+                {
+                    "type": {"const": "tool_result"},
+                    "tool_use_id": text,
+                    "content": text,
+                    "is_error": {"type": "boolean"},
+                }
+            ),
+        ]
+    }
     message = _object(
-        {"role": {"enum": ["user", "assistant"]}, "content": {"type": "string"}},
+        {
+            "role": {"enum": ["user", "assistant"]},
+            "content": {
+                "oneOf": [text, {"type": "array", "minItems": 1, "items": block}],
+                "description": "Text, or blocks; image/document blocks name the variable the "
+                "application passes the file's bytes in.",
+            },
+        },
+    )
+    tool = _object(
+        {
+            "name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,128}$"},
+            "description": text,
+            "input_schema": {"type": "object", "description": "A JSON Schema."},
+        }
     )
     flag = _object(
         {
@@ -110,10 +154,29 @@ def _prompt_schema() -> dict[str, Any]:
             "system": {"type": "string"},
             "messages": {"type": "array", "minItems": 1, "items": message},
             "variables": {"type": "array", "items": {"type": "string", "pattern": _VARIABLE}},
+            "tools": {"type": "array", "items": tool},
+            "tool_choice": _object(
+                {"type": {"enum": ["auto", "any", "tool", "none"]}, "name": text},
+                optional=("name",),
+            ),
+            "output_schema": {
+                "type": "object",
+                "description": "Structured output: sent as output_config.format.",
+            },
+            "thinking": _object(
+                {
+                    "type": {"enum": ["enabled", "adaptive"]},
+                    "budget_tokens": {"type": "integer", "minimum": 1024},
+                },
+                optional=("budget_tokens",),
+            ),
+            "effort": {"enum": ["low", "medium", "high", "xhigh", "max"]},
+            "prefill": {"type": "string", "description": "Sent as a last assistant turn."},
             "feature_flag": flag,
             "kill_switch": {"type": "boolean", "description": "true: off for everyone, now."},
             "alerts": alerts,
-        }
+        },
+        optional=("tools", "tool_choice", "output_schema", "thinking", "effort", "prefill"),
     )
 
 

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.project_models import seed_defaults
 from workbench.storage.labels_repo import CallLabel
 from workbench.storage.project import Project, ProjectLocked
 from workbench.storage.prompts_repo import check_label_name

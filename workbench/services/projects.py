@@ -7,6 +7,7 @@ project so CI can run evals straight from files kept in git.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 from workbench.core.errors import ProjectFileError
 from workbench.formats.bundle_yaml import dump_bundle, load_bundle
-from workbench.services.project_catalog import seed_defaults
+from workbench.services.file_source import import_bundle_files
+from workbench.services.project_models import seed_defaults
 from workbench.storage.bundle import export_bundle, import_bundle
 from workbench.storage.project import READ_ONLY_ON_REQUEST, Project
 
@@ -38,6 +40,8 @@ def create_project(path: Path, *, bundle: Path | None = None, name: str | None =
         seed_defaults(project)
         if loaded is not None:
             import_bundle(project, loaded.model_copy(update={"name": project_name}))
+            assert bundle is not None
+            import_bundle_files(project, loaded, Path(bundle).resolve().parent)
         prompts = len(project.prompts.list())
         datasets = len(project.datasets.list())
     return f"{prompts} prompt(s), {datasets} dataset(s)"
@@ -55,6 +59,7 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
         ):
             seed_defaults(project)
             import_bundle(project, bundle)
+            import_bundle_files(project, bundle, path.resolve().parent)
             yield project
         return
     # Read-only never writes: an older schema is upgraded in memory, not in the file.
@@ -89,8 +94,10 @@ def project_info(project: Project) -> dict[str, Any]:
             }
         )
     datasets = [{"name": d.name, "examples": len(d.examples)} for d in project.datasets.list()]
-    runs_repo = getattr(project, "runs", None)
-    runs = runs_repo.summaries() if runs_repo is not None else []
+    # As JSON: `synthetic` stays 0/1 as `info --json` always printed it.
+    runs = [
+        {**dataclasses.asdict(r), "synthetic": int(r.synthetic)} for r in project.runs.summaries()
+    ]
     return {
         "name": project.name,
         "path": str(project.path),

@@ -16,11 +16,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from workbench.core.errors import BadInput
 from workbench.core.hashing import content_hash
 from workbench.core.models import Model
+from workbench.core.records import CellWithCall, StoredCall
 from workbench.inference.base import CallRequest, CallResult, OnBackoff, OnText, Usage
 from workbench.services.rendering import request_identity
 from workbench.storage.runs_repo import RunsRepo
@@ -83,9 +83,9 @@ class ReplayProvider:
         return None
 
 
-def is_replay_miss(row: dict[str, Any]) -> bool:
+def is_replay_miss(row: CellWithCall | StoredCall) -> bool:
     """Whether a stored call is a replay that had no recorded answer."""
-    return row.get("error_message") == REPLAY_MISS
+    return row.error_message == REPLAY_MISS
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ from workbench.core.hashing import canonical_json
 from workbench.core.models import PromptVersion
 from workbench.core.records import CellSpec
 from workbench.services.estimates import PRIOR_OUTPUT_TOKENS, OutputGuess
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.model_list import ModelCatalog
 from workbench.services.pricing import PriceTable
 
 EXPECTED_OUTPUT_TOKENS = PRIOR_OUTPUT_TOKENS  # the prior, for views that explain estimates

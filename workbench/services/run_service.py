@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from workbench.core.errors import BadInput
 from workbench.inference import make_provider
 from workbench.inference.base import Provider
 from workbench.inference.keys import ENV_VAR as API_KEY_ENV_VAR
 from workbench.inference.keys import MissingApiKey
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.batch_runs import open_batch_runs
+from workbench.services.file_source import preloaded_file_source, project_file_source
+from workbench.services.model_list import ModelCatalog
 from workbench.services.planner import (
     BudgetBasis,
     RunPlan,
@@ -23,7 +26,8 @@ from workbench.services.planner import (
     make_plan,
 )
 from workbench.services.pricing import PriceTable
-from workbench.services.project_catalog import model_catalog, price_table
+from workbench.services.project_models import model_catalog, price_table
+from workbench.services.rendering import FileSource
 from workbench.services.runner import RunEngine, RunListener, RunOptions, RunOutcome
 from workbench.storage.project import Project
 from workbench.storage.runs_repo import RunsRepo
@@ -107,7 +111,13 @@ async def plan_run(
         only_with_expectations=request.only_with_expectations,
     )
     if count_tokens and provider is not None and not synthetic and plan.cells:
-        await count_input_tokens(plan, provider, catalog=catalog, prices=prices)
+        await count_input_tokens(
+            plan,
+            provider,
+            catalog=catalog,
+            prices=prices,
+            files=project_file_source(project),
+        )
     problem = budget_problem(plan, request.budget_usd, request.budget_basis)
     if problem is not None:
         plan.problems.append(problem)
@@ -193,13 +203,15 @@ def open_engine(
     *,
     prices: PriceTable | None = None,
     catalog: ModelCatalog | None = None,
+    files: FileSource | None = None,
 ) -> RunEngine:
     """An engine over its own writer connection to `project`, with the project's prices and
-    model list (read now unless given, e.g. the ones a plan was made with); the caller closes
-    it."""
+    model list (read now unless given, e.g. the ones a plan was made with) and `files` (where
+    image and document bytes come from); the caller closes it."""
     path = project.path
     return RunEngine(
-        connect=lambda: RunsRepo(Project.connect_writer(path)),
+        files=files,
+        connect=lambda: Project(path, Project.connect_writer(path)).runs,
         provider=provider,
         prices=prices if prices is not None else price_table(project),
         catalog=catalog if catalog is not None else model_catalog(project),
@@ -217,18 +229,32 @@ async def start_run(
     listener: RunListener | None = None,
     engine_ready: Callable[[RunEngine], None] | None = None,
     kind: str = "run",
+    score: bool = True,
 ) -> RunOutcome:
-    """Create the run row (`kind` "run" or "eval") and its cells, then execute them all."""
+    """Create the run row (`kind` "run" or "eval") and its cells, then execute them all.
+
+    :param score: score each finished cell against its example's expectations as it lands
+        (`services.live_scoring`); False when the caller scores the run itself afterwards
+    """
     ensure_runnable(plan)
     project.require_writable("start a run")
+    contents = {v.row_id: v.version.content() for v in plan.versions}
+    files = preloaded_file_source(
+        project, contents.values(), [cell.example_vars for cell in plan.cells]
+    )
+    names = {v.row_id: v.prompt for v in plan.versions}
+    scorer = _live_scorer(project, plan.cells, listener, provider, names) if score else None
     engine = open_engine(
         project,
         provider,
         options or RunOptions(),
-        listener,
+        scorer or listener,
         prices=plan.prices,
         catalog=plan.catalog,
+        files=files,
     )
+    if scorer is not None:
+        scorer.attach(engine)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
@@ -242,10 +268,40 @@ async def start_run(
             )
         )
         cells = await engine.db(RunsRepo.cells, run_id)
-        contents = {v.row_id: v.version.content() for v in plan.versions}
-        return await engine.execute(run_id, cells, contents)
+        return await _execute_scored(engine, scorer, run_id, cells, contents)
     finally:
         engine.close()
+
+
+async def _execute_scored(
+    engine: RunEngine, scorer: Any, run_id: int, cells: Any, contents: Any
+) -> RunOutcome:
+    """`engine.execute`, then wait for the scoring of every finished cell (abandoning judge
+    calls still in flight when the run was stopped)."""
+    try:
+        outcome = await engine.execute(run_id, cells, contents)
+    except asyncio.CancelledError:
+        if scorer is not None:
+            await scorer.drain(cancelled=True)
+        raise
+    if scorer is not None:
+        await scorer.drain(cancelled=outcome.status != "done")
+    return outcome
+
+
+def _live_scorer(
+    project: Project,
+    cells: Any,
+    listener: RunListener | None,
+    provider: Provider,
+    prompt_names: dict[int, str],
+) -> Any:
+    # Imported here: scoring builds on the evals service, which itself starts runs.
+    from workbench.services.live_scoring import scorer_for_cells
+
+    return scorer_for_cells(
+        project, cells, listener, prompt_names=prompt_names, judge_provider=provider
+    )
 
 
 async def resume_run(
@@ -260,14 +316,38 @@ async def resume_run(
     """Run only the cells of `run_id` that are missing, failed or cancelled."""
     project.require_writable("resume a run")
     run = project.runs.get_run(run_id)
-    if run["status"] == "running":
+    if run.status == "running":
         raise BadInput(f"run #{run_id} is still running", hint="Wait for it or cancel it first.")
-    engine = open_engine(project, provider, options or RunOptions(), listener)
+    if run_id in open_batch_runs(project):
+        raise BadInput(
+            f"run #{run_id} has Message Batches not yet collected",
+            hint="Collect them (`workbench batch collect`) or cancel them first.",
+        )
+    grid = project.runs.run_grid(run_id)
+    names = {r.version_id: r.prompt_name or "" for r in grid}
+    scorer = _live_scorer(
+        project, [_Example(r.example_id) for r in grid], listener, provider, names
+    )
+    files = preloaded_file_source(
+        project,
+        project.runs.version_contents(run_id).values(),
+        [cell.example_vars for cell in project.runs.cells(run_id)],
+    )
+    engine = open_engine(
+        project, provider, options or RunOptions(), scorer or listener, files=files
+    )
+    if scorer is not None:
+        scorer.attach(engine)
     if engine_ready is not None:
         engine_ready(engine)  # lets the caller cancel it (Ctrl+C, the Stop button)
     try:
         cells = await engine.db(RunsRepo.reset_cells_for_resume, run_id)
         contents = await engine.db(RunsRepo.version_contents, run_id)
-        return await engine.execute(run_id, cells, contents)
+        return await _execute_scored(engine, scorer, run_id, cells, contents)
     finally:
         engine.close()
+
+
+@dataclass(frozen=True)
+class _Example:
+    example_id: int | None

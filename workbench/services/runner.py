@@ -2,28 +2,36 @@
 
 Qt-free asyncio; the CLI runs it with `asyncio.run`, the GUI on a worker thread with its own loop.
 All SQL happens on one writer thread (its own connection) so the event loop never waits on disk,
-and each finished call is committed in one transaction before it counts as done.
+and each finished call is committed in one transaction before it counts as done. When the project
+cannot be written, the writer (`call_writer.CallWriter`) journals every answered call instead and
+the engine starts no more calls; the run ends "failed" with one message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from workbench.core.models import PromptContent
-from workbench.core.records import AttemptRecord, CallRecord, Cell
+from workbench.core.records import CallRecord, Cell
 from workbench.inference.base import CallResult, Provider
-from workbench.services.model_catalog import ModelCatalog
+from workbench.services.call_writer import CallWriter
+from workbench.services.model_list import ModelCatalog
+from workbench.services.pacing import Pacing
 from workbench.services.pricing import PriceTable
-from workbench.services.rendering import RenderedRequest, render_request
+from workbench.services.prompt_caching import PrefixCaching, run_prefix_caching
+from workbench.services.rendering import FileSource, RenderedRequest, render_request
 from workbench.services.throttle import ModelThrottle
 from workbench.storage.runs_repo import RunsRepo
+from workbench.storage.write_errors import ProjectWriteError
+
+if TYPE_CHECKING:
+    from workbench.services.live_scoring import CellVerdict
 
 T = TypeVar("T")
 
@@ -37,6 +45,10 @@ class RunOptions:
     :param budget_usd: stop starting calls once the run's actual spend reaches this
     :param use_cache: reuse an identical earlier answer from this project (not with repeats > 1)
     :param timeout_s: limit for one attempt of one call
+    :param auto_cache: mark the prompt prefix the run's cells share for prompt caching where
+        it is long enough and reused (a version that marks caching itself is left alone)
+    :param pace: pace each model ahead of the rate limits its responses report (AIMD on 429s
+        stays the fallback either way)
     """
 
     concurrency: int = 8
@@ -44,6 +56,8 @@ class RunOptions:
     budget_usd: float | None = None
     use_cache: bool = True
     timeout_s: float = 600.0
+    pace: bool = True
+    auto_cache: bool = True
 
 
 @dataclass
@@ -85,6 +99,7 @@ class RunListener(Protocol):
     def on_cell_text(self, cell_id: int, delta: str) -> None: ...
     def on_cell_reset(self, cell_id: int) -> None: ...
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None: ...
+    def on_cell_scored(self, verdict: CellVerdict) -> None: ...
 
 
 class NullListener:
@@ -104,6 +119,21 @@ class NullListener:
 
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         pass
+
+    def on_cell_scored(self, verdict: CellVerdict) -> None:
+        """A finished cell's expectations were scored (runs over examples with expectations)."""
+
+
+def call_details(result: CallResult) -> dict[str, Any] | None:
+    """The tool calls and thinking of a result, for storing with the call (None: neither)."""
+    details: dict[str, Any] = {}
+    if result.tool_calls:
+        details["tool_calls"] = result.tool_calls
+    if result.thinking:
+        details["thinking"] = result.thinking
+    if result.usage.thinking_tokens:
+        details["thinking_tokens"] = result.usage.thinking_tokens
+    return details or None
 
 
 def record_from_result(
@@ -141,20 +171,8 @@ def record_from_result(
         partial_text=result.partial_text or None,
         request_id=result.request_id,
         synthetic=synthetic,
-        attempts=[
-            AttemptRecord(
-                a.number,
-                a.request_id,
-                a.status,
-                a.error_type,
-                a.error_message,
-                a.started_at,
-                a.duration_ms,
-                a.retry_after_s,
-                a.backoff_s,
-            )
-            for a in result.attempts
-        ],
+        details=call_details(result),
+        attempts=list(result.attempts),
         **links,
     )
 
@@ -184,6 +202,7 @@ def record_from_cache(
         request_id=cached["request_id"],
         cached_from=cached["id"],
         synthetic=bool(cached["synthetic"]),
+        details=cached.get("details"),
         **links,
     )
 
@@ -203,48 +222,34 @@ class RunEngine:
         catalog: ModelCatalog | None = None,
         options: RunOptions | None = None,
         listener: RunListener | None = None,
+        files: FileSource | None = None,
     ) -> None:
         self.provider = provider
+        self.files = files
         self.prices = prices
         self.catalog = catalog
         self.options = options or RunOptions()
         self.listener: RunListener = listener or NullListener()
-        self._connect = connect
-        self._repo: RunsRepo | None = None
-        self._writer = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="workbench-writer", initializer=self._open_repo
+        self._writer = CallWriter(
+            connect, on_failure=lambda reason: self._stop_starting(reason, "failed")
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        # Group commit: records that finish while a write is in progress go in the next batch.
-        self._write_batch: list[tuple[CallRecord, asyncio.Future[int]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._task_error: BaseException | None = None
         self._stop_reason: str | None = None
         self._stop_status = "cancelled"
         self._throttles: dict[str, ModelThrottle] = {}
+        self.pacing = Pacing(enabled=self.options.pace)
+        self.caching = PrefixCaching()
         self._today = dt.date.today()
 
     # -- writer thread -----------------------------------------------------------------------
-    def _open_repo(self) -> None:
-        self._repo = self._connect()
-
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(repo, *args)` on the writer thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, lambda: fn(self._require_repo(), *args))
-
-    def _require_repo(self) -> RunsRepo:
-        assert self._repo is not None, "writer connection not open"
-        return self._repo
+        """Run `fn(repo, *args)` on the writer thread (see `CallWriter.db`)."""
+        return await self._writer.db(fn, *args)
 
     def close(self) -> None:
-        def _close() -> None:
-            if self._repo is not None:
-                self._repo.db.close()
-                self._repo = None
-
-        self._writer.submit(_close).result()
-        self._writer.shutdown(wait=True)
+        self._writer.close()
 
     # -- control -------------------------------------------------------------------------------
     def cancel(self, reason: str = "cancelled by the user") -> None:
@@ -258,23 +263,40 @@ class RunEngine:
             loop.call_soon_threadsafe(self._stop, reason, "cancelled")
 
     def _stop(self, reason: str, status: str) -> None:
+        self._stop_starting(reason, status)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _stop_starting(self, reason: str, status: str) -> None:
+        """Start no more calls; those in flight finish, so what they answer is kept."""
         if self._stop_reason is None:
             self._stop_reason = reason
             self._stop_status = status
-        for task in list(self._tasks):
-            task.cancel()
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._task_error is None:
+            self._task_error = task.exception()  # retrieved here, reported when the run ends
 
     # -- execution -----------------------------------------------------------------------------
     async def execute(
         self, run_id: int, cells: list[Cell], contents: dict[int, PromptContent]
     ) -> RunOutcome:
-        """Run `cells` (all pending) of run `run_id` and finish the run row."""
+        """Run `cells` (all pending) of run `run_id` and finish the run row.
+
+        Cancelling the task that awaits this ends the run as "cancelled" (finished calls kept)
+        and then re-raises the cancellation.
+        """
         self._loop = asyncio.get_running_loop()
         progress = Progress(run_id=run_id, total=len(cells))
         started = time.monotonic()
         limit = asyncio.Semaphore(max(1, self.options.concurrency))
         use_cache = self.options.use_cache and not any(c.repeat > 0 for c in cells)
+        self.caching = run_prefix_caching(
+            cells, contents, enabled=self.options.auto_cache, files=self.files
+        )
         self.listener.on_progress(progress)
+        started_tasks: list[asyncio.Task[None]] = []
 
         async def run_one(cell: Cell) -> None:
             try:
@@ -282,27 +304,38 @@ class RunEngine:
             finally:
                 limit.release()
 
-        for cell in cells:
-            await limit.acquire()
-            if self._stop_reason is not None:
-                limit.release()
-                break
-            task = asyncio.create_task(run_one(cell))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        cancelled_from_outside = False
+        try:
+            for cell in cells:
+                await limit.acquire()
+                if self._stop_reason is not None:
+                    limit.release()
+                    break
+                task = asyncio.create_task(run_one(cell))
+                self._tasks.add(task)
+                started_tasks.append(task)
+                task.add_done_callback(self._task_done)
+            if started_tasks:
+                await asyncio.gather(*started_tasks, return_exceptions=True)
+        except asyncio.CancelledError:
+            # The caller was cancelled (asyncio.run on Ctrl+C or a forwarded SIGTERM): stop
+            # like `cancel()` and still finish the run row before passing the cancellation on.
+            cancelled_from_outside = True
+            self._stop("cancelled", "cancelled")
+            await asyncio.gather(*started_tasks, return_exceptions=True)
         # Calls finished just before a cancel are still queued for the writer: keep them.
-        while self._flusher is not None and not self._flusher.done():
-            await asyncio.shield(self._flusher)
+        await self._writer.drain()
 
         progress.elapsed_s = time.monotonic() - started
-        if self._stop_reason is not None:
-            await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
-            status, reason = self._stop_status, self._stop_reason
-        else:
-            status, reason = "done", None
-        totals = {
+        status, reason = await self._finish(run_id, progress)
+        progress.status = status
+        self.listener.on_progress(progress)
+        if cancelled_from_outside:
+            raise asyncio.CancelledError
+        return RunOutcome(run_id, status, reason, progress, self._totals(progress))
+
+    def _totals(self, progress: Progress) -> dict[str, Any]:
+        return {
             "cells": progress.total,
             "done": progress.done,
             "errors": progress.errors,
@@ -310,11 +343,34 @@ class RunEngine:
             "spend_usd": round(progress.spend_usd, 8),
             "unpriced_calls": progress.unpriced,
             "elapsed_s": round(progress.elapsed_s, 3),
+            **self._writer.failure_totals(),
         }
-        await self.db(_finish_run, run_id, status, reason, totals)
-        progress.status = status
-        self.listener.on_progress(progress)
-        return RunOutcome(run_id, status, reason, progress, totals)
+
+    async def _finish(self, run_id: int, progress: Progress) -> tuple[str, str | None]:
+        """Mark unfinished cells and write the run's final status; returns (status, reason)."""
+        if self._writer.failure is not None:
+            message = self._writer.failure_message(run_id)
+            # One attempt: the project may be writable again (a lock released). If not, the
+            # run stays "running" and the next open marks it interrupted; either way it resumes.
+            with contextlib.suppress(Exception):
+                await self.db(RunsRepo.fail_run, run_id, message, self._totals(progress))
+            return "failed", message
+        if self._task_error is not None:
+            error = self._task_error
+            self._stop_starting(f"internal error ({type(error).__name__}: {error})", "failed")
+        status, reason = (
+            (self._stop_status, self._stop_reason) if self._stop_reason else ("done", None)
+        )
+        try:
+            if self._stop_reason is not None:
+                await self.db(RunsRepo.mark_unfinished_cells, run_id, "cancelled")
+            await self.db(_finish_run, run_id, status, reason, self._totals(progress))
+        except ProjectWriteError as exc:
+            # Every answer is stored; only the run's own row could not be updated. It stays
+            # "running" until the next open marks it interrupted, and resumes like any other.
+            self._writer.fail(exc)
+            return "failed", self._writer.failure_message(run_id)
+        return status, reason
 
     def _throttle(self, model: str) -> ModelThrottle:
         throttle = self._throttles.get(model)
@@ -339,21 +395,29 @@ class RunEngine:
             cell.example_vars,
             model=cell.model,
             accepted=accepted,
+            thinking=(
+                self.catalog.accepted_thinking(cell.model, content) if self.catalog else None
+            ),
+            files=self.files,
             timeout_s=self.options.timeout_s,
         )
+        rendered.request = self.caching.apply(cell.version_id, rendered.request)
         links = {"run_id": cell.run_id, "cell_id": cell.id, "version_id": cell.version_id}
         self.listener.on_cell_started(cell)
-        record = await self._answer(
-            rendered,
-            model=cell.model,
-            use_cache=use_cache,
-            progress=progress,
-            on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
-            on_retry=lambda: self.listener.on_cell_reset(cell.id),
-            links=links,
-        )
+        try:
+            record = await self._answer(
+                rendered,
+                model=cell.model,
+                use_cache=use_cache,
+                progress=progress,
+                on_text=lambda delta: self.listener.on_cell_text(cell.id, delta),
+                on_retry=lambda: self.listener.on_cell_reset(cell.id),
+                links=links,
+            )
+        except ProjectWriteError:
+            return  # the cache could not be read, so nothing was sent; a resume runs the cell
         # Shielded: once a call has been paid for, cancellation must not lose its record.
-        call_id = await asyncio.shield(self._persist(record))
+        call_id = await asyncio.shield(self._writer.persist(record))
         progress.done += 1
         progress.errors += 0 if record.ok else 1
         progress.cached += 1 if record.cached_from is not None else 0
@@ -362,7 +426,8 @@ class RunEngine:
         progress.elapsed_s = time.monotonic() - started
         cell.status = "done" if record.ok else "error"
         cell.call_id = call_id
-        self.listener.on_cell_finished(cell, call_id, record)
+        # A call kept in the journal has no id yet (0 is no call: views look it up and skip).
+        self.listener.on_cell_finished(cell, call_id or 0, record)
         self.listener.on_progress(progress)
         budget = self.options.budget_usd
         if budget is not None and progress.spend_usd >= budget:
@@ -396,7 +461,9 @@ class RunEngine:
             on_retry=None,
             links=links,
         )
-        call_id = await asyncio.shield(self._persist(record))
+        call_id = await asyncio.shield(self._writer.persist(record))
+        if call_id is None:  # kept in the journal: the project cannot be written now
+            raise ProjectWriteError(self._writer.failure or "the project could not be written")
         return record, call_id
 
     async def _answer(
@@ -415,7 +482,11 @@ class RunEngine:
         request = rendered.as_dict()
         synthetic = self.provider.synthetic
         if use_cache:
-            cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
+            try:
+                cached = await self.db(RunsRepo.find_cached, rendered.hash, synthetic)
+            except ProjectWriteError as exc:
+                self._writer.fail(exc)
+                raise
             if cached is not None:
                 return record_from_cache(cached, model=model, request=request, **links)
         throttle = self._throttle(model)
@@ -432,7 +503,11 @@ class RunEngine:
                 on_retry()
 
         try:
-            result = await self.provider.call(rendered.request, on_text=on_text, on_backoff=backoff)
+            async with self.pacing.slot(rendered.request) as paced:
+                call_started = time.time()  # the pacing wait is not the model's latency
+                result = paced.result = await self.provider.call(
+                    rendered.request, on_text=on_text, on_backoff=backoff
+                )
             ok = result.ok
         finally:
             if progress is not None:
@@ -449,38 +524,13 @@ class RunEngine:
             **links,
         )
         if result.auth_failed:
-            self._stop(
+            # Calls already in flight go on: whatever they answer is paid for and kept.
+            self._stop_starting(
                 f"{result.error_message or 'authentication failed'} — set a valid API key, "
                 "then resume the run",
                 "failed",
             )
         return record
-
-    def _persist(self, record: CallRecord) -> asyncio.Future[int]:
-        """Queue `record` for the writer; the future resolves to its call id once committed."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._write_batch.append((record, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        return future
-
-    async def _flush(self) -> None:
-        # One transaction per batch: under load many calls share a commit, when idle each call
-        # is committed on its own as soon as it finishes.
-        while self._write_batch:
-            batch, self._write_batch = self._write_batch, []
-            try:
-                ids = await self.db(RunsRepo.record_calls, [record for record, _ in batch])
-            except BaseException as exc:  # noqa: BLE001 - handed to every waiter
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            for (_, future), call_id in zip(batch, ids, strict=True):
-                if not future.done():
-                    future.set_result(call_id)
 
     def _cost(self, model: str, result: CallResult, synthetic: bool) -> float | None:
         if synthetic:
@@ -496,7 +546,7 @@ def _finish_run(
     """Store the run's outcome with totals for the *whole* run, every resume included: the
     spend is read back from its logged calls (as `workbench report` reads it) and the elapsed
     time adds up, so the run header, the status bar and the report agree."""
-    before = repo.get_run(run_id).get("totals") or {}
+    before = repo.get_run(run_id).totals or {}
     spend = repo.spend_split(run_id)
     cumulative = dict(totals)
     cumulative["spend_usd"] = round(spend["real_usd"], 8)

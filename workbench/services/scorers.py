@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import BadInput
-from workbench.core.models import Expectation
+from workbench.core.models import TOOL_EXPECTATION_TYPES, Expectation
 from workbench.services import js_regex, scorer_code, scorer_json
 from workbench.services.scorer_text import (
     js_lower,
@@ -82,6 +82,12 @@ class CallFacts:
     vars: Mapping[str, str] = field(default_factory=dict)
     latency_ms: float | None = None
     cost_usd: float | None = None
+    tool_calls: tuple[Mapping[str, Any], ...] = ()
+    """The call's tool calls: ``{"id", "name", "input"}`` each."""
+    tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The version's tools by name (their input schemas check the arguments)."""
+    output_schema: Mapping[str, Any] | None = None
+    """The version's structured-output schema, if it has one."""
     stop_reason: str | None = None
     prompt: str = ""
 
@@ -503,6 +509,12 @@ def build_scorer(
     :param base_dir: where relative ``file:function`` paths of `python` checks start
     """
     where = where or describe(expectation)
+    if expectation.type in TOOL_EXPECTATION_TYPES:
+        # Tool expectations are scored in their own module; not-tool-called is one of them
+        # (its own scorer, not an inverted tool-called).
+        from workbench.services.tool_scorers import build_tool_scorer  # it imports this module
+
+        return build_tool_scorer(expectation, where)
     scorer = _build_base(expectation, judge, where, base_dir)
     return _negate(scorer) if expectation.type.startswith("not-") else scorer
 

@@ -14,7 +14,7 @@ from typing import Any
 from workbench.core.errors import BadInput
 from workbench.services.analytics import TOKEN_KINDS, CallFrame, load_calls, summarize
 from workbench.services.pricing import PriceTable, Usage, compute_cost
-from workbench.services.project_catalog import price_table
+from workbench.services.project_models import price_table
 from workbench.storage.project import Project
 
 Row = Mapping[str, Any]
@@ -74,33 +74,69 @@ def meets_bar(row: Row, min_pass_rate: float, max_p95_s: float) -> bool:
     )
 
 
-def cheapest_meeting(groups: Sequence[Row], min_pass_rate: float, max_p95_s: float) -> Row | None:
-    """The group with the lowest known cost per call among those meeting the bar, or None."""
+def cheapest_meeting(
+    groups: Sequence[Row],
+    min_pass_rate: float,
+    max_p95_s: float,
+    *,
+    cost_key: str = "cost_per_call_usd",
+) -> Row | None:
+    """The group with the lowest known cost per call among those meeting the bar, or None.
+
+    :param cost_key: the cost to compare (`tier_cost_per_call_usd` prices synthetic calls at
+        list prices, see `services.chart_evidence`)
+    """
     _check_bar(min_pass_rate, max_p95_s)
     fit = [
-        g
-        for g in groups
-        if meets_bar(g, min_pass_rate, max_p95_s) and g.get("cost_per_call_usd") is not None
+        g for g in groups if meets_bar(g, min_pass_rate, max_p95_s) and g.get(cost_key) is not None
     ]
-    return min(fit, key=lambda g: (g["cost_per_call_usd"], -g["pass_rate"]), default=None)
+    return min(fit, key=lambda g: (g[cost_key], -g["pass_rate"]), default=None)
 
 
-def tier_decision(groups: Sequence[Row], min_pass_rate: float, max_p95_s: float) -> str:
+THIN_CASES = 10  # as `chart_evidence.MIN_CASES`: fewer judged cases make a hint, not an answer
+
+
+def _evidence(row: Row) -> str:
+    """``, n = 12, 95 % CI 61.1–97.2 %`` when the row carries its evidence (else "")."""
+    interval = row.get("ci95")
+    if "ci95" not in row:
+        return ""
+    ci = f", 95 % CI {interval[0] * 100:.1f}–{interval[1] * 100:.1f} %" if interval else ""
+    return f", n = {row.get('judged', 0)}{ci}"
+
+
+def _thin(row: Row) -> str:
+    if "ci95" in row and (row.get("judged") or 0) < THIN_CASES:
+        return f" — only {row.get('judged', 0)} case(s): a hint, not an answer"
+    return ""
+
+
+def tier_decision(
+    groups: Sequence[Row],
+    min_pass_rate: float,
+    max_p95_s: float,
+    *,
+    cost_key: str = "cost_per_call_usd",
+) -> str:
     """The answer in words: "cheapest model meeting pass rate ≥ X % and p95 ≤ Y s: …".
 
     :param groups: `summarize` rows per model (or per prompt version × model)
     :param min_pass_rate: the bar as a fraction (0.8 for 80 %)
     :param max_p95_s: the latency bar in seconds
+    :param cost_key: as for `cheapest_meeting`; a row's `cost_basis` other than spend is named
     """
-    best = cheapest_meeting(groups, min_pass_rate, max_p95_s)
+    best = cheapest_meeting(groups, min_pass_rate, max_p95_s, cost_key=cost_key)
     question = (
         f"cheapest model meeting pass rate ≥ {_percent(min_pass_rate)} and p95 ≤ {max_p95_s:g} s: "
     )
     if best is not None:
-        per_1k = best["cost_per_call_usd"] * 1000
+        per_1k = best[cost_key] * 1000
+        basis = best.get("cost_basis")
+        priced = f", {basis}" if basis and basis != "spend" else ""
         return question + (
-            f"{describe_group(best)} (pass rate {_percent(best['pass_rate'])}, "
-            f"p95 {_seconds(best['p95_latency_ms'])}, ${per_1k:.4g} per 1 000 calls)"
+            f"{describe_group(best)} (pass rate {_percent(best['pass_rate'])}{_evidence(best)}, "
+            f"p95 {_seconds(best['p95_latency_ms'])}, ${per_1k:.4g} per 1 000 calls{priced})"
+            + _thin(best)
         )
     rated = [g for g in groups if g.get("pass_rate") is not None]
     if not rated:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from workbench.core.models import PromptContent
-from workbench.services.model_catalog import ModelCatalog
-from workbench.services.project_catalog import model_catalog
+from workbench.services.model_list import ModelCatalog
+from workbench.services.project_models import model_catalog
 from workbench.services.run_service import choose_provider, open_engine
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project

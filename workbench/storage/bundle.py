@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Bundle, Prompt
-from workbench.storage.catalog_repo import ModelSource
+from workbench.storage.models_repo import ModelSource
 from workbench.storage.prompts_repo import check_label_name
 
 if TYPE_CHECKING:

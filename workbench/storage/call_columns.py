@@ -11,7 +11,8 @@ Columns (`CALL_FIELDS`): numbers are float64 with NaN for NULL; `is_error`, `is_
 bool; `source`, `model`, `prompt_name` are object arrays of str (or None). `version` and
 `prompt_name` come from the linked prompt version, else from the call (imported calls whose
 version is not in the project). `passed` is 1/0 from a person's verdict if there is one, else
-from whether every stored expectation score passed, else NaN. `feedback` is 1 (up), -1 (down)
+from whether every stored expectation score passed, else NaN; `human_verdict` is 1 where that
+came from a person, else 0. `feedback` is 1 (up), -1 (down)
 or NaN; a later feedback line wins over the call's own.
 """
 
@@ -63,6 +64,7 @@ CALL_FIELDS = (
     "finished_at",
     "feedback",
     "passed",
+    "human_verdict",
 )
 
 
@@ -124,12 +126,15 @@ def _read(db: Database, where: str, params: list[Any]) -> dict[str, np.ndarray]:
     if "scores" in tables:
         scored = conn.execute("SELECT call_id, min(passed) FROM scores GROUP BY call_id")
         _scatter(ids, passed, scored.fetchall())
+    human = np.zeros(len(ids))
     if "call_labels" in tables:  # a person's verdict overrules the automatic scores
         verdicts = conn.execute(
             "SELECT call_id, verdict = 'pass' FROM call_labels WHERE verdict IS NOT NULL"
-        )
-        _scatter(ids, passed, verdicts.fetchall())
+        ).fetchall()
+        _scatter(ids, passed, verdicts)
+        _scatter(ids, human, [(call_id, 1.0) for call_id, _ in verdicts])
     out["passed"] = passed
+    out["human_verdict"] = human
     if "call_feedback" in tables:
         late = conn.execute(
             "SELECT call_id, feedback FROM call_feedback "

@@ -179,11 +179,6 @@ def _damaged(path: Path, detail: str) -> ProjectFileError:
     )
 
 
-def verify_database(path: Path) -> int:
-    """Run ``PRAGMA quick_check`` read-only and confirm the application id; return user_version."""
-    return inspect_database(path)[0]
-
-
 def inspect_database(path: Path) -> tuple[int, list[str]]:
     """Read-only: quick_check, the application id, then the schema audit.
 

@@ -13,13 +13,15 @@ import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from workbench.core.records import CallRecord
 from workbench.storage.request_texts import RequestTexts
-from workbench.storage.runs_repo import RunsRepo
+
+if TYPE_CHECKING:
+    from workbench.storage.project import Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +46,12 @@ class LateFeedback:
 class ImportRepo:
     """Reads and writes what `services.logs_import` needs."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    @property
+    def db(self) -> Database:
+        return self._project.db
 
     def version_index(self) -> list[VersionRef]:
         """Every prompt version of the project: name, number, row id and content hash."""
@@ -78,7 +84,7 @@ class ImportRepo:
         totals: dict[str, Any],
     ) -> tuple[int, int]:
         """Write one import atomically; returns (run id, feedback rows added)."""
-        runs = RunsRepo(self.db)
+        runs = self._project.runs
         with self.db.atomic():
             run_id = runs.create_run(
                 provider="import", synthetic=False, plan=plan, cells=[], kind="import"

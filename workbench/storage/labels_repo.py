@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from workbench.core.errors import BadInput, NotFound
+from workbench.core.records import LabelledCall, ScoredCall
 
 if TYPE_CHECKING:
     from workbench.storage.project import Project
@@ -291,7 +292,7 @@ class LabelsRepo:
 
     def labelled_calls(
         self, *, run_id: int | None = None, prompt: str | None = None
-    ) -> builtins.list[dict[str, Any]]:
+    ) -> builtins.list[LabelledCall]:
         """Every labelled call with its prompt version, model, variables, output and label."""
         sql = (
             "SELECT l.call_id, k.run_id, COALESCE(p.name, k.prompt_name) AS prompt, "
@@ -315,11 +316,13 @@ class LabelsRepo:
             sql += " WHERE " + " AND ".join(where)
         rows = list(self._db.query(sql + " ORDER BY l.call_id", params))
         labels = self.for_calls(r["call_id"] for r in rows)
+        out: builtins.list[LabelledCall] = []
         for row in rows:
             raw_vars = row.pop("example_vars_json")
             row["vars"] = json.loads(raw_vars) if raw_vars else {}
             row["tags"] = list(labels[row["call_id"]].tags)
-        return rows
+            out.append(LabelledCall(**row))
+        return out
 
     def human_verdicts(self) -> dict[int, str]:
         """Every call with a pass/fail verdict from a person."""
@@ -378,11 +381,9 @@ class LabelsRepo:
 
     def scored_calls(
         self, *, version_ids: Sequence[int] | None = None, run_id: int | None = None
-    ) -> builtins.list[dict[str, Any]]:
-        """One row per scored call: its version, model, example, repeat and whether it passed.
-
-        ``passed`` is 1 when every expectation with a weight above 0 passed.
-        """
+    ) -> builtins.list[ScoredCall]:
+        """One row per scored call: its version, model, example, repeat and whether it passed
+        (every expectation with a weight above 0 passed)."""
         sql = (
             "SELECT s.call_id, k.run_id, k.version_id, p.name AS prompt_name, v.version, k.model, "
             "c.example_id, c.repeat, c.position, k.error_type, k.finished_at, "
@@ -403,7 +404,8 @@ class LabelsRepo:
             params.append(run_id)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return list(self._db.query(sql + " GROUP BY s.call_id ORDER BY s.call_id", params))
+        rows = self._db.query(sql + " GROUP BY s.call_id ORDER BY s.call_id", params)
+        return [ScoredCall(**{**row, "passed": bool(row["passed"])}) for row in rows]
 
     # -- judge verdicts ----------------------------------------------------------------------
 

@@ -349,6 +349,73 @@ def m005_request_texts(db: Database) -> None:
     _run(db, _REQUEST_TEXT_TABLES)
 
 
+_BATCH_TABLES = [
+    # One row per Message Batch, written the moment the API has given it an id, so closing the
+    # app or the terminal never loses a batch (and its half-price answers).
+    """CREATE TABLE message_batches (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        batch_id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'in_progress'
+            CHECK (status IN ('in_progress', 'canceling', 'ended', 'collected')),
+        requests INTEGER NOT NULL,
+        counts_json TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        ended_at TEXT,
+        collected_at TEXT,
+        checked_at TEXT)""",
+    "CREATE INDEX message_batches_run ON message_batches (run_id, status)",
+    # Which cell each request of a batch answers; call_id is set when its result is written,
+    # in the same transaction, so collecting twice never stores an answer twice.
+    """CREATE TABLE batch_cells (
+        batch_row INTEGER NOT NULL REFERENCES message_batches(id),
+        cell_id INTEGER NOT NULL REFERENCES cells(id),
+        custom_id TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        call_id INTEGER REFERENCES calls(id),
+        PRIMARY KEY (batch_row, custom_id))""",
+    "CREATE INDEX batch_cells_cell ON batch_cells (cell_id)",
+]
+
+
+@migration
+def m006_message_batches(db: Database) -> None:
+    """Message Batches of a run and the cells each of their requests answers."""
+    _run(db, _BATCH_TABLES)
+
+
+_BLOCK_TABLES = [
+    # What a version holds besides system/messages/params (tools, tool_choice, output schema,
+    # thinking, effort, prefill), as canonical JSON; NULL for versions that hold none of it.
+    "ALTER TABLE prompt_versions ADD COLUMN extras_json TEXT",
+    # Image and PDF files that examples name, stored once by content hash so the project file
+    # stays self-contained; file_paths maps the path an example names to its content.
+    """CREATE TABLE files (
+        hash TEXT PRIMARY KEY,
+        media_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL)""",
+    *_immutable("files", "stored files"),
+    """CREATE TABLE file_paths (
+        path TEXT PRIMARY KEY,
+        hash TEXT NOT NULL REFERENCES files(hash),
+        added_at TEXT NOT NULL)""",
+    # What a call returned besides its text: tool calls with their arguments, the thinking
+    # text and thinking tokens (canonical JSON). Only calls that had any get a row.
+    """CREATE TABLE call_details (
+        call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+        details_json TEXT NOT NULL)""",
+    *_immutable("call_details", "call details"),
+]
+
+
+@migration
+def m007_prompt_blocks(db: Database) -> None:
+    """Tools, schemas and thinking on versions; files stored by hash; calls' tool calls."""
+    _run(db, _BLOCK_TABLES)
+
+
 _DRAFT_CALL_TABLES = [
     # Calls made from the prompt editor's Try panel on an unsaved draft: logged in `calls` like
     # any other (run_id and version_id NULL), and tied here to the draft's content hash, so a
@@ -365,6 +432,5 @@ _DRAFT_CALL_TABLES = [
 
 @migration
 def m008_draft_calls(db: Database) -> None:
-    """Calls of the Try panel, tied to the unsaved draft's content hash (named after main's
-    m006_message_batches and m007_prompt_blocks, which it follows once merged)."""
+    """Calls of the Try panel, tied to the unsaved draft's content hash."""
     _run(db, _DRAFT_CALL_TABLES)

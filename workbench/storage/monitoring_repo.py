@@ -9,8 +9,10 @@ whether the call carries the failure tag ``hallucination``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:
+    from workbench.storage.project import Project
 
 HALLUCINATION_TAG = "hallucination"
 
@@ -48,22 +50,28 @@ class ProductionCall:
     hallucination: bool
 
 
-def production_calls(db: Database, since: float, until: float) -> list[ProductionCall]:
-    """Imported calls finished in [since, until), oldest first."""
-    rows = db.conn.execute(_SELECT, [HALLUCINATION_TAG, since, until]).fetchall()
-    return [
-        ProductionCall(
-            id=int(r[0]),
-            finished_at=float(r[1]),
-            prompt=str(r[2] or ""),
-            latency_ms=None if r[3] is None else float(r[3]),
-            failed=bool(r[4]),
-            cost_usd=None if r[5] is None else float(r[5]),
-            user_id=r[6],
-            feedback=None if r[7] is None else int(r[7]),
-            reviewed=bool(r[8]),
-            verdict=r[9],
-            hallucination=bool(r[10]),
-        )
-        for r in rows
-    ]
+class MonitoringRepo:
+    """Reads what production monitoring shows."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    def production_calls(self, since: float, until: float) -> list[ProductionCall]:
+        """Imported calls finished in [since, until), oldest first."""
+        rows = self._project.db.conn.execute(_SELECT, [HALLUCINATION_TAG, since, until]).fetchall()
+        return [
+            ProductionCall(
+                id=int(r[0]),
+                finished_at=float(r[1]),
+                prompt=str(r[2] or ""),
+                latency_ms=None if r[3] is None else float(r[3]),
+                failed=bool(r[4]),
+                cost_usd=None if r[5] is None else float(r[5]),
+                user_id=r[6],
+                feedback=None if r[7] is None else int(r[7]),
+                reviewed=bool(r[8]),
+                verdict=r[9],
+                hallucination=bool(r[10]),
+            )
+            for r in rows
+        ]

@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from workbench.core.errors import BadInput, ProjectFileError
 from workbench.core.models import Settings
-from workbench.storage.catalog_repo import CatalogRepo
+from workbench.storage.batches_repo import BatchesRepo
 from workbench.storage.check import (
     APPLICATION_ID,
     connect_read_only,
@@ -33,11 +33,17 @@ from workbench.storage.check import (
     wal_path,
 )
 from workbench.storage.datasets_repo import DatasetsRepo
+from workbench.storage.files_repo import FilesRepo
+from workbench.storage.import_repo import ImportRepo
+from workbench.storage.journal import apply_journals_on_open
 from workbench.storage.labels_repo import LabelsRepo
 from workbench.storage.migrations import apply_migrations, schema_version
+from workbench.storage.models_repo import ModelsRepo
+from workbench.storage.monitoring_repo import MonitoringRepo
 from workbench.storage.prompts_repo import PromptsRepo
 from workbench.storage.runs_repo import RunsRepo
 from workbench.storage.schema_guard import audit_schema, guard_connection
+from workbench.storage.write_errors import BUSY_TIMEOUT_S, describe_write_error
 
 PathLike = str | os.PathLike[str]
 READ_ONLY_ON_REQUEST = "It was opened read-only."
@@ -252,7 +258,7 @@ def _writable_if_still_ours(path: Path, version: int) -> tuple[Database | None, 
 
 
 def _connect_writable(path: Path) -> Database:
-    conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     guard_connection(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -264,7 +270,8 @@ def _connect_writable(path: Path) -> Database:
 class Project:
     """An open project file. Use `Project.create` / `Project.open`, then `close()` (or `with`).
 
-    Repositories: `prompts`, `datasets`, `catalog`. `db` is for other storage modules only.
+    Repositories (each takes this project): `prompts`, `datasets`, `catalog` (models, prices and
+    metadata), `runs`, `labels`, `imports`, `monitoring`, `batches`. `db` is for storage modules only.
     """
 
     def __init__(
@@ -281,9 +288,13 @@ class Project:
         self._lock = lock
         self.prompts = PromptsRepo(self)
         self.datasets = DatasetsRepo(self)
-        self.catalog = CatalogRepo(self)
-        self.runs = RunsRepo(db)
+        self.catalog = ModelsRepo(self)
+        self.runs = RunsRepo(self)
+        self.imports = ImportRepo(self)
+        self.monitoring = MonitoringRepo(self)
+        self.batches = BatchesRepo(self)
         self.labels = LabelsRepo(self)
+        self.files = FilesRepo(self)
         #: what the schema audit found on open (missing or foreign objects); empty when ours
         self.schema_problems: list[str] = []
 
@@ -370,6 +381,7 @@ class Project:
             if reason is None:
                 # We hold the write lock, so a run still marked 'running' lost its process.
                 project.runs.mark_stale_runs_interrupted()
+                apply_journals_on_open(project.runs, target)
             return project
         except BaseException as exc:
             if db is not None:
@@ -377,7 +389,8 @@ class Project:
             if lock is not None:
                 lock.release()
             if isinstance(exc, sqlite3.Error):
-                raise ProjectFileError(f"{target} could not be opened ({exc}).") from exc
+                why = describe_write_error(exc, target) or str(exc)
+                raise ProjectFileError(f"{target} could not be opened: {why}.") from exc
             raise
 
     @staticmethod

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from workbench.core.errors import BadInput, NotFound
 from workbench.core.hashing import canonical_json
 from workbench.core.models import (
+    LATER_CONTENT_FIELDS,
     NAME_PATTERN,
     ProductionSettings,
     Prompt,
@@ -49,7 +50,9 @@ def _now() -> dt.datetime:
 
 def version_from_row(row: dict[str, Any]) -> PromptVersion:
     """Rebuild a `PromptVersion` from its ``prompt_versions`` row."""
+    extras = row.get("extras_json")
     return PromptVersion(
+        **(json.loads(extras) if extras else {}),
         version=row["version"],
         system=row["system"],
         messages=json.loads(row["messages_json"]),
@@ -57,6 +60,23 @@ def version_from_row(row: dict[str, Any]) -> PromptVersion:
         note=row["note"],
         created_at=parse_time(row["created_at"]),
     )
+
+
+def extras_json(content: PromptContent) -> str | None:
+    """The fields stored in ``extras_json`` (tools, schemas, thinking...), None when all unset."""
+    identity = content.identity()
+    extras = {k: identity[k] for k in LATER_CONTENT_FIELDS if k in identity}
+    # Key order kept as written (JSON Schemas read best that way); the hash is computed on
+    # canonical JSON, so order never changes a version's identity.
+    return json.dumps(extras, ensure_ascii=False, separators=(",", ":")) if extras else None
+
+
+def _messages_json(content: PromptContent) -> str:
+    messages = [m.model_dump(mode="json") for m in content.messages]
+    if all(isinstance(m["content"], str) for m in messages):
+        return canonical_json(messages)  # as every version before blocks was stored
+    # Blocks hold tool inputs: keep their key order as written.
+    return json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
 
 
 def check_name(name: str, kind: str) -> None:
@@ -328,16 +348,17 @@ class PromptsRepo:
         """Insert a version as given (number, note, time); for bundle import and `save_version`."""
         cursor = self._db.execute(
             "INSERT INTO prompt_versions (prompt_id, version, hash, system, messages_json, "
-            "params_json, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "params_json, note, created_at, extras_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 prompt_id,
                 version.version,
                 digest,
                 version.system,
-                canonical_json([m.model_dump(mode="json") for m in version.messages]),
+                _messages_json(version),
                 canonical_json(version.params.model_dump(mode="json")),
                 version.note,
                 None if version.created_at is None else version.created_at.isoformat(),
+                extras_json(version),
             ],
         )
         return int(cursor.lastrowid or 0)

@@ -9,14 +9,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
 from workbench.core.errors import NotFound
 from workbench.core.models import PromptContent
-from workbench.core.records import CallRecord, Cell, CellSpec
+from workbench.core.records import (
+    Attempt,
+    CallRecord,
+    Cell,
+    CellSpec,
+    CellWithCall,
+    RunRecord,
+    RunSummary,
+    StoredCall,
+)
+from workbench.storage.call_details import details_by_call, details_of, insert_details
 from workbench.storage.request_texts import expand_request
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from workbench.storage.project import Project
 
 _CALL_COLUMNS = [
     "run_id",
@@ -113,11 +128,29 @@ def _cell(row: dict[str, Any]) -> Cell:
     )
 
 
+def _cell_with_call(row: dict[str, Any]) -> CellWithCall:
+    row["example_vars"] = json.loads(row.pop("example_vars_json"))
+    row["synthetic"] = bool(row["synthetic"])
+    details_json = row.pop("details_json", None)
+    row["details"] = json.loads(details_json) if details_json else None
+    return CellWithCall(**row)
+
+
 class RunsRepo:
     """Reads and writes runs, cells, calls and attempts."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, project: Project) -> None:
+        self._project = project
+
+    @property
+    def project(self) -> Project:
+        """The project this repository reads and writes (its connection is this thread's)."""
+        return self._project
+
+    @property
+    def db(self) -> Database:
+        """The project's connection, for the other storage modules."""
+        return self._project.db
 
     # -- runs -------------------------------------------------------------------------------
     def create_run(
@@ -171,30 +204,38 @@ class RunsRepo:
                 [status, reason, finished, json.dumps(totals) if totals else None, run_id],
             )
 
-    def get_run(self, run_id: int) -> dict[str, Any]:
+    def get_run(self, run_id: int) -> RunRecord:
         rows = list(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
         if not rows:
             raise NotFound(f"There is no run #{run_id} in this project.")
         row = rows[0]
         row["plan"] = json.loads(row.pop("plan_json"))
         row["totals"] = json.loads(row.pop("totals_json"))
-        return row
+        row["synthetic"] = bool(row["synthetic"])
+        return RunRecord(**row)
+
+    def fail_run(self, run_id: int, reason: str, totals: dict[str, Any]) -> None:
+        """Cancel the run's pending cells and mark it failed, in one transaction."""
+        with self.db.atomic():
+            self.mark_unfinished_cells(run_id, "cancelled")
+            self.set_status(run_id, "failed", reason=reason, totals=totals)
 
     def latest_run_id(self, kind: str | None = "run") -> int | None:
         sql = "SELECT max(id) AS id FROM runs" + (" WHERE kind = ?" if kind else "")
         row = next(iter(self.db.query(sql, [kind] if kind else [])))
         return row["id"]
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[RunSummary]:
         """One line per run: id, kind, status, cell counts, created_at."""
-        return list(
-            self.db.query(
+        return [
+            RunSummary(**{**row, "synthetic": bool(row["synthetic"])})
+            for row in self.db.query(
                 "SELECT r.id, r.kind, r.status, r.status_reason, r.provider, r.synthetic, "
                 "r.created_at, r.finished_at, count(c.id) AS cells, "
                 "sum(c.status = 'done') AS done, sum(c.status = 'error') AS errors "
                 "FROM runs r LEFT JOIN cells c ON c.run_id = r.id GROUP BY r.id ORDER BY r.id"
             )
-        )
+        ]
 
     def mark_stale_runs_interrupted(self) -> int:
         """Runs left 'running' by a process that died are 'interrupted' (call with the lock held)."""
@@ -291,12 +332,29 @@ class RunsRepo:
                     for a in record.attempts
                 ],
             )
+        if record.details:
+            insert_details(conn, call_id, record.details)
         if record.cell_id is not None:
             conn.execute(
                 "UPDATE cells SET status = ?, call_id = ? WHERE id = ?",
                 ["done" if record.ok else "error", call_id, record.cell_id],
             )
         return call_id
+
+    def has_call(self, record: CallRecord) -> bool:
+        """Whether this very call (same cell, request and timestamps) is already logged."""
+        row = self.db.execute(
+            "SELECT 1 FROM calls WHERE request_hash = ? AND started_at = ? AND finished_at = ? "
+            "AND cell_id IS ? AND run_id IS ? LIMIT 1",
+            [
+                record.request_hash,
+                record.started_at,
+                record.finished_at,
+                record.cell_id,
+                record.run_id,
+            ],
+        ).fetchone()
+        return row is not None
 
     def find_cached(self, request_hash: str, synthetic: bool) -> dict[str, Any] | None:
         """The latest successful original call with this request hash, if any."""
@@ -308,6 +366,8 @@ class RunsRepo:
                 [request_hash, int(synthetic)],
             )
         )
+        if rows:
+            rows[0]["details"] = details_of(self.db.conn, rows[0]["id"])
         return rows[0] if rows else None
 
     def spend_split(self, run_id: int | None = None) -> dict[str, Any]:
@@ -341,32 +401,49 @@ class RunsRepo:
         ).fetchall()
         return [int(row[0]) for row in rows]
 
-    def get_call(self, call_id: int) -> dict[str, Any]:
+    def get_call(self, call_id: int) -> StoredCall:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
         if not rows:
             raise NotFound(f"There is no call #{call_id} in this project.")
         row = rows[0]
         row["request"] = expand_request(self.db, row.pop("request_json"))
-        row["attempts"] = list(
-            self.db.query("SELECT * FROM attempts WHERE call_id = ? ORDER BY number", [call_id])
+        row["synthetic"] = bool(row["synthetic"])
+        attempts = self.db.query(
+            "SELECT number, request_id, status, error_type, error_message, started_at, "
+            "duration_ms, retry_after_s, backoff_s FROM attempts WHERE call_id = ? ORDER BY number",
+            [call_id],
         )
-        return row
+        row["details"] = details_of(self.db.conn, call_id)
+        return StoredCall(**row, attempts=[Attempt(**a) for a in attempts])
 
-    def run_grid(self, run_id: int) -> list[dict[str, Any]]:
+    def run_grid(self, run_id: int) -> list[CellWithCall]:
         """Each cell of a run joined with its call's summary columns (for the grid and reports)."""
-        return list(
-            self.db.query(
+        return [
+            _cell_with_call(row)
+            for row in self.db.query(
                 "SELECT c.id AS cell_id, c.version_id, v.version, p.name AS prompt_name, "
                 "c.example_id, c.example_vars_json, c.model, c.repeat, c.position, c.status, "
                 "k.id AS call_id, k.output, k.stop_reason, k.latency_ms, k.ttft_ms, "
                 "k.input_tokens, k.output_tokens, k.cache_creation_tokens, k.cache_read_tokens, "
-                "k.cost_usd, k.error_type, k.error_message, k.cached_from, k.synthetic "
+                "k.cost_usd, k.error_type, k.error_message, k.cached_from, k.synthetic, "
+                "d.details_json "
                 "FROM cells c JOIN prompt_versions v ON v.id = c.version_id "
                 "JOIN prompts p ON p.id = v.prompt_id LEFT JOIN calls k ON k.id = c.call_id "
+                "LEFT JOIN call_details d ON d.call_id = k.id "
                 "WHERE c.run_id = ? ORDER BY c.position, c.id",
                 [run_id],
             )
-        )
+        ]
+
+    def call_columns(self, **filters: Any) -> dict[str, np.ndarray]:
+        """Logged calls column-wise, filtered as `storage.call_columns.call_columns` takes them."""
+        from workbench.storage.call_columns import call_columns  # numpy only when asked for
+
+        return call_columns(self.db, **filters)
+
+    def call_details(self, call_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Tool calls and thinking of the given calls (only those that have any)."""
+        return details_by_call(self.db.conn, call_ids)
 
     def spend(self, run_id: int) -> float:
         row = next(
@@ -377,12 +454,14 @@ class RunsRepo:
     def version_contents(self, run_id: int) -> dict[int, PromptContent]:
         """The prompt content of every version used by a run, by version row id."""
         rows = self.db.query(
-            "SELECT id, system, messages_json, params_json FROM prompt_versions WHERE id IN "
+            "SELECT id, system, messages_json, params_json, extras_json FROM prompt_versions "
+            "WHERE id IN "
             "(SELECT DISTINCT version_id FROM cells WHERE run_id = ?)",
             [run_id],
         )
         return {
             r["id"]: PromptContent(
+                **(json.loads(r["extras_json"]) if r["extras_json"] else {}),
                 system=r["system"],
                 messages=json.loads(r["messages_json"]),
                 params=json.loads(r["params_json"]),

@@ -11,7 +11,9 @@ Three ways to run it:
 Options (constructor keywords, ``--config`` JSON, ``POST /config`` body): ``latency_ms``,
 ``ttft_ms``, ``token_interval_ms``, ``model_latency`` ({model: {ttft_ms, token_interval_ms}}),
 ``faults`` (list of fault specs, see ``FaultSpec``), ``seed``, ``models``, ``strict_models``,
-``max_hang_s``, ``track_body_hashes``.
+``max_hang_s``, ``track_body_hashes``, ``batches`` (Message Batches: processing time, expiry,
+per-request faults and the per-batch limits, see ``BatchSettings``) and ``rate_limits``
+({model or "*": {requests, input_tokens, output_tokens, window_s}}, see ``RateLimit``).
 """
 
 from __future__ import annotations

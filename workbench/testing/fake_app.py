@@ -10,12 +10,23 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.testing.fake_batches import PREFIX as BATCHES_PREFIX
+from workbench.testing.fake_batches import BatchStore
+from workbench.testing.fake_blocks import (
+    RichReply,
+    plan_reply,
+    rich_message_json,
+    rich_stream_plan,
+    validate_file_blocks,
+    wants_rich_reply,
+)
 from workbench.testing.fake_config import HTTP_FAULTS, FakeConfig, FaultSpec, Latency
 from workbench.testing.fake_errors import (
     API_KEY_REQUIRED,
@@ -36,6 +47,7 @@ from workbench.testing.fake_http import (
     read_request,
     response_head,
 )
+from workbench.testing.fake_ratelimit import RateLimiter, retry_after_header
 from workbench.testing.fake_sse import StreamPlan, message_json, plan_stream
 from workbench.testing.fake_stats import Stats
 from workbench.testing.fake_text import (
@@ -89,6 +101,9 @@ class FakeAnthropicApp:
         self._cache = PromptCache()
         self._id_prefix = os.urandom(3).hex()  # ids stay unique across server instances
         self._next_id = 0
+        self._batches = BatchStore(self._new_id, self._cache, self._rng)
+        self._limiter = RateLimiter()
+        self._limiter.configure(self.config.rate_limits)
         self._connections: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -97,6 +112,7 @@ class FakeAnthropicApp:
     def configure(self, options: Mapping[str, Any]) -> None:
         """Apply constructor-style options; a new ``seed`` reseeds the fault RNG."""
         self.config = self.config.with_options(options)
+        self._limiter.configure(self.config.rate_limits)
         if "seed" in options:
             self._rng.seed(self.config.seed)
 
@@ -105,6 +121,8 @@ class FakeAnthropicApp:
         self.stats = self.stats.fresh()
         self._rng.seed(self.config.seed)
         self._cache.clear()
+        self._batches.clear()
+        self._limiter.clear()
 
     async def close(self) -> None:
         """Drop every open connection (including hanging ones)."""
@@ -208,14 +226,34 @@ class FakeAnthropicApp:
             raise ApiError(401, "authentication_error", API_KEY_REQUIRED)
         if (method, path) == ("POST", "/v1/messages"):
             return await self._messages(ex)
+        if path == BATCHES_PREFIX or path.startswith(BATCHES_PREFIX + "/"):
+            return await self._batch_route(ex)
         if (method, path) == ("POST", "/v1/messages/count_tokens"):
             body = parse_body(ex.request.body, ("model", "messages"))
+            validate_file_blocks(body)
             return await ex.send_json(200, {"input_tokens": count_input_tokens(body)})
         if method == "GET" and path == "/v1/models":
             return await ex.send_json(200, self._models_page(ex.request.query))
         if method == "GET" and path.startswith("/v1/models/"):
             return await ex.send_json(200, self._model(path.removeprefix("/v1/models/")))
         raise ApiError(404, "not_found_error", f"Not found: {method} {path}")
+
+    async def _batch_route(self, ex: Exchange) -> bool:
+        request = ex.request
+        kind, payload = self._batches.route(
+            request.method,
+            request.path,
+            request.query,
+            request.body,
+            request.headers.get("host", "127.0.0.1"),
+            self.config.batches,
+        )
+        if kind == "json":
+            return await ex.send_json(200, payload)
+        headers = [("content-type", "application/binary"), ("request-id", ex.request_id)]
+        ex.writer.write(full_response(200, headers, payload, keep_alive=request.keep_alive))
+        await ex.writer.drain()
+        return True
 
     # -- /v1/models ----------------------------------------------------------------------
 
@@ -260,6 +298,7 @@ class FakeAnthropicApp:
         try:
             body = parse_body(ex.request.body, ("model", "max_tokens", "messages"))
             validate_messages_body(body)
+            validate_file_blocks(body)
             model = body["model"]
             self.stats.by_model[model] += 1
             if self.config.strict_models and all(m.id != model for m in self.config.models):
@@ -267,18 +306,54 @@ class FakeAnthropicApp:
         except ApiError as exc:
             self.stats.by_outcome[str(exc.status)] += 1
             raise
+        admission = self._limiter.admit(model, count_input_tokens(body))
+        if admission.retry_after_s is not None:
+            self.stats.by_outcome["429"] += 1
+            self.stats.rate_limited += 1
+            # retry-after in whole seconds like the real API, plus the exact wait in ms so
+            # benchmarks that scale time down (a 6 s window) are not slowed by rounding.
+            wait = admission.retry_after_s
+            headers = [
+                *admission.headers,
+                retry_after_header(wait),
+                ("retry-after-ms", str(math.ceil(wait * 1000))),
+            ]
+            message = f"This request would exceed the rate limit for {admission.limited_by}"
+            return await ex.send_error(429, "rate_limit_error", message, headers)
         fault = self._pick_fault(number, model)
         self.stats.by_outcome[fault.fault if fault else "ok"] += 1
         if fault is not None:
             return await self._apply_fault(ex, fault, body)
         completion, usage = complete(body), self._cache.account(body)
+        limit_headers = self._limiter.spend_output(model, len(completion.pieces))
         latency = self.config.latency_for(model)
-        if body.get("stream") is True:
-            return await self._stream(
-                ex, plan_stream(self._new_id("msg"), body, completion, usage), latency
+        if wants_rich_reply(body):
+            return await self._rich(
+                ex, body, plan_reply(body, completion), usage, latency, limit_headers
             )
+        if body.get("stream") is True:
+            plan = plan_stream(self._new_id("msg"), body, completion, usage)
+            return await self._stream(ex, plan, latency, limit_headers)
         await _sleep(latency.total_s(len(completion.pieces)))
-        return await ex.send_json(200, self._message(body, completion, usage))
+        return await ex.send_json(200, self._message(body, completion, usage), limit_headers)
+
+    async def _rich(
+        self,
+        ex: Exchange,
+        body: Mapping[str, Any],
+        reply: RichReply,
+        usage: InputUsage,
+        latency: Latency,
+        limit_headers: Iterable[tuple[str, str]],
+    ) -> bool:
+        """Answer with thinking, tool_use or structured-output blocks (see fake_blocks)."""
+        msg_id = self._new_id("msg")
+        if body.get("stream") is True:
+            plan = rich_stream_plan(msg_id, body, reply, usage)
+            return await self._stream(ex, plan, latency, limit_headers)
+        await _sleep(latency.total_s(reply.output_tokens))
+        message = rich_message_json(msg_id, body["model"], reply, usage)
+        return await ex.send_json(200, message, limit_headers)
 
     def _message(
         self, body: Mapping[str, Any], completion: Completion, usage: InputUsage
@@ -342,7 +417,9 @@ class FakeAnthropicApp:
             pass
         ex.writer.transport.abort()
 
-    async def _stream(self, ex: Exchange, plan: StreamPlan, latency: Latency) -> bool:
+    async def _stream(
+        self, ex: Exchange, plan: StreamPlan, latency: Latency, extra_headers: Headers = ()
+    ) -> bool:
         """Write an SSE response: headers and opening events at TTFT, then paced deltas."""
         await _sleep(latency.ttft_ms / 1000.0)
         headers = [
@@ -350,6 +427,7 @@ class FakeAnthropicApp:
             ("cache-control", "no-cache"),
             ("request-id", ex.request_id),
             ("transfer-encoding", "chunked"),
+            *extra_headers,
         ]
         writer, interval = ex.writer, latency.token_interval_ms / 1000.0
         first, rest = plan.deltas[:1], plan.deltas[1:]

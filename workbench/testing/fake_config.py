@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.testing.fake_scale_config import BatchSettings, RateLimit, rate_limits_from
+
 # Error faults answered with an HTTP status and the real API's error JSON:
 # fault name -> (status, error type, default message).
 HTTP_FAULTS: dict[str, tuple[int, str, str]] = {
@@ -185,6 +187,8 @@ class FakeConfig:
     strict_models: bool = False
     max_hang_s: float = 30.0
     track_body_hashes: bool = True
+    batches: BatchSettings = BatchSettings()
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
 
     def latency_for(self, model: str) -> Latency:
         """Per-model latency if configured, else the global one."""
@@ -220,6 +224,8 @@ class FakeConfig:
             "strict_models": self.strict_models,
             "max_hang_s": self.max_hang_s,
             "track_body_hashes": self.track_body_hashes,
+            "batches": self.batches.to_dict(),
+            "rate_limits": {m: dataclasses.asdict(r) for m, r in self.rate_limits.items()},
         }
 
 
@@ -240,6 +246,10 @@ def _coerce_option(name: str, value: Any) -> Any:
         return number
     if name == "seed":
         return int(value)
+    if name == "batches":
+        return BatchSettings.from_dict(value)
+    if name == "rate_limits":
+        return rate_limits_from(value)
     return bool(value)
 
 

@@ -20,6 +20,7 @@ class Stats:
     connections_total: int = 0
     connections_open: int = 0
     peak_connections: int = 0
+    rate_limited: int = 0
     by_endpoint: Counter[str] = field(default_factory=Counter)
     by_model: Counter[str] = field(default_factory=Counter)
     by_outcome: Counter[str] = field(default_factory=Counter)
@@ -45,6 +46,7 @@ class Stats:
             "connections_total": self.connections_total,
             "connections_open": self.connections_open,
             "peak_connections": self.peak_connections,
+            "rate_limited": self.rate_limited,
             "by_endpoint": dict(self.by_endpoint),
             "by_model": dict(self.by_model),
             "by_outcome": outcomes,

@@ -184,6 +184,10 @@ def _cut_pieces(pieces: tuple[str, ...], chars: int) -> tuple[str, ...]:
 def _block_text(block: Any) -> str:
     if isinstance(block, dict) and block.get("type") == "text":
         return str(block.get("text", ""))
+    if isinstance(block, dict) and block.get("type") in ("image", "document"):
+        from workbench.testing.fake_blocks import file_block_text  # fake_blocks imports us
+
+        return file_block_text(block)
     if isinstance(block, dict):
         block = {k: v for k, v in block.items() if k != "cache_control"}
     return json.dumps(block, sort_keys=True)

@@ -110,7 +110,7 @@ def _selftest() -> str:
     from workbench.core.errors import WorkbenchError
     from workbench.services.offline_provider import echo_provider
     from workbench.services.planner import make_plan
-    from workbench.services.project_catalog import model_catalog, price_table
+    from workbench.services.project_models import model_catalog, price_table
     from workbench.services.run_service import start_run
     from workbench.services.runner import RunOptions
     from workbench.ui.context import Change, ProjectContext

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from workbench.services.endpoint import effective_endpoint, key_origin
 from workbench.services.projects import checkpoint_project
 from workbench.services.run_service import spend_summary
+from workbench.ui.batch_watch import BatchWatch
 from workbench.ui.charts import ChartsPane
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.dataset_manager import DatasetManager
@@ -210,9 +211,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.statusBar().addPermanentWidget(self.key_label)
         self.run_status = RunStatus()
         self.statusBar().addPermanentWidget(self.run_status)
+        self.batch_watch = BatchWatch()
+        self.statusBar().addPermanentWidget(self.batch_watch)
 
     def _connect(self) -> None:
         self.ctx.changed.connect(self._on_project_changed)
+        self.batch_watch.collected.connect(lambda _: self.ctx.notify(Change.RUNS))
         self.editor.title_changed.connect(lambda text: self.tabs.setTabText(EDITOR_TAB, text))
         self.editor.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.welcome.new_requested.connect(self.new_project)
@@ -363,8 +367,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
             if selected is not None and selected[1] in RESUMABLE:
                 run_id = selected[0]
         if run_id is None:
-            open_runs = [r for r in project.runs.summaries() if r["status"] in RESUMABLE]
-            run_id = int(open_runs[-1]["id"]) if open_runs else None
+            open_runs = [r for r in project.runs.summaries() if r.status in RESUMABLE]
+            run_id = open_runs[-1].id if open_runs else None
         if run_id is None:
             self.statusBar().showMessage("No interrupted or cancelled run to resume.", 8000)
             return
@@ -399,6 +403,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         if change.touches(Change.PROJECT | Change.SETTINGS | Change.API_KEY | Change.EXPORT):
             self._update_title()
             self._update_key_label()
+        if change.touches(Change.PROJECT | Change.RUNS):
+            self.batch_watch.show_project(self.ctx.project)
         if change.touches(Change.PROJECT):
             self._show_welcome(self.ctx.project is None)
             self.banner.setVisible(self.ctx.demo)

@@ -23,6 +23,7 @@ from workbench.services.planner import RunPlan
 from workbench.services.run_service import API_KEY_ENV_VAR, MissingApiKey, ensure_runnable
 from workbench.services.runner import Progress, RunOptions
 from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.dialogs.batch_choice import submit_batch
 from workbench.ui.operations import describe_error
 from workbench.ui.run_worker import EventBuffer, RunThread
 
@@ -70,8 +71,12 @@ class RunController(QObject):
     """A cell's call starts, or starts again for a retry (what it streamed so far is void)."""
     cell_text = Signal(int, str)
     cell_finished = Signal(int, int)
+    cell_scored = Signal(object)
+    """A finished cell was scored against its expectations (a `live_scoring.CellVerdict`)."""
     run_finished = Signal(object)
     error = Signal(str)
+    batch_submitted = Signal(object)
+    """A plan went out as Message Batches (a `services.batch_runs.BatchReport`)."""
 
     def __init__(self, ctx: ProjectContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -116,7 +121,9 @@ class RunController(QObject):
 
     def _start_from(self, dialog: Any) -> None:
         plan, options = dialog.plan, dialog.options()
-        if plan is not None:
+        if plan is not None and dialog.as_batch.chosen:
+            submit_batch(self, plan, options.use_cache)
+        elif plan is not None:
             self.start(plan, options)
 
     def start(self, plan: RunPlan, options: RunOptions | None = None) -> bool:
@@ -224,6 +231,8 @@ class RunController(QObject):
                 self._active.add(cell_id)
                 self.cell_keys[cell_id] = detail
                 self.cell_started.emit(cell_id)
+            elif kind == "scored":
+                self.cell_scored.emit(detail)
             elif kind == "reset":
                 # A retry streams from scratch: the cell starts again, with no text.
                 self.partial_text.pop(cell_id, None)

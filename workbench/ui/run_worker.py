@@ -23,8 +23,8 @@ from workbench.services.runner import Progress, RunEngine, RunOptions, RunOutcom
 
 DEMO_CHUNK_DELAY_S = 0.02
 Event = tuple[str, int, Any]
-"""("started", cell_id, (version_id, model, repeat, position)), ("reset", cell_id, None) or
-("finished", cell_id, call_id)"""
+"""("started", cell_id, (version_id, model, repeat, position)), ("reset", cell_id, None),
+("finished", cell_id, call_id) or ("scored", cell_id, CellVerdict)"""
 
 
 class EventBuffer:
@@ -60,6 +60,11 @@ class EventBuffer:
     def on_cell_finished(self, cell: Cell, call_id: int, record: CallRecord) -> None:
         with self.lock:
             self.events.append(("finished", cell.id, call_id))
+
+    def on_cell_scored(self, verdict: Any) -> None:
+        """The cell's call was scored as it landed (a `live_scoring.CellVerdict`)."""
+        with self.lock:
+            self.events.append(("scored", verdict.cell_id, verdict))
 
     def take(self) -> tuple[list[Event], dict[int, list[str]], Progress | None]:
         with self.lock:

@@ -14,6 +14,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.records import RunSummary
 from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.widgets.version_history import plain_tooltip
@@ -33,12 +34,12 @@ def short_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value
 
 
-def run_text(run: dict[str, Any]) -> str:
+def run_text(run: RunSummary) -> str:
     """One short line for a run: "#3 done · 12/12 · 01-05 10:00" (+ " · demo" when synthetic)."""
-    done, cells = run.get("done") or 0, run.get("cells") or 0
-    when = short_time(run.get("created_at"), "%m-%d %H:%M")
-    text = f"#{run['id']} {run['status']} · {done}/{cells} · {when}"
-    return text + (" · demo" if run.get("synthetic") else "")
+    done, cells = run.done or 0, run.cells or 0
+    when = short_time(run.created_at, "%m-%d %H:%M")
+    text = f"#{run.id} {run.status} · {done}/{cells} · {when}"
+    return text + (" · demo" if run.synthetic else "")
 
 
 class Sidebar(QWidget):
@@ -146,14 +147,14 @@ class Sidebar(QWidget):
         parent = self.sections["Runs"]
         for run in reversed(project.runs.summaries()):  # newest first
             item = QTreeWidgetItem([run_text(run)])
-            item.setData(0, ROLE, ("run", int(run["id"])))
-            item.setData(0, ROLE + 1, run["status"])
-            reason = run.get("status_reason")
-            tip = f"Run #{run['id']}, started {short_time(run.get('created_at'))}: {run['status']}"
+            item.setData(0, ROLE, ("run", int(run.id)))
+            item.setData(0, ROLE + 1, run.status)
+            reason = run.status_reason
+            tip = f"Run #{run.id}, started {short_time(run.created_at)}: {run.status}"
             tip += f" ({reason})" if reason else ""
-            if run.get("errors"):
-                tip += f"; {run['errors']} error(s)"
-            if run.get("synthetic"):
+            if run.errors:
+                tip += f"; {run.errors} error(s)"
+            if run.synthetic:
                 tip += "; offline demo — synthetic responses"
             item.setToolTip(0, plain_tooltip(tip))
             parent.addChild(item)

@@ -184,6 +184,7 @@ class ChartsPane(QWidget):
                 filters,
                 prices=source.prices,
                 synthetic_runs=source.synthetic_runs,
+                run_datasets=source.run_datasets,
             )
 
         Operation(self, work).success(lambda r: self._on_computed(generation, calls, r)).failure(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
+from workbench.core.records import RunSummary
 from workbench.services.chart_data import SOURCES, ChartFilters
 from workbench.ui.sidebar import short_time
 
@@ -14,13 +13,13 @@ ALL_RUNS = "All runs"
 ALL_PROMPTS = "All prompts"
 
 
-def run_choice(run: dict[str, Any]) -> str:
+def run_choice(run: RunSummary) -> str:
     """``#4 import · 11-20 10:00`` or ``#3 run · done · 11-20 09:12 · demo``."""
-    parts = [f"#{run['id']} {run.get('kind') or 'run'}"]
-    if run.get("kind") != "import":
-        parts.append(str(run.get("status", "")))
-    parts.append(short_time(run.get("created_at"), "%m-%d %H:%M"))
-    if run.get("synthetic"):
+    parts = [f"#{run.id} {run.kind or 'run'}"]
+    if run.kind != "import":
+        parts.append(run.status)
+    parts.append(short_time(run.created_at, "%m-%d %H:%M"))
+    if run.synthetic:
         parts.append("demo")
     return " · ".join(p for p in parts if p)
 
@@ -63,7 +62,7 @@ class ChartFilterBar(QWidget):
         self._filling = False
         self.set_choices([], [])
 
-    def set_choices(self, runs: list[dict[str, Any]], prompts: list[str]) -> None:
+    def set_choices(self, runs: list[RunSummary], prompts: list[str]) -> None:
         """Refill the run and prompt lists, keeping the current choice when it still exists."""
         run_id, prompt = self.filters().run_id, self.filters().prompt_name
         self._filling = True
@@ -71,7 +70,7 @@ class ChartFilterBar(QWidget):
             self.run.clear()
             self.run.addItem(ALL_RUNS, None)
             for run in reversed(runs):  # newest first
-                self.run.addItem(run_choice(run), int(run["id"]))
+                self.run.addItem(run_choice(run), run.id)
             self.prompt.clear()
             self.prompt.addItem(ALL_PROMPTS, None)
             for name in prompts:

@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.services.dataset_io import split_tags
 from workbench.services.planner import RunPlan
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.run_service import RunRequest, plan_run_blocking
 from workbench.services.runner import RunOptions
 from workbench.services.try_service import one_model_per_tier
 from workbench.ui.context import ProjectContext
+from workbench.ui.dialogs.batch_choice import BatchChoice
 from workbench.ui.dialogs.run_choices import (
     checked,
     fill_models,
@@ -113,6 +114,8 @@ class RunDialog(QDialog):
         form.addRow("&Budget", self.budget)
         form.addRow("Budget &compares", self.budget_basis)
         form.addRow("", self.use_cache)
+        self.as_batch = BatchChoice()
+        form.addRow("", self.as_batch)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -284,6 +287,8 @@ class RunDialog(QDialog):
         if self.ctx.read_only:
             problems.insert(0, "The project is open read-only, so it cannot record a run.")
         self.plan, self.problems = plan, problems
+        if plan.prices is not None:
+            self.as_batch.show_price(plan, plan.prices, demo=self.ctx.demo)
         self.preflight.show_plan(plan, problems)
         self._update_run_button()
 

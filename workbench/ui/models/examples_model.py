@@ -70,6 +70,8 @@ class ExamplesModel(QAbstractTableModel):
         self.extra_variables: list[str] = []
         self.read_only = False
         self.edit_requested: Callable[[int, Example], None] | None = None
+        # path -> thumbnail for values naming image files (set by the dataset editor)
+        self.thumbnail: Callable[[str], Any] | None = None
 
     # -- contents ----------------------------------------------------------------------------
     def set_rows(self, rows: Sequence[Row], extra_variables: Sequence[str] = ()) -> None:
@@ -151,6 +153,8 @@ class ExamplesModel(QAbstractTableModel):
             return text[:TOOLTIP_LIMIT] + ("…" if len(text) > TOOLTIP_LIMIT else "") or None
         if role == Qt.ItemDataRole.BackgroundRole and text is None:
             return MISSING_BACKGROUND
+        if role == Qt.ItemDataRole.DecorationRole and text and self.thumbnail is not None:
+            return self.thumbnail(text) if column.kind == "var" else None
         return None
 
     def headerData(

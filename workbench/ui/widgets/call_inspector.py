@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.records import StoredCall
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import describe_error
+from workbench.ui.widgets.call_details_view import CallDetailsView
+from workbench.ui.widgets.sent_images import SentImages
 
 SYNTHETIC_TEXT = "offline demo — synthetic responses (not from a model)"
 ATTEMPT_HEADERS = ["#", "Status", "Duration", "Retry-after", "Backoff", "Request id", "Error"]
@@ -50,12 +53,19 @@ def request_text(request: dict[str, Any]) -> str:
     for number, message in enumerate(request.get("messages", []), start=1):
         parts += [
             f"MESSAGE {number} ({message.get('role', '?')})",
-            str(message.get("content", "")),
+            _content(message.get("content", "")),
             "",
         ]
     params = {k: v for k, v in request.items() if k not in ("system", "messages")}
     parts += ["PARAMS", json.dumps(params, indent=2, ensure_ascii=False, sort_keys=True)]
     return "\n".join(parts)
+
+
+def _content(content: Any) -> str:
+    # Block messages (images, tool calls and results) as pretty JSON; files show their hash.
+    if isinstance(content, str):
+        return content
+    return json.dumps(content, indent=2, ensure_ascii=False)
 
 
 def _plain_view(name: str) -> QPlainTextEdit:
@@ -72,7 +82,7 @@ class CallInspector(QWidget):
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.call: dict[str, Any] | None = None
+        self.call: StoredCall | None = None
         self._version_names: dict[int, str] | None = None
         self.title = QLabel("Select a cell in the run grid to see its call.")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -131,6 +141,10 @@ class CallInspector(QWidget):
         layout.addWidget(self.markers)
         layout.addWidget(self.error)
         layout.addLayout(facts)
+        self.details = CallDetailsView()
+        layout.addWidget(self.details)
+        self.images = SentImages(ctx)
+        layout.addWidget(self.images)
         layout.addWidget(self.tabs, 1)
         ctx.changed.connect(self._on_context_changed)
         self.show_call(None)
@@ -176,65 +190,67 @@ class CallInspector(QWidget):
         for value in self.facts.values():
             value.setText("—")
         self.response.setPlainText("")
+        self.details.show_details(None, "")
+        self.images.show_request({})
         self.request.setPlainText("")
         self.attempts.setRowCount(0)
         self.tabs.setTabText(2, "&Attempts")
 
-    def _render(self, call: dict[str, Any]) -> None:
-        version = call.get("prompt_name") and f"{call['prompt_name']}@v{call['prompt_version']}"
-        version = version or self._version_name(call.get("version_id"))
-        self.title.setText(
-            " · ".join(p for p in (f"Call #{call['id']}", call["model"], version) if p)
-        )
+    def _render(self, call: StoredCall) -> None:
+        version = call.prompt_name and f"{call.prompt_name}@v{call.prompt_version}"
+        version = version or self._version_name(call.version_id)
+        self.title.setText(" · ".join(p for p in (f"Call #{call.id}", call.model, version) if p))
         markers = []
-        if call.get("synthetic"):
+        if call.synthetic:
             markers.append(SYNTHETIC_TEXT)
-        if call.get("cached_from") is not None:
-            markers.append(f"served from the cache: a copy of call #{call['cached_from']}, no cost")
+        if call.cached_from is not None:
+            markers.append(f"served from the cache: a copy of call #{call.cached_from}, no cost")
         self.markers.setText("\n".join(markers))
         self.markers.setVisible(bool(markers))
-        if call.get("error_type"):
-            self.error.setText(f"Error ({call['error_type']}): {call.get('error_message') or ''}")
-        self.error.setVisible(bool(call.get("error_type")))
+        if call.error_type:
+            self.error.setText(f"Error ({call.error_type}): {call.error_message or ''}")
+        self.error.setVisible(bool(call.error_type))
 
-        cost = call.get("cost_usd")
-        started = dt.datetime.fromtimestamp(call["started_at"]).strftime("%Y-%m-%d %H:%M:%S")
+        cost = call.cost_usd
+        started = dt.datetime.fromtimestamp(call.started_at).strftime("%Y-%m-%d %H:%M:%S")
         values = {
-            "Stop reason": call.get("stop_reason") or "—",
-            "Latency": _ms(call.get("latency_ms")),
-            "Time to first token": _ms(call.get("ttft_ms")),
-            "Total with retries": _ms(call.get("total_ms")),
-            "Input tokens": _tokens(call.get("input_tokens")),
-            "Output tokens": _tokens(call.get("output_tokens")),
-            "Cache write / read": f"{_tokens(call.get('cache_creation_tokens'))} / "
-            f"{_tokens(call.get('cache_read_tokens'))}",
+            "Stop reason": call.stop_reason or "—",
+            "Latency": _ms(call.latency_ms),
+            "Time to first token": _ms(call.ttft_ms),
+            "Total with retries": _ms(call.total_ms),
+            "Input tokens": _tokens(call.input_tokens),
+            "Output tokens": _tokens(call.output_tokens),
+            "Cache write / read": f"{_tokens(call.cache_creation_tokens)} / "
+            f"{_tokens(call.cache_read_tokens)}",
             "Cost": "unknown" if cost is None else f"${cost:.6f}",
-            "Request id": call.get("request_id") or "—",
+            "Request id": call.request_id or "—",
             "Started": started,
-            "Run / cell": f"run #{call.get('run_id') or '—'} / cell #{call.get('cell_id') or '—'}",
+            "Run / cell": f"run #{call.run_id or '—'} / cell #{call.cell_id or '—'}",
         }
         for name, text in values.items():
             self.facts[name].setText(text)
 
-        response = call.get("output") or ""
-        partial = call.get("partial_text")
+        response = call.output or ""
+        partial = call.partial_text
         if partial:
             response += ("\n\n" if response else "") + f"[text streamed before an error]\n{partial}"
         self.response.setPlainText(response or "(no text)")
-        self.request.setPlainText(request_text(call.get("request") or {}))
-        attempts = call.get("attempts") or []
+        self.details.show_details(call.details, call.output or "")
+        self.images.show_request(call.request or {})
+        self.request.setPlainText(request_text(call.request or {}))
+        attempts = call.attempts
         self.attempts.setRowCount(len(attempts))
         for row, attempt in enumerate(attempts):
-            error = attempt.get("error_type") or ""
-            if attempt.get("error_message"):
-                error += f": {attempt['error_message']}"
+            error = attempt.error_type or ""
+            if attempt.error_message:
+                error += f": {attempt.error_message}"
             cells = [
-                str(attempt.get("number", row + 1)),
-                "—" if attempt.get("status") is None else str(attempt["status"]),
-                _ms(attempt.get("duration_ms")),
-                _seconds(attempt.get("retry_after_s")),
-                _seconds(attempt.get("backoff_s")),
-                attempt.get("request_id") or "—",
+                str(attempt.number),
+                "—" if attempt.status is None else str(attempt.status),
+                _ms(attempt.duration_ms),
+                _seconds(attempt.retry_after_s),
+                _seconds(attempt.backoff_s),
+                attempt.request_id or "—",
                 error or "ok",
             ]
             for column, text in enumerate(cells):

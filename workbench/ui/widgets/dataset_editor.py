@@ -42,6 +42,7 @@ from workbench.ui.widgets.dataset_commands import (
     _DatasetCommand,
 )
 from workbench.ui.widgets.dataset_transfer import DatasetTransfer
+from workbench.ui.widgets.image_thumbnails import ImageThumbnails
 from workbench.ui.widgets.multiline_delegate import MultilineDelegate
 
 ROW_LINES = 2
@@ -75,6 +76,7 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self.title.setFont(font)
         self.model = ExamplesModel(self)
         self.model.edit_requested = self._on_edit_requested
+        self.model.thumbnail = ImageThumbnails(ctx)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Examples")

@@ -1,13 +1,16 @@
 """The Evals tab: pass rate per (prompt version, model) with its 95 % Wilson interval, the cases
 that flipped between two versions, and how often the LLM judge agrees with people.
 
-Figures come from stored scores (`services.evals`); "Re-score" scores a run's stored outputs
-again without new model calls. Reading and scoring run in the background (`ProjectOp`).
+Figures come from stored scores (`services.evals`); runs over datasets with expectations are
+scored as they land, and "Re-score" scores a run's stored outputs again without new model calls.
+"Run eval set against the bar…" and "Export eval set…" open their dialogs
+(`eval_run_dialog`, `eval_export_dialog`). Reading and scoring run in the background.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -97,12 +100,24 @@ class EvalsPane(QWidget):
             "Score the chosen run's stored outputs against the current expectations (no new calls)"
         )
         self.rescore_button.clicked.connect(self.rescore)
+        self.run_eval_button = QPushButton("&Run eval set against the bar…")
+        self.run_eval_button.setToolTip(
+            "Dataset, prompt@label, models and a minimum pass rate → pass/fail per model "
+            "(the same result as `workbench eval`)"
+        )
+        self.run_eval_button.clicked.connect(self.open_run_eval)
+        self.export_button = QPushButton("E&xport eval set…")
+        self.export_button.setToolTip("Write a dataset as a promptfoo config or as JSONL")
+        self.export_button.clicked.connect(self.open_export)
+        self.dialog: Any = None
         self.status = _note()
         self.status.setStyleSheet("color: #525252;")
         top = QHBoxLayout()
         top.addWidget(QLabel("Runs:"))
         top.addWidget(self.run_choice, 1)
         top.addWidget(self.rescore_button)
+        top.addWidget(self.run_eval_button)
+        top.addWidget(self.export_button)
 
         self.rate_table = _table(RATE_HEADERS)
         self.rate_table.setAccessibleName("Pass rate per prompt version and model")
@@ -174,10 +189,8 @@ class EvalsPane(QWidget):
         self.model_choice.addItem(ANY_MODEL, None)
         if project is not None:
             for run in reversed(project.runs.summaries()):
-                if run["kind"] in ("run", "eval"):
-                    self.run_choice.addItem(
-                        f"#{run['id']} {run['kind']} · {run['status']}", run["id"]
-                    )
+                if run.kind in ("run", "eval"):
+                    self.run_choice.addItem(f"#{run.id} {run.kind} · {run.status}", run.id)
             self.prompt_choice.addItems([p.name for p in project.prompts.list()])
             for model in project.catalog.list_models():
                 self.model_choice.addItem(model.id, model.id)
@@ -280,6 +293,26 @@ class EvalsPane(QWidget):
         ProjectOp(self, self.ctx, lambda own: score_run(own, run_id), change=Change.LABELS).failure(
             self._failed
         ).run()
+
+    def open_run_eval(self) -> Any:
+        """Open "Run eval set against the bar" (non-modal); returns the dialog."""
+        from workbench.ui.widgets.eval_run_dialog import EvalRunDialog
+
+        if self.ctx.project is None:
+            return None
+        self.dialog = EvalRunDialog(self.ctx, self)
+        self.dialog.open()
+        return self.dialog
+
+    def open_export(self) -> Any:
+        """Open "Export eval set" (non-modal); returns the dialog."""
+        from workbench.ui.widgets.eval_export_dialog import EvalExportDialog
+
+        if self.ctx.project is None:
+            return None
+        self.dialog = EvalExportDialog(self.ctx, self)
+        self.dialog.open()
+        return self.dialog
 
     def compare(self) -> None:
         """The regression view between the chosen versions."""

@@ -4,10 +4,12 @@ last visible line elided with "…" instead of being cut in half by the row's ed
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QTextLayout, QTextOption
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QTextLayout, QTextOption
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 ELLIPSIS = "…"
+DIFFERS_COLOUR = QColor("#8a3ffc")
+DIFFERS_BAR_PX = 4
 
 
 def fit_lines(text: str, font: QFont, width: int, max_lines: int) -> str:
@@ -48,11 +50,13 @@ def fit_lines(text: str, font: QFont, width: int, max_lines: int) -> str:
 
 
 class GridCellDelegate(QStyledItemDelegate):
-    """Pre-wraps the display text so the style draws whole lines only."""
+    """Pre-wraps the display text so the style draws whole lines only; a cell whose `differs_role`
+    is true gets a bar down its left edge (its output differs from the first column's)."""
 
-    def __init__(self, max_lines: int, parent: object = None) -> None:
+    def __init__(self, max_lines: int, parent: object = None, *, differs_role: int = -1) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
         self.max_lines = max_lines
+        self.differs_role = differs_role
 
     def paint(
         self,
@@ -66,8 +70,15 @@ class GridCellDelegate(QStyledItemDelegate):
         if style is None:
             super().paint(painter, option, index)
             return
+        differs = self.differs_role >= 0 and bool(index.data(self.differs_role))
+        bar = option.rect.adjusted(0, 0, 0, 0)
+        if differs:  # the bar takes the cell's left edge; the text moves right of it
+            bar.setWidth(DIFFERS_BAR_PX)
+            option.rect = option.rect.adjusted(DIFFERS_BAR_PX, 0, 0, 0)
         text_rect = style.subElementRect(style.SubElement.SE_ItemViewItemText, option, widget)
         # A few pixels of slack so the style's own wrapping never breaks one of our lines again.
         width = max(10, text_rect.width() - 6)
         option.text = fit_lines(option.text, option.font, width, self.max_lines)
         style.drawControl(style.ControlElement.CE_ItemViewItem, option, painter, widget)
+        if differs:
+            painter.fillRect(bar, DIFFERS_COLOUR)

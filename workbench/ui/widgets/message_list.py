@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -76,13 +77,33 @@ class MessageRow(QFrame):
         self.remove.clicked.connect(lambda: self.remove_requested.emit(self))
 
     def set_index(self, index: int) -> None:
-        self.title.setText(f"Message {index + 1}")
+        self.title.setText(f"Message {index + 1}" + (" (blocks, JSON)" if self.blocks else ""))
         self.editor.setAccessibleName(f"Message {index + 1} text")
+
+    # A message of blocks (image, document, tool_use, tool_result) is edited as their JSON list.
+    blocks = False
+
+    def set_blocks(self, blocks: list[Any]) -> None:
+        self.blocks = True
+        self.editor.setPlainText(
+            json.dumps([b.model_dump(mode="json") for b in blocks], indent=2, ensure_ascii=False)
+        )
+        self.title.setText(self.title.text() + " (blocks, JSON)")
+
+    def parsed_content(self) -> tuple[Any, str | None]:
+        """(content, problem): the text, or for a blocks message the parsed list."""
+        text = self.editor.toPlainText()
+        if not self.blocks:
+            return text, None
+        try:
+            return json.loads(text), None
+        except json.JSONDecodeError as exc:
+            return text, f"{self.title.text()}: line {exc.lineno}, column {exc.colno}: {exc.msg}"
 
     def value(self) -> dict[str, Any]:
         return {
             "role": self.role.currentText(),
-            "content": self.editor.toPlainText(),
+            "content": self.parsed_content()[0],
             "cache": self.cache.isChecked(),
         }
 
@@ -115,6 +136,25 @@ class MessageList(QWidget):
     def values(self) -> list[dict[str, Any]]:
         return [row.value() for row in self.rows]
 
+    def block_problem(self) -> str | None:
+        """The first blocks message whose JSON does not parse, as one sentence."""
+        return next((p for r in self.rows if (p := r.parsed_content()[1])), None)
+
+    def texts(self) -> list[str]:
+        """Template texts of the messages (text blocks and tool results of block messages)."""
+        out: list[str] = []
+        for row in self.rows:
+            content = row.parsed_content()[0]
+            if isinstance(content, str):
+                out.append(content)
+            elif isinstance(content, list):
+                out += [
+                    str(b.get("text") or b.get("content") or "")
+                    for b in content
+                    if isinstance(b, dict)
+                ]
+        return out
+
     def add_message(self, role: str | None = None, content: str = "") -> MessageRow:
         """Append a message; by default the role after the last one's."""
         if role is None:
@@ -143,10 +183,13 @@ class MessageList(QWidget):
         self._layout.removeWidget(row)
         row.deleteLater()
 
-    def _append(self, role: str, content: str, cache: bool) -> MessageRow:
+    def _append(self, role: str, content: str | list[Any], cache: bool) -> MessageRow:
         row = MessageRow(len(self.rows), self)
         row.role.setCurrentText(role)
-        row.editor.setPlainText(content)
+        if isinstance(content, str):
+            row.editor.setPlainText(content)
+        else:
+            row.set_blocks(content)
         row.cache.setChecked(cache)
         row.changed.connect(self.changed)
         row.remove_requested.connect(self.remove_message)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Params
-from workbench.services.model_catalog import SAMPLING_PARAMS, ModelCatalog
+from workbench.services.model_list import SAMPLING_PARAMS, ModelCatalog
 
 
 def encode_stops(stops: list[str]) -> str:

@@ -28,15 +28,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.blocks import Tool
 from workbench.core.errors import BadInput, WorkbenchError
 from workbench.core.models import Message, Params, Prompt, PromptContent, PromptVersion
 from workbench.core.templates import variables_of
-from workbench.services.model_catalog import ModelCatalog
-from workbench.services.project_catalog import model_catalog
+from workbench.services.model_list import ModelCatalog
+from workbench.services.project_models import model_catalog
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp, describe_error
 from workbench.ui.widgets.message_list import MessageList, make_text_editor
+from workbench.ui.widgets.output_panel import OutputPanel
 from workbench.ui.widgets.params_panel import ParamsPanel
+from workbench.ui.widgets.tools_panel import ToolsPanel
 from workbench.ui.widgets.try_panel import TryPanel
 from workbench.ui.widgets.version_diff import VersionDiff
 from workbench.ui.widgets.version_history import VersionHistory, label_badges
@@ -105,6 +108,13 @@ class PromptEditor(QWidget):
         texts_layout.addWidget(self.system_editor, 3)  # the system prompt is usually the long one
         texts_layout.addWidget(QLabel("Messages"))
         texts_layout.addWidget(self.messages, 2)
+        self.tools = ToolsPanel()
+        self.output = OutputPanel()
+        self.extras = QTabWidget()
+        self.extras.setAccessibleName("Tools, output and thinking")
+        self.extras.addTab(self.tools, "Tools")
+        self.extras.addTab(self.output, "Output && thinking")
+        texts_layout.addWidget(self.extras, 2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(texts)
@@ -167,6 +177,9 @@ class PromptEditor(QWidget):
         self.system_editor.textChanged.connect(self._on_edit)
         self.messages.changed.connect(self._on_edit)
         self.params.changed.connect(self._on_edit)
+        self.params.model_combo.currentTextChanged.connect(self.output.set_model)
+        self.tools.changed.connect(self._on_edit)
+        self.output.changed.connect(self._on_edit)
         self.history.version_activated.connect(self._on_version_activated)
         self.history.label_requested.connect(self.set_label)
         self.history.label_removed.connect(self.remove_label)
@@ -200,16 +213,32 @@ class PromptEditor(QWidget):
             "system": self.system_editor.toPlainText(),
             "messages": self.messages.values(),
             "params": self.params.raw(),
+            "tools": self.tools.raw(),
+            "output": self.output.raw(),
         }
 
     def current_content(self) -> PromptContent:
         """The edited content; `BadInput` naming the field if it is not a valid prompt."""
         params = self.params.params()
+        problem = self.messages.block_problem()
+        if problem:
+            raise BadInput(problem, field="messages")
+        try:
+            tools = self.tools.tools()
+        except ValueError as exc:
+            raise BadInput(str(exc), field="tools") from None
+        try:
+            output = self.output.values()
+        except ValueError as exc:
+            raise BadInput(str(exc), field="output_schema") from None
         try:
             return PromptContent(
                 system=self.system_editor.toPlainText(),
                 messages=[Message.model_validate(m) for m in self.messages.values()],
                 params=params,
+                tools=[Tool.model_validate(t) for t in tools],
+                tool_choice=self.tools.tool_choice(),
+                **output,
             )
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -237,6 +266,7 @@ class PromptEditor(QWidget):
             return False
         self._catalog = model_catalog(project)
         self.params.set_catalog(self._catalog)
+        self.output.set_catalog(self._catalog)
         self.prompt = prompt
         numbers = [v.version for v in prompt.versions]
         chosen = version if version in numbers else (numbers[-1] if numbers else None)
@@ -257,6 +287,10 @@ class PromptEditor(QWidget):
             self.system_editor.setPlainText(content.system)
             self.messages.set_messages(content.messages)
             self.params.set_params(content.params)
+            self.tools.set_tools(content.tools, content.tool_choice)
+            self.output.set_content(content)
+            self.output.set_model(content.params.model)
+            self.extras.setTabText(0, f"Tools ({len(content.tools)})")
         finally:
             self._loading = False
         self._refresh_variables()
@@ -282,6 +316,8 @@ class PromptEditor(QWidget):
         self.system_editor.setReadOnly(read_only)
         self.messages.set_read_only(read_only)
         self.params.set_read_only(read_only)
+        self.tools.set_read_only(read_only)
+        self.output.set_read_only(read_only)
         self.save_button.setEnabled(not read_only and self.prompt is not None)
         if read_only:
             reason = self.ctx.project.read_only_reason if self.ctx.project else None
@@ -301,10 +337,13 @@ class PromptEditor(QWidget):
         self.title_changed.emit(self.title())
 
     def draft_variables(self) -> list[str]:
-        """The `{{variables}}` of the text in the editor (saved or not)."""
+        """The `{{variables}}` of the draft in the editor (saved or not): texts, tool
+        descriptions and the prefill."""
         if self.prompt is None:
             return []
-        texts = [self.system_editor.toPlainText(), *(m["content"] for m in self.messages.values())]
+        texts = [self.system_editor.toPlainText(), *self.messages.texts()]
+        texts += [row.description.text() for row in self.tools.rows]
+        texts.append(self.output.prefill.text())
         return variables_of(texts)
 
     def _refresh_variables(self) -> None:
@@ -319,6 +358,7 @@ class PromptEditor(QWidget):
             return
         self._refresh_variables()
         self._refresh_header()
+        self.extras.setTabText(0, f"Tools ({len(self.tools.rows)})")
 
     # -- trying the draft --------------------------------------------------------------------
 

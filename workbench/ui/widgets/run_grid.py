@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.records import CellWithCall, RunRecord
+from workbench.services.live_scoring import CellVerdict, stored_verdicts
 from workbench.services.planner import RunPlan
 from workbench.services.runner import Progress, RunOutcome
 from workbench.ui.context import Change, ProjectChange, ProjectContext
@@ -45,7 +47,7 @@ class RunGrid(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.controller: RunController | None = None
-        self.run: dict | None = None
+        self.run: RunRecord | None = None
         self._message = "No run selected"  # shown while no run row is loaded
         self._settled_run: int | None = None
         self.model = RunGridModel(self)
@@ -64,6 +66,8 @@ class RunGrid(QWidget):
             self.filter_bar.differ_right,
         )
         self.sort_mode = self.filter_bar.sort_mode
+        self.differs_first = self.filter_bar.differs_first
+        self.differs_first.toggled.connect(self.model.set_highlight_differences)
         self.compare_button = self.filter_bar.compare_button
         self.stop_button.clicked.connect(self._on_stop)
         self.resume_button.clicked.connect(self._on_resume)
@@ -127,6 +131,7 @@ class RunGrid(QWidget):
         controller.cell_started.connect(self._on_cell_started)
         controller.cell_text.connect(self.model.append_text)
         controller.cell_finished.connect(self._on_cell_finished)
+        controller.cell_scored.connect(self._on_cell_scored)
         controller.progress.connect(self._on_progress)
         controller.run_finished.connect(self._on_run_finished)
         controller.error.connect(lambda _message: self._update_header())
@@ -145,7 +150,7 @@ class RunGrid(QWidget):
         project = self.ctx.project
         self.run = None
         self._message = "No run selected"
-        rows: list[dict] = []
+        rows: list[CellWithCall] = []
         if project is not None and run_id is not None:
             try:
                 self.run = project.runs.get_run(run_id)
@@ -154,6 +159,7 @@ class RunGrid(QWidget):
                 self._message = describe_error(exc)
                 run_id = None
         self.model.load(run_id if self.run else None, rows)
+        self._load_verdicts()
         if self._live() and self.controller is not None:
             for cell_id, text in self.controller.partial_text.items():
                 self.model.append_text(cell_id, text)
@@ -228,9 +234,9 @@ class RunGrid(QWidget):
         controller = self.controller
         can_start = controller is not None and not controller.running and not self.ctx.read_only
         counts = (
-            sum(1 for c in self.model.cells.values() if c.status in ("done", "error")),
-            sum(1 for c in self.model.cells.values() if c.status == "error"),
-            len(self.model.cells),
+            sum(1 for c in self.model.all_cells() if c.status in ("done", "error")),
+            sum(1 for c in self.model.all_cells() if c.status == "error"),
+            len(self.model.all_cells()),
         )
         if self.run is None:
             self.status.setText(self._message)
@@ -253,6 +259,21 @@ class RunGrid(QWidget):
             self.call_selected.emit(call_id)  # the inspector follows the cell it is showing
         if self._filtering() and not self._refilter.isActive():
             self._refilter.start()
+
+    def _on_cell_scored(self, verdict: CellVerdict) -> None:
+        self.model.set_cell_verdict(verdict.cell_id, verdict.call_id, verdict.results)
+
+    def _load_verdicts(self) -> None:
+        """Colour the cells whose calls are already scored (a run scored as it landed, or
+        re-scored from the Evals tab)."""
+        project = self.ctx.project
+        ids = [c.call_id for c in self.model.all_cells() if c.call_id is not None]
+        if project is None or not ids:
+            return
+        try:
+            self.model.set_verdicts(stored_verdicts(project, ids))
+        except WorkbenchError as exc:
+            self._message = describe_error(exc)
 
     def _on_progress(self, progress: Progress) -> None:
         if self.controller is not None and progress.run_id == self.model.run_id:
@@ -277,6 +298,8 @@ class RunGrid(QWidget):
         detail = change.detail
         if change.touches(Change.PROJECT):
             self.show_run(None)
+        elif change.touches(Change.LABELS) and self.model.run_id is not None:
+            self._load_verdicts()  # re-scored elsewhere (the Evals tab)
         elif change.touches(Change.RUNS) and detail == self.model.run_id and not self._live():
             if detail == self._settled_run:
                 self._settled_run = None  # the notice of the run that just finished here

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,8 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.records import RunRecord
 from workbench.services.run_grid_cells import PREVIEW_LINES
 from workbench.services.runner import Progress
+from workbench.ui.models.run_grid_model import DIFFERS_ROLE
 from workbench.ui.models.run_grid_proxy import SORT_KEYS
 from workbench.ui.run_controller import progress_text
 from workbench.ui.widgets.grid_cell_delegate import GridCellDelegate
@@ -59,7 +59,7 @@ class RunHeaderBar(QWidget):
 
     def show_state(
         self,
-        run: dict[str, Any] | None,
+        run: RunRecord | None,
         *,
         live: bool,
         progress: Progress | None,
@@ -75,18 +75,18 @@ class RunHeaderBar(QWidget):
             self.badge.setVisible(False)
             self.resume_button.setVisible(False)
             return
-        self.badge.setVisible(bool(run.get("synthetic")))
-        resumable = run["status"] in RESUMABLE and not live
+        self.badge.setVisible(bool(run.synthetic))
+        resumable = run.status in RESUMABLE and not live
         self.resume_button.setVisible(resumable)
         self.resume_button.setEnabled(resumable and can_resume)
-        title = f"Run #{run['id']} · "
+        title = f"Run #{run.id} · "
         if live:
             self.status.setText(title + (progress_text(progress) if progress else "running…"))
             return
         done, errors, total = counts
-        totals = run.get("totals") or {}
+        totals = run.totals or {}
         parts = [
-            run["status"],
+            run.status,
             f"{done}/{total} cells",
             f"{errors} error{'s' if errors != 1 else ''}",
         ]
@@ -94,8 +94,8 @@ class RunHeaderBar(QWidget):
             parts.append(f"${totals['spend_usd']:.4f}")
         if "elapsed_s" in totals:
             parts.append(f"{totals['elapsed_s']:.1f} s")
-        if run.get("status_reason"):
-            parts.append(str(run["status_reason"]))
+        if run.status_reason:
+            parts.append(str(run.status_reason))
         self.status.setText(title + " · ".join(parts))
 
 
@@ -115,6 +115,11 @@ class GridFilterBar(QWidget):
         self.sort_mode.setAccessibleName("Sort by")
         for key, text in SORT_KEYS.items():
             self.sort_mode.addItem(text, key)
+        self.differs_first = QPushButton("≠ &first column")
+        self.differs_first.setCheckable(True)
+        self.differs_first.setToolTip(
+            "Mark the cells whose output differs from the first column's (a bar on the left)"
+        )
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Word diff of the two selected cells (Ctrl+Shift+C)")
         self.compare_button.setEnabled(False)
@@ -122,6 +127,7 @@ class GridFilterBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search, 2)
         layout.addWidget(self.errors_only)
+        layout.addWidget(self.differs_first)
         layout.addWidget(QLabel("Differs:"))
         layout.addWidget(self.differ_left, 1)
         layout.addWidget(QLabel("vs"))
@@ -158,7 +164,7 @@ def make_grid_table(proxy: QSortFilterProxyModel, line_spacing: int) -> QTableVi
     table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setWordWrap(True)  # the delegate pre-wraps and elides the last line
-    table.setItemDelegate(GridCellDelegate(PREVIEW_LINES, table))
+    table.setItemDelegate(GridCellDelegate(PREVIEW_LINES, table, differs_role=DIFFERS_ROLE))
     table.setTextElideMode(Qt.TextElideMode.ElideRight)
     table.setSortingEnabled(True)
     table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import Example, PromptContent
 from workbench.services.money import usd
-from workbench.services.project_catalog import model_catalog
+from workbench.services.project_models import model_catalog
 from workbench.services.project_session import Project
 from workbench.services.try_service import TryAnswer, one_model_per_tier, try_draft_blocking
 from workbench.ui.context import Change, ProjectChange, ProjectContext

@@ -4,7 +4,9 @@ left, insertions in green on the right. Read-only; text goes in as plain text, n
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
@@ -42,23 +44,65 @@ def params_text(params: Params) -> str:
     return "\n".join(lines)
 
 
-def sections(version: PromptVersion | None, count: int) -> list[tuple[str, str]]:
-    """(heading, text) for system, `count` message slots and params; missing slots are empty."""
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return _pretty([b.model_dump(mode="json") for b in content])
+
+
+def extras_sections(version: PromptVersion | None, tool_names: list[str]) -> list[tuple[str, str]]:
+    """One section per tool (by name, so the same tool lines up), then tool_choice, output
+    schema, thinking and prefill: the diff compares them field by field, not as one blob."""
+    tools = {t.name: t for t in version.tools} if version else {}
+    out = []
+    for name in tool_names:
+        tool = tools.get(name)
+        text = "" if tool is None else f"{tool.description}\n{_pretty(tool.input_schema)}"
+        out.append((f"Tool {name}" + ("" if tool else " (absent)"), text))
+    if version is None:
+        return out + [("Tool choice", ""), ("Output schema", ""), ("Thinking", ""), ("Prefill", "")]
+    choice = version.tool_choice
+    thinking = version.thinking.to_api() if version.thinking else None
+    thinking_text = "" if thinking is None else _pretty(thinking)
+    if version.effort:
+        thinking_text += f"\neffort: {version.effort}"
+    out += [
+        ("Tool choice", "" if choice is None else _pretty(choice.to_api())),
+        ("Output schema", "" if version.output_schema is None else _pretty(version.output_schema)),
+        ("Thinking", thinking_text.strip()),
+        ("Prefill", version.prefill),
+    ]
+    return out
+
+
+def sections(
+    version: PromptVersion | None, count: int, tool_names: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """(heading, text) for system, `count` message slots and params; missing slots are empty.
+
+    With `tool_names` (the tools of both sides), tools, schemas and thinking follow.
+    """
+    extras = extras_sections(version, tool_names) if tool_names is not None else []
     if version is None:
         return [
             ("System", ""),
             *((f"Message {i + 1}", "") for i in range(count)),
             ("Parameters", ""),
+            *extras,
         ]
     out = [("System", version.system)]
     for i in range(count):
         if i < len(version.messages):
             message = version.messages[i]
-            out.append((f"Message {i + 1} ({message.role})", message.content))
+            out.append((f"Message {i + 1} ({message.role})", _content_text(message.content)))
         else:
             out.append((f"Message {i + 1} (absent)", ""))
     out.append(("Parameters", params_text(version.params)))
-    return out
+    return out + extras
 
 
 class VersionDiff(QWidget):
@@ -141,7 +185,10 @@ class VersionDiff(QWidget):
     def show_pair(self, left: PromptVersion | None, right: PromptVersion | None) -> None:
         """Render the diff of two versions (either may be None: shown as empty)."""
         count = max(len(v.messages) if v else 0 for v in (left, right))
-        pairs = list(zip(sections(left, count), sections(right, count), strict=True))
+        names = list(dict.fromkeys(t.name for v in (left, right) if v for t in v.tools))
+        uses_extras = any(v is not None and v.uses_later_fields() for v in (left, right))
+        tools = names if uses_extras else None
+        pairs = list(zip(sections(left, count, tools), sections(right, count, tools), strict=True))
         self.view.clear()
         cursor = QTextCursor(self.view.document())
         table_format = QTextTableFormat()

@@ -8,7 +8,7 @@ import pytest
 
 from workbench.core.errors import BadInput
 from workbench.core.models import Model, Params
-from workbench.services.model_catalog import (
+from workbench.services.model_list import (
     ModelCatalog,
     base_model_id,
     load_default_models,
@@ -156,7 +156,8 @@ def test_merge_lists_what_the_api_offers_in_its_order(merged: ModelCatalog) -> N
 def test_merge_adds_capabilities_to_api_models(merged: ModelCatalog) -> None:
     sonnet = merged.get("claude-sonnet-4-5-20250929")
     assert sonnet is not None
-    assert sonnet.tier == "sonnet" and sonnet.rejected_params == ["temperature+top_p"]
+    assert sonnet.tier == "sonnet"
+    assert sonnet.rejected_params == ["temperature+top_p", "thinking.adaptive", "effort"]
     assert sonnet.max_output_tokens == 64_000 and merged.is_known(sonnet.id)
 
 

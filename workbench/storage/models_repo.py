@@ -45,7 +45,7 @@ def price_from_row(row: dict[str, Any]) -> PriceRow:
     return PriceRow.model_validate({key: row[key] for key in _PRICE_FIELDS})
 
 
-class CatalogRepo:
+class ModelsRepo:
     """Model list (cached from the API, defaults or bundles), price rows and meta values."""
 
     def __init__(self, project: Project) -> None:

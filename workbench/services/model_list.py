@@ -17,13 +17,16 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from workbench.core.errors import BadInput
-from workbench.core.models import Model, Params
+from workbench.core.models import Model, Params, PromptContent
 from workbench.resources import resource_path
 
 SAMPLING_PARAMS = ("temperature", "top_p", "top_k")
 # In rejected_params: the model refuses temperature and top_p in the same request.
 TEMPERATURE_WITH_TOP_P = "temperature+top_p"
-REJECTABLE = frozenset((*SAMPLING_PARAMS, TEMPERATURE_WITH_TOP_P))
+# Thinking settings a model may refuse: a manual budget, adaptive thinking, an effort level.
+THINKING_ENABLED, THINKING_ADAPTIVE, EFFORT = "thinking.enabled", "thinking.adaptive", "effort"
+THINKING_PARAMS = (THINKING_ENABLED, THINKING_ADAPTIVE, EFFORT)
+REJECTABLE = frozenset((*SAMPLING_PARAMS, TEMPERATURE_WITH_TOP_P, *THINKING_PARAMS))
 TIERS = ("haiku", "sonnet", "opus", "fable")
 
 _DATE_SUFFIX = re.compile(r"-\d{8}$")
@@ -208,6 +211,26 @@ class ModelCatalog:
             del send["top_p"]
             reasons.append(_pair_reason(model_id))
         return send, reasons
+
+    def accepted_thinking(
+        self, model_id: str, content: PromptContent
+    ) -> tuple[dict[str, Any] | None, str | None, list[str]]:
+        """The thinking config and effort to send to `model_id`, and one sentence per refusal."""
+        rejected = self._rejected(model_id)
+        reasons: list[str] = []
+        thinking = content.thinking.to_api() if content.thinking is not None else None
+        if thinking is not None and f"thinking.{thinking['type']}" in rejected:
+            other = "adaptive" if thinking["type"] == "enabled" else "enabled with a budget"
+            reasons.append(
+                f"{model_id} does not accept {thinking['type']} thinking (it takes {other}); "
+                "thinking will not be sent."
+            )
+            thinking = None
+        effort = content.effort
+        if effort is not None and EFFORT in rejected:
+            reasons.append(_rejected_reason(model_id, "effort"))
+            effort = None
+        return thinking, effort, reasons
 
     def rejection_reason(
         self, model_id: str, param: str, params: Params | None = None

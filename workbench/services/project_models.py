@@ -6,7 +6,7 @@ import datetime as dt
 
 from workbench.core.models import Model, PriceRow
 from workbench.inference.base import Provider
-from workbench.services.model_catalog import ModelCatalog, load_default_models, merge
+from workbench.services.model_list import ModelCatalog, load_default_models, merge
 from workbench.services.pricing import PriceTable, load_default_prices
 from workbench.storage.project import Project
 
