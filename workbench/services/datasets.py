@@ -15,7 +15,7 @@ def prompt_variables(project: Project, prompt: str | None) -> list[str]:
     latest = project.prompts.get(prompt).latest()
     if latest is None:
         return []
-    return variables_of([latest.system, *(m.content for m in latest.messages)])
+    return variables_of(latest.content().texts())
 
 
 def free_dataset_name(project: Project, base: str) -> str:
