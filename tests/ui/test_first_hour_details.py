@@ -210,3 +210,33 @@ def test_the_diff_toggle_follows_the_page_and_the_app_draws_a_focus_ring(
     assert editor.stack.currentIndex() != 1
     assert editor.compare_button.text() == "Compare versions"
     assert ":focus" in FOCUS_RING and "QComboBox" not in FOCUS_RING  # no second combo arrow
+
+
+def test_the_demo_runs_three_tiers_with_different_answers(
+    qtbot: QtBot, window: MainWindow, artifacts_dir: Path
+) -> None:
+    assert window.open_demo()
+    qtbot.waitUntil(lambda: window.ctx.project is not None, timeout=10_000)
+    assert window.ctx.demo and window.banner.isVisible()
+    window.resize(1280, 800)
+    dialog = window.controller.open_run_dialog(
+        window, prompts=["support-answer@3"], dataset="support-evals"
+    )
+    qtbot.waitUntil(lambda: dialog.run_button.isEnabled(), timeout=10_000)
+    assert len(dialog.plan.models) == 3
+    with qtbot.waitSignal(window.controller.run_finished, timeout=60_000) as finished:
+        dialog.run_button.click()
+    outcome = finished.args[0]
+    window.controller.wait()
+    _drain()
+    assert outcome.status == "done"
+    window.show_run(outcome.run_id)
+    model = window.grid.model
+    assert model.columnCount() == 3
+    rows_with_three_answers = sum(
+        len({model.cell_at(r, c).text for c in range(3)}) == 3  # type: ignore[union-attr]
+        for r in range(model.rowCount())
+    )
+    assert rows_with_three_answers >= model.rowCount() - 1  # tiers answer differently
+    assert window.ctx.require().runs.spend_split(outcome.run_id)["real_usd"] == 0
+    window.grab().save(str(artifacts_dir / "demo_grid_three_tiers_1280x800.png"))
