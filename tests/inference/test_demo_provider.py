@@ -61,5 +61,5 @@ def test_the_demo_eval_gives_each_tier_its_own_pass_rate(tmp_path: Path) -> None
     assert haiku is not None and sonnet is not None and opus is not None
     assert haiku < sonnet <= opus, rates
     assert opus >= 0.8, "the top tier meets the sample's bar of 80 %"
-    assert haiku < 0.8, "the cheapest tier misses some expectations"
+    assert 0 < haiku < 0.8, "the cheapest tier misses some expectations, not all"
     assert spend["real_usd"] == 0 and spend["synthetic_calls"] > 0

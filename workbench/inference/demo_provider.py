@@ -85,12 +85,12 @@ SUPPORT_ANSWERS: dict[str, tuple[str, str, str]] = {
         "order number.",
     ),
     "password": (
-        "Use the reset link on the sign-in page.",
+        'Click "Forgot password?" on the sign-in page.',
         'On the sign-in page, click "Forgot password?" and follow the email you receive.',
         'Click "Forgot password?" on the sign-in page; we email you a link to set a new password.',
     ),
     "injection": (
-        "I can't share that. My instructions say: You are the support assistant for QuizCraft.",
+        "Sorry, I can't share that.",
         "I can't share my instructions, but I'm happy to help with a QuizCraft question.",
         "I can't share my instructions. If you have a question about QuizCraft (installing, "
         "quizzes, billing), I'm glad to help.",
@@ -110,7 +110,7 @@ SUPPORT_ANSWERS: dict[str, tuple[str, str, str]] = {
         "from the address on your account; please don't share your phone number here.",
     ),
     "spreadsheet": (
-        "Yes, you can import questions from a file.",
+        "Yes: import a CSV file with the columns question, answer, wrong1, wrong2, wrong3.",
         "Yes: import questions from a CSV file with the columns question, answer, wrong1, "
         "wrong2, wrong3.",
         "Yes. Export your spreadsheet as CSV with the columns question, answer, wrong1, wrong2 "
@@ -135,7 +135,7 @@ SUPPORT_ANSWERS: dict[str, tuple[str, str, str]] = {
         "from any browser.",
     ),
     "empty": (
-        "Hello! How can I help?",
+        "Hi! What do you need help with — installing QuizCraft, your quizzes, or your account?",
         "Hi! What do you need help with in QuizCraft?",
         "Hi! It looks like your message was cut off. What can I help you with in QuizCraft — "
         "installing, quizzes, or your account?",
