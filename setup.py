@@ -11,5 +11,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["workbench", "workbench.*"]), "workbench.resources"],
     package_dir={"workbench.resources": "resources"},
-    package_data={"workbench.resources": ["*.yaml", "icons/*"]},
+    package_data={"workbench.resources": ["*.yaml", "*.md", "icons/*"]},
 )

@@ -15,7 +15,7 @@ from workbench.inference.retry import RetryPolicy
 from workbench.services.analytics import run_report
 from workbench.services.planner import make_plan
 from workbench.services.project_models import model_catalog, price_table, seed_defaults
-from workbench.services.run_service import resume_run, start_run
+from workbench.services.run_service import resume_run, spend_summary, start_run
 from workbench.services.runner import RunEngine, RunOptions
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
@@ -233,6 +233,15 @@ def test_cancel_then_resume_runs_only_unfinished_cells(tmp_path: Path) -> None:
         assert resumed.status == "done"
         assert server.stats()["messages_requests"] == 30 - len(done)
         assert all(c.status == "done" for c in project.runs.cells(outcome.run_id))
+        # The stored totals (the run header's figures) cover the whole run, both sessions, and
+        # equal what `workbench report --run` reads from the logged calls.
+        totals = project.runs.get_run(outcome.run_id).totals
+        report = spend_summary(project, outcome.run_id)
+        assert totals["spend_usd"] == report.real_usd and report.real_usd is not None
+        assert totals["spend_usd"] > 0
+        assert totals["cells"] == 30 and totals["done"] == 30
+        assert totals["resumed_cells"] == 30 - len(done)
+        assert totals["elapsed_s"] >= outcome.totals["elapsed_s"]
 
 
 def test_budget_stops_a_running_run(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from tests.core.test_blocks import rich
 from workbench.core.models import Message, Params, PromptContent
 from workbench.storage import Project
 from workbench.storage.check import check_project
+from workbench.storage.migrations import schema_version
 
 
 def test_a_rich_version_round_trips_through_the_project(tmp_path: Path) -> None:
@@ -42,6 +43,11 @@ def _downgrade_to_m006(path: Path) -> None:
     """Turn a fresh project file into one written before m007 existed."""
     conn = sqlite3.connect(path)
     with conn:
+        # Later migrations first (m008: the Try panel's draft calls).
+        conn.execute("DROP TRIGGER draft_calls_no_update")
+        conn.execute("DROP TRIGGER draft_calls_no_delete")
+        conn.execute("DROP TABLE draft_calls")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_draft_calls'")
         conn.execute("DROP TRIGGER call_details_no_update")
         conn.execute("DROP TRIGGER call_details_no_delete")
         conn.execute("DROP TABLE call_details")
@@ -72,7 +78,7 @@ def test_a_project_made_before_blocks_migrates_and_keeps_its_version_ids(tmp_pat
         old, _ = project.prompts.save_version("p", plain)
     _downgrade_to_m006(path)
     with Project.open(path) as project:
-        assert project.schema_version == 7
+        assert project.schema_version == schema_version()  # m007 and every later one applied
         assert project.prompts.resolve("p", 1).hash == old.hash
         again, created = project.prompts.save_version("p", plain)
         assert not created and again.version == 1

@@ -25,7 +25,7 @@ from workbench.ui.widgets.call_inspector import SYNTHETIC_TEXT, CallInspector
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[ProjectContext]:
-    context = ProjectContext(demo=True)
+    context = ProjectContext(demo=True, demo_provider="echo")  # reads the echo transcript
     context.set_project(make_project(tmp_path))
     yield context
     context.close()

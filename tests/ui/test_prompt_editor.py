@@ -201,12 +201,21 @@ def test_labels_move_with_a_click_in_the_history(
     menu = editor.history.label_menu(3)
     action = next(a for a in menu.actions() if a.text().startswith("Set 'production' here"))
     assert "(now on v2)" in action.text()
-    with qtbot.waitSignal(ctx.changed):
-        action.trigger()
+    action.trigger()  # moving production asks first
+    question = editor.label_question
+    assert question is not None and question.isVisible()
+    assert "from v2 to v3" in question.text()
     prompts = ctx.require().prompts
+    assert prompts.get("support-answer").labels["production"] == 2, "nothing moved yet"
+    move = next(b for b in question.buttons() if b.text() == "Move production")
+    with qtbot.waitSignal(ctx.changed):
+        move.click()
     assert prompts.get("support-answer").labels["production"] == 3
     assert set(editor.history.topLevelItem(0).text(1).split()) == {"staging", "production"}
     assert [e.version for e in prompts.label_history("support-answer", "production")][-1] == 3
+    # The version list shows when: v3's label history names the move.
+    assert "production" in editor.history.topLevelItem(0).text(4)
+    assert "production → v3" in editor.history.topLevelItem(0).toolTip(4)
     remove = next(
         a for a in editor.history.label_menu(3).actions() if a.text() == "Remove 'staging'"
     )

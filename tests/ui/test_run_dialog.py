@@ -13,6 +13,8 @@ from pytestqt.qtbot import QtBot
 from quiz_project_support import HAIKU, SONNET, assert_fonts_render, make_project
 
 from workbench.core.models import Example, Message, Params, PromptContent
+from workbench.services.project_models import model_catalog
+from workbench.services.try_service import one_model_per_tier
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.run_dialog import SYNTHETIC_BANNER, RunDialog
 from workbench.ui.run_controller import RunController
@@ -42,6 +44,14 @@ def settle(qtbot: QtBot, dialog: RunDialog) -> None:
     )
 
 
+def only(widget: QListWidget, *wanted: str) -> None:
+    """Check exactly `wanted` (the dialog preselects one model per tier)."""
+    for i in range(widget.count()):
+        item = widget.item(i)
+        on = item.data(Qt.ItemDataRole.UserRole) in wanted
+        item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+
 def check(widget: QListWidget, data: str, on: bool = True) -> None:
     for i in range(widget.count()):
         item = widget.item(i)
@@ -63,12 +73,15 @@ def test_preflight_shows_cells_tokens_and_cost_per_model(
     qtbot: QtBot, ctx: ProjectContext, artifacts_dir: Path
 ) -> None:
     dialog = open_dialog(qtbot, ctx)
-    # Defaults: the latest version of the first prompt, and the model it was written for.
+    # Defaults: the latest version of the first prompt, and one current model per tier (the
+    # version's own model, Haiku 5.5, is the newest Haiku).
     assert checked(dialog.versions) == ["quiz@2"]
-    assert checked(dialog.models) == [HAIKU]
+    tiers = one_model_per_tier(model_catalog(ctx.require()))
+    assert [t.split("-")[1] for t in tiers] == ["haiku", "sonnet", "opus"]
+    assert sorted(checked(dialog.models)) == sorted(tiers) and HAIKU in tiers
     assert dialog.dataset.currentData() == "topics"
     check(dialog.versions, "quiz@1")
-    check(dialog.models, SONNET)
+    only(dialog.models, HAIKU, SONNET)
     settle(qtbot, dialog)
     assert dialog.plan is not None and len(dialog.plan.cells) == 16
     summary = dialog.preflight.summary.text()
@@ -86,6 +99,7 @@ def test_preflight_shows_cells_tokens_and_cost_per_model(
 
 def test_repeats_and_tags_change_the_plan(qtbot: QtBot, ctx: ProjectContext) -> None:
     dialog = open_dialog(qtbot, ctx)
+    only(dialog.models, HAIKU)
     dialog.repeats.setValue(3)
     settle(qtbot, dialog)
     assert len(dialog.plan.cells) == 12  # type: ignore[union-attr]
@@ -137,7 +151,7 @@ def test_estimate_above_the_budget_disables_run(qtbot: QtBot, ctx: ProjectContex
 
 def test_no_models_or_versions_chosen_is_explained(qtbot: QtBot, ctx: ProjectContext) -> None:
     dialog = open_dialog(qtbot, ctx)
-    check(dialog.models, HAIKU, on=False)
+    only(dialog.models)
     settle(qtbot, dialog)
     assert dialog.preflight.summary.text() == "Choose at least one model."
     check(dialog.versions, "quiz@2", on=False)
@@ -159,7 +173,9 @@ def test_prompt_and_dataset_arguments_preselect(qtbot: QtBot, ctx: ProjectContex
     )
     dialog = open_dialog(qtbot, ctx, prompts=["quiz@production", "summary"], dataset="topics")
     assert checked(dialog.versions) == ["quiz@1", "summary@1"]
-    assert sorted(checked(dialog.models)) == [HAIKU, SONNET]
+    assert {HAIKU, SONNET} <= set(checked(dialog.models))
+    only(dialog.models, HAIKU, SONNET)
+    settle(qtbot, dialog)
     assert dialog.plan is not None and len(dialog.plan.cells) == 16
 
 
@@ -182,6 +198,8 @@ def test_run_button_starts_the_run_through_the_controller(qtbot: QtBot, tmp_path
     ctx.set_project(make_project(tmp_path))
     controller = RunController(ctx)
     dialog = controller.open_run_dialog(None, prompts=["quiz@1"], dataset="topics")
+    settle(qtbot, dialog)
+    only(dialog.models, HAIKU)
     settle(qtbot, dialog)
     assert dialog.isVisible() and dialog.run_button.isEnabled()
     with (

@@ -54,7 +54,9 @@ def test_the_cli_and_the_run_dialog_give_the_same_estimate(
             from_dialog = dialog.plan.to_dict()
             dialog.grab().save(str(artifacts_dir / "run_dialog_preflight_with_history.png"))
             # The GUI holds the write lock; a dry run only reads.
-            code, out, err = _cli([*run, "--dry-run", "--json"], capsys)
+            # The dialog preselects one model per tier; the CLI is given the same models.
+            models = ",".join(dialog.plan.models)
+            code, out, err = _cli([*run, "--models", models, "--dry-run", "--json"], capsys)
             assert code == 0, err
             from_cli = json.loads(out)["plan"]
             dialog.close()
@@ -64,5 +66,5 @@ def test_the_cli_and_the_run_dialog_give_the_same_estimate(
     assert from_dialog["estimates"] == from_cli["estimates"]
     assert from_dialog["estimated_cost_usd"] == from_cli["estimated_cost_usd"]
     assert from_dialog["worst_case_cost_usd"] == from_cli["worst_case_cost_usd"]
-    (estimate,) = from_cli["estimates"].values()
+    estimate = from_cli["estimates"]["claude-haiku-5-5"]
     assert estimate["history_calls"] == estimate["cells"]  # both learned from the first run

@@ -34,7 +34,8 @@ class Screen:
 
     def __init__(self, qtbot: QtBot, project: Project, *, demo: bool) -> None:
         self.qtbot = qtbot
-        self.ctx = ProjectContext(demo=demo)
+        # The echo provider: these tests read the rendered prompt back from the cells.
+        self.ctx = ProjectContext(demo=demo, demo_provider="echo")
         self.ctx.set_project(project)
         self.controller = RunController(self.ctx)
         self.grid = RunGrid(self.ctx)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from workbench.services.money import usd as money_usd
+
 # C0 controls (ESC starts CSI and OSC sequences), DEL, C1 controls (0x9b is a one-byte CSI),
 # and the invisible characters that reorder or break a line: bidi marks, embeddings, overrides
 # and isolates (U+202E shows text backwards), and the Unicode line and paragraph separators.
@@ -50,7 +52,8 @@ def ms(value: float | None) -> str:
 
 
 def usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
+    """The one money format (`services.money.usd`)."""
+    return money_usd(value, unknown="unknown")
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:

@@ -19,7 +19,7 @@ from workbench.inference.base import (
 )
 from workbench.inference.retry import Decision, RetryPolicy
 
-PROVIDER_NAMES = ("anthropic", "echo")
+PROVIDER_NAMES = ("anthropic", "echo", "demo")
 
 __all__ = [
     "ERROR_TYPES",
@@ -45,7 +45,7 @@ def make_provider(
 ) -> Provider:
     """Build a provider by name.
 
-    :param name: ``anthropic`` or ``echo``
+    :param name: ``anthropic``, ``echo`` or ``demo`` (the offline demo's per-tier answers)
     :param api_key: Anthropic key; None looks in the OS keyring, then ``ANTHROPIC_API_KEY``
     :param base_url: API root; None lets the SDK honour ``ANTHROPIC_BASE_URL``
     :param policy: retry policy (anthropic only); None uses the defaults
@@ -57,6 +57,10 @@ def make_provider(
         from workbench.inference.echo import EchoProvider
 
         return EchoProvider(**options)
+    if name == "demo":
+        from workbench.inference.demo_provider import DemoProvider
+
+        return DemoProvider(**options)
     if name == "anthropic":
         from workbench.inference.keys import require_api_key
 

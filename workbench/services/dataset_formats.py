@@ -36,6 +36,8 @@ class ParseResult:
     columns: list[str] = field(default_factory=list)
     """Variable names seen, in first-seen order (the editor's columns)."""
     encoding: str = "utf-8"
+    error_spans: dict[int, int] = field(default_factory=dict)
+    """For an error that skipped more than its own line: its first line -> its last line."""
 
     @property
     def ok(self) -> bool:

@@ -181,8 +181,11 @@ def parse_table(
             _add_row(result, table, line, row)
     except _CsvStop as stop:
         result.errors.append(
-            (stop.line, f"cannot read this line as CSV ({stop.message}); later lines were not read")
+            (stop.line, f"cannot read as CSV from here on ({stop.message}); not imported")
         )
+        last = len(text.splitlines())
+        if last > stop.line:
+            result.error_spans[stop.line] = last
     result.columns = seen_columns(result.examples)
     return result
 

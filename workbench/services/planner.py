@@ -16,7 +16,7 @@ from typing import Any
 
 from workbench.core.errors import BadInput
 from workbench.core.records import CellSpec
-from workbench.core.templates import check
+from workbench.core.templates import check, variables_of
 from workbench.inference.echo import estimate_tokens
 from workbench.services.estimates import (
     HISTORY_CALLS,
@@ -25,6 +25,7 @@ from workbench.services.estimates import (
     price_calls,
 )
 from workbench.services.file_source import project_file_source
+from workbench.services.line_ranges import line_ranges
 from workbench.services.model_list import ModelCatalog
 from workbench.services.pricing import PriceTable
 from workbench.services.rendering import (
@@ -155,6 +156,17 @@ def make_plan(
         for model in model_list:
             history = project.runs.output_tokens_history(ref.version.hash, model, HISTORY_CALLS)
             plan.outputs[(ref.row_id, model)] = guess_output(history, content.params.max_tokens)
+        used = variables_of(content.texts())
+        empty_rows: dict[str, list[int]] = {}
+        for position, (_, example) in enumerate(examples):
+            for name in used:
+                if name in example.vars and not str(example.vars[name]).strip():
+                    empty_rows.setdefault(name, []).append(position + 1)
+        for name, rows in empty_rows.items():
+            plan.warnings.append(
+                f"{ref.label}: {len(rows)} example(s) have an empty '{name}', which the prompt "
+                f"uses (row{'s' if len(rows) != 1 else ''} {line_ranges(rows)})"
+            )
         for position, (example_id, example) in enumerate(examples):
             result = check(content.texts(), example.vars)
             # Image and document variables are not in the texts; they must be there too.

@@ -67,6 +67,13 @@ def open_project(path: Path, *, read_only: bool = False) -> Iterator[Project]:
         yield project
 
 
+def checkpoint_project(project: Project) -> bool:
+    """Write the project's committed changes into the .pwb file itself (WAL checkpoint), so a
+    copy of the file made now holds them; after a save, a run and on close. Never raises for a
+    busy file: False when part waits for the next checkpoint."""
+    return project.checkpoint()
+
+
 def export_bundle_text(project: Project) -> str:
     """The project as bundle YAML text (deterministic)."""
     # Only models the user put in the bundle; the default list is re-seeded on import anyway.

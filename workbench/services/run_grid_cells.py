@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from workbench.core.records import CellWithCall, StoredCall
 from workbench.services.call_details_text import cell_body
+from workbench.services.money import usd as money_usd
 
 PREVIEW_LINES = 4
 PREVIEW_CHARS = 600
@@ -239,12 +240,8 @@ def cell_tooltip(
 
 
 def usd(value: float | None) -> str:
-    """Dollars with enough digits that a cheap call does not read as $0.0000."""
-    if value is None:
-        return "cost unknown"
-    if value == 0:
-        return "$0"
-    return f"${value:.6f}" if value < 0.0001 else f"${value:.4f}"
+    """The one money format (`services.money.usd`)."""
+    return money_usd(value, unknown="cost unknown")
 
 
 def _clip(line: str, limit: int = PREVIEW_CHARS) -> str:

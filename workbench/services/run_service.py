@@ -71,12 +71,15 @@ def choose_provider(
     project: Project, name: str = "anthropic", *, stream_delay_s: float | None = None
 ) -> Provider:
     """The provider a run uses: ``anthropic`` (at the project's base URL if it sets one, else
-    the SDK's default / ``ANTHROPIC_BASE_URL``) or the offline ``echo``.
+    the SDK's default / ``ANTHROPIC_BASE_URL``), the offline ``echo``, or ``demo`` (the
+    offline demo's per-tier synthetic answers).
 
     :raises MissingApiKey: for ``anthropic`` when no key is set anywhere
     """
     if name == "echo":
         return make_provider("echo", chunk_delay_s=stream_delay_s or 0.0)
+    if name == "demo":
+        return make_provider("demo")
     return make_provider(name, base_url=project.settings.base_url or None)
 
 

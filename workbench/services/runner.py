@@ -543,4 +543,20 @@ class RunEngine:
 def _finish_run(
     repo: RunsRepo, run_id: int, status: str, reason: str | None, totals: dict[str, Any]
 ) -> None:
-    repo.set_status(run_id, status, reason=reason, totals=totals)
+    """Store the run's outcome with totals for the *whole* run, every resume included: the
+    spend is read back from its logged calls (as `workbench report` reads it) and the elapsed
+    time adds up, so the run header, the status bar and the report agree."""
+    before = repo.get_run(run_id).totals or {}
+    spend = repo.spend_split(run_id)
+    cumulative = dict(totals)
+    cumulative["spend_usd"] = round(spend["real_usd"], 8)
+    cumulative["unpriced_calls"] = spend["unpriced_calls"]
+    cumulative["synthetic_calls"] = spend["synthetic_calls"]
+    cumulative["elapsed_s"] = round(float(before.get("elapsed_s") or 0) + totals["elapsed_s"], 3)
+    if before:
+        cells = repo.cells(run_id)
+        cumulative["resumed_cells"] = totals["cells"]  # what this session ran
+        cumulative["cells"] = len(cells)
+        cumulative["done"] = sum(c.status == "done" for c in cells)
+        cumulative["errors"] = sum(c.status == "error" for c in cells)
+    repo.set_status(run_id, status, reason=reason, totals=cumulative)

@@ -414,3 +414,23 @@ _BLOCK_TABLES = [
 def m007_prompt_blocks(db: Database) -> None:
     """Tools, schemas and thinking on versions; files stored by hash; calls' tool calls."""
     _run(db, _BLOCK_TABLES)
+
+
+_DRAFT_CALL_TABLES = [
+    # Calls made from the prompt editor's Try panel on an unsaved draft: logged in `calls` like
+    # any other (run_id and version_id NULL), and tied here to the draft's content hash, so a
+    # draft's answers are found again and never read as a saved version's.
+    """CREATE TABLE draft_calls (
+        call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+        prompt_name TEXT,
+        draft_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX draft_calls_hash ON draft_calls (draft_hash)",
+    *_immutable("draft_calls", "draft calls"),
+]
+
+
+@migration
+def m008_draft_calls(db: Database) -> None:
+    """Calls of the Try panel, tied to the unsaved draft's content hash."""
+    _run(db, _DRAFT_CALL_TABLES)

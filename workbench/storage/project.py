@@ -514,6 +514,18 @@ class Project:
 
     # -- copies ------------------------------------------------------------------------------
 
+    def checkpoint(self) -> bool:
+        """Copy every committed change from the WAL into the main file (a plain file copy then
+        holds it). PASSIVE: never waits on another connection; True when the WAL was copied
+        completely, False when a reader still pinned older frames (they follow next time)."""
+        if self.read_only:
+            return True
+        try:
+            busy, log, done = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            return False  # e.g. another writer mid-transaction: the next checkpoint catches up
+        return not busy and (log == -1 or done >= log)
+
     def backup_to(self, dest: PathLike) -> Path:
         """Write a consistent copy to `dest` (replacing it) with SQLite's backup API; "Save as"."""
         target = Path(dest)

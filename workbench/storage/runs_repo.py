@@ -285,6 +285,26 @@ class RunsRepo:
         with self.db.atomic():
             return self._insert_call(record)
 
+    def mark_draft_calls(
+        self, call_ids: Sequence[int], *, draft_hash: str, prompt_name: str | None
+    ) -> None:
+        """Tie logged calls to the unsaved draft they tried (the Try panel's calls)."""
+        now = _now()
+        with self.db.atomic():
+            for call_id in call_ids:
+                self.db.execute(
+                    "INSERT INTO draft_calls (call_id, prompt_name, draft_hash, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [call_id, prompt_name, draft_hash, now],
+                )
+
+    def draft_call_ids(self, draft_hash: str) -> list[int]:
+        """Ids of the calls made on the draft with this content hash, oldest first."""
+        rows = self.db.execute(
+            "SELECT call_id FROM draft_calls WHERE draft_hash = ? ORDER BY call_id", [draft_hash]
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def record_calls(self, records: Sequence[CallRecord]) -> list[int]:
         """Several finished calls in one transaction (bulk import, bursts of cache hits)."""
         with self.db.atomic():

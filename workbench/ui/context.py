@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from workbench.services.project_session import Project
+from workbench.services.projects import checkpoint_project
 
 
 class Change(enum.Flag):
@@ -46,15 +47,24 @@ class ProjectChange:
 class ProjectContext(QObject):
     """Holds the GUI thread's connection to the open project (None when no project is open).
 
-    :param demo: the offline demo: the echo provider, outputs marked synthetic everywhere
+    :param demo: the offline demo: a synthetic provider, outputs marked synthetic everywhere
+    :param demo_provider: which one: ``demo`` (answers per tier) or ``echo`` (the prompt back)
     """
 
     changed = Signal(object)  # a ProjectChange
 
-    def __init__(self, parent: QObject | None = None, *, demo: bool = False) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, demo: bool = False, demo_provider: str = "demo"
+    ) -> None:
         super().__init__(parent)
         self.project: Project | None = None
         self.demo = demo
+        self.demo_provider = demo_provider
+
+    @property
+    def provider_name(self) -> str:
+        """The provider runs and tries use: the demo's synthetic one, else ``anthropic``."""
+        return self.demo_provider if self.demo else "anthropic"
 
     @property
     def path(self) -> Path | None:
@@ -74,6 +84,7 @@ class ProjectContext(QObject):
             from workbench.ui.operations import wait_for_project_ops
 
             wait_for_project_ops()  # writes already started land before the file is released
+            checkpoint_project(self.project)
             self.project.close()
         self.project = project
         self.changed.emit(ProjectChange(Change.PROJECT, project))

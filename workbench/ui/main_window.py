@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QSizePolicy,
+    QStackedWidget,
     QStyle,
     QTabWidget,
     QToolButton,
@@ -27,15 +27,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.endpoint import effective_endpoint, key_origin
+from workbench.services.projects import checkpoint_project
+from workbench.services.run_service import spend_summary
 from workbench.ui.batch_watch import BatchWatch
 from workbench.ui.charts import ChartsPane
 from workbench.ui.context import Change, ProjectChange, ProjectContext
+from workbench.ui.dataset_manager import DatasetManager
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.run_controller import RunController
 from workbench.ui.run_status import RunStatus
 from workbench.ui.sidebar import RESUMABLE, Sidebar
+from workbench.ui.welcome import WelcomeScreen
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
 from workbench.ui.widgets.eval_views import EvalsPane
@@ -46,6 +51,9 @@ from workbench.ui.window_menus import build_menus
 
 APP_TITLE = "Prompt Workbench"
 DEMO_BANNER = "offline demo — synthetic responses"
+# The widest a centre page may ask to be: with the panels at their minimum (160 + 200 px) the
+# window then fits 1024 px.
+MAX_PAGE_MIN_WIDTH = 630
 EDITOR_TAB, DATASET_TAB, GRID_TAB, CHARTS_TAB, REVIEW_TAB, EVALS_TAB = 0, 1, 2, 3, 4, 5
 
 
@@ -79,6 +87,14 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.controller = RunController(ctx, self)
         self._build_centre()
         self._build_docks()
+        self.datasets = DatasetManager(
+            self,
+            ctx,
+            self.dataset_editor,
+            prompt_of=self._selected_prompt,
+            opened=self.show_dataset,
+            draft_variables=self.editor.draft_variables,
+        )
         self.actions_by_name: dict[str, QAction] = build_menus(self)
         self._build_toolbar()
         self._build_status_bar()
@@ -107,6 +123,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.tabs.addTab(self.evals, "Evals")
         self.production = ProductionView(self.ctx, open_review=self._review_production_sample)
         self.tabs.addTab(self.production, "Production")
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            # No page may make the window wider than a 1024 px screen allows with both panels.
+            if page.minimumSizeHint().width() > MAX_PAGE_MIN_WIDTH:
+                page.setMinimumWidth(MAX_PAGE_MIN_WIDTH)
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setStyleSheet(
@@ -114,26 +135,31 @@ class MainWindow(ProjectFileActions, QMainWindow):
         )
         self.banner.setAccessibleName("Offline demo notice")
         self.banner.setVisible(self.ctx.demo)
-        centre = QWidget()
-        layout = QVBoxLayout(centre)
+        workspace = QWidget()
+        layout = QVBoxLayout(workspace)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(centre)
+        self.welcome = WelcomeScreen(self.recent.entries)
+        self.centre = QStackedWidget()
+        self.centre.addWidget(self.welcome)
+        self.centre.addWidget(workspace)
+        self.setCentralWidget(self.centre)
+        self.setAcceptDrops(True)  # a .pwb or .yaml dropped on the window opens
 
     def _build_docks(self) -> None:
         self.sidebar = Sidebar(self.ctx)
         self.sidebar_dock = QDockWidget("Project", self)
         self.sidebar_dock.setObjectName("sidebarDock")
         self.sidebar_dock.setWidget(self.sidebar)
-        self.sidebar.setMinimumWidth(210)
+        self.sidebar.setMinimumWidth(160)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sidebar_dock)
         self.inspector = CallInspector(self.ctx)
         self.inspector_dock = QDockWidget("Inspector", self)
         self.inspector_dock.setObjectName("inspectorDock")
         self.inspector_dock.setWidget(self.inspector)
-        self.inspector.setMinimumWidth(260)
+        self.inspector.setMinimumWidth(200)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector_dock)
         self.resizeDocks(
             [self.sidebar_dock, self.inspector_dock], [250, 320], Qt.Orientation.Horizontal
@@ -144,7 +170,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         bar.setObjectName("mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.project_button = QToolButton()
-        self.project_button.setText("Project ▾")
+        self.project_button.setText("Project")  # the menu arrow is drawn by Qt
         self.project_button.setToolTip("New, open, recent, save as, close")
         self.project_button.setMenu(self.file_menu)
         self.project_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -159,9 +185,9 @@ class MainWindow(ProjectFileActions, QMainWindow):
             action = self.actions_by_name[name]
             action.setIcon(self.style().standardIcon(icon))
             bar.addAction(action)
-        # Export ▾: the production config and the text bundle, from one button.
+        # Export: the production config and the text bundle, from one button.
         self.export_button = QToolButton()
-        self.export_button.setText("Export ▾")
+        self.export_button.setText("Export")
         self.export_button.setIcon(
             self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
         )
@@ -174,16 +200,15 @@ class MainWindow(ProjectFileActions, QMainWindow):
         )
         self.export_button.setMenu(export_menu)
         bar.addWidget(self.export_button)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        self.key_label = QLabel()
-        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.key_label.setAccessibleName("Model and key status")
-        bar.addWidget(self.key_label)
         self.toolbar = bar
 
     def _build_status_bar(self) -> None:
+        # Where calls go and where the key is from, in full (a permanent widget is never
+        # squeezed below its size hint, so the URL is not elided).
+        self.key_label = QLabel()
+        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_label.setAccessibleName("Where calls go and where the key comes from")
+        self.statusBar().addPermanentWidget(self.key_label)
         self.run_status = RunStatus()
         self.statusBar().addPermanentWidget(self.run_status)
         self.batch_watch = BatchWatch()
@@ -194,6 +219,10 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.batch_watch.collected.connect(lambda _: self.ctx.notify(Change.RUNS))
         self.editor.title_changed.connect(lambda text: self.tabs.setTabText(EDITOR_TAB, text))
         self.editor.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.welcome.new_requested.connect(self.new_project)
+        self.welcome.open_requested.connect(self.open_dialog)
+        self.welcome.demo_requested.connect(self.open_demo)
+        self.welcome.recent_opened.connect(self.open_path)
         self.sidebar.prompt_opened.connect(self.show_prompt)
         self.sidebar.dataset_opened.connect(self.show_dataset)
         self.sidebar.run_opened.connect(self.show_run)
@@ -201,6 +230,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.sidebar.run_requested.connect(self.open_run_dialog)
         self.sidebar.new_prompt_requested.connect(self.new_prompt)
         self.sidebar.compare_requested.connect(self._on_compare_requested)
+        self.dataset_editor.used_variables = self.editor.draft_variables
+        self.dataset_editor.dataset_created.connect(self.show_dataset)
+        self.sidebar.new_dataset_requested.connect(self.datasets.ask_new)
+        self.sidebar.rename_dataset_requested.connect(self.datasets.ask_rename)
+        self.sidebar.duplicate_dataset_requested.connect(self.datasets.duplicate)
+        self.sidebar.delete_dataset_requested.connect(self.datasets.ask_delete)
         self.grid.attach(self.controller)  # the grid streams the controller's runs itself
         self.grid.call_selected.connect(self._on_call_selected)
         self.review.call_shown.connect(self._on_call_selected)
@@ -266,6 +301,15 @@ class MainWindow(ProjectFileActions, QMainWindow):
     def show_dataset(self, name: str) -> None:
         self.dataset_editor.show_dataset(name)
         self.tabs.setCurrentIndex(DATASET_TAB)
+        self.sidebar.select("dataset", name)
+        self.datasets.update_actions()
+
+    def _selected_prompt(self) -> str | None:
+        """The prompt the user is working on: the editor's, else the sidebar's selection."""
+        if self.editor.prompt_name:
+            return self.editor.prompt_name
+        ref = self.sidebar.selected_prompt_ref()
+        return ref.split("@", 1)[0] if ref else None
 
     def show_run(self, run_id: int) -> None:
         self.grid.show_run(run_id)
@@ -345,7 +389,11 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.show_error(text)
 
     def _on_run_finished(self, outcome: Any) -> None:
-        self.run_status.finished(outcome)
+        project = self.ctx.project
+        spend = spend_summary(project, outcome.run_id) if project is not None else None
+        self.run_status.finished(outcome, spend)
+        if project is not None:
+            checkpoint_project(project)  # a copy of the file now holds the whole run
         self.statusBar().showMessage(f"Run #{outcome.run_id} {outcome.status}.", 8000)
         self._update_actions()
 
@@ -358,11 +406,20 @@ class MainWindow(ProjectFileActions, QMainWindow):
         if change.touches(Change.PROJECT | Change.RUNS):
             self.batch_watch.show_project(self.ctx.project)
         if change.touches(Change.PROJECT):
+            self._show_welcome(self.ctx.project is None)
             self.banner.setVisible(self.ctx.demo)
             if self.ctx.project is None:
                 self.dataset_editor.show_dataset(None)
                 self.inspector.show_call(None)
         self._update_actions()
+
+    def _show_welcome(self, welcome: bool) -> None:
+        """The welcome screen in the centre while no project is open."""
+        if welcome:
+            self.welcome.refresh()
+            self.centre.setCurrentWidget(self.welcome)
+        else:
+            self.centre.setCurrentIndex(1)
 
     def _update_title(self) -> None:
         project = self.ctx.project
@@ -375,11 +432,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
 
     def _update_key_label(self) -> None:
         if self.ctx.demo:
-            self.key_label.setText("echo provider · offline demo  ")
+            self.key_label.setText("offline demo · synthetic answers per tier · $0  ")
             return
-        from workbench.ui.dialogs.settings_dialog import key_status
-
-        self.key_label.setText(f"{key_status()}  ")
+        endpoint = effective_endpoint(self.ctx.project)
+        self.key_label.setText(f"{endpoint.describe()} · {key_origin()}  ")
+        self.key_label.setToolTip(
+            f"Model calls go to {endpoint.url} ({endpoint.source}); {key_origin()}."
+        )
 
     def _update_actions(self) -> None:
         has = self.ctx.project is not None
@@ -387,6 +446,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         running = self.controller.running
         enable = {
             "save_as": has,
+            "save_copy": has,
             "close": has,
             "export": has,
             "export_production": has,

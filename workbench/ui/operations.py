@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from workbench.core.errors import WorkbenchError
 from workbench.services.project_session import Project, thread_connection
+from workbench.services.projects import checkpoint_project
 
 if TYPE_CHECKING:
     from workbench.ui.context import Change, ProjectContext
@@ -208,7 +209,11 @@ class ProjectOp(Generic[T]):
     def _work(self) -> T:
         assert self._project is not None
         with thread_connection(self._project) as own:
-            return self._op(own)
+            result = self._op(own)
+            if self._change is not None:
+                # A write: into the .pwb itself at once, so a copy of the file holds it.
+                checkpoint_project(own)
+            return result
 
     def _finish_ok(self, result: T) -> None:
         if self._ctx.project is not self._project:

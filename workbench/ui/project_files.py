@@ -1,5 +1,5 @@
-"""File operations of the main window: new, open (in the background), open a bundle, save as,
-export a bundle, close. A mixin so the window keeps one public API (`window.open_path(...)`).
+"""File operations of the main window: new, open (in the background), open a bundle, open the
+demo, a dropped file, save as, save a copy, export a bundle, close. A mixin so the window keeps one public API (`window.open_path(...)`).
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from workbench.core.errors import WorkbenchError
@@ -154,7 +156,13 @@ class ProjectFileActions:
         )
         if not name:
             return False
-        path = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
+        return self.create_new_project(Path(name))
+
+    def create_new_project(self, path: Path) -> bool:
+        """Create an empty project at `path` (".pwb" added when missing) and open it."""
+        if not self._can_replace_project():
+            return False
+        path = path if path.suffix else path.with_suffix(".pwb")
         try:
             project = create_project_file(path)
         except WorkbenchError as exc:
@@ -169,6 +177,46 @@ class ProjectFileActions:
             self, "Open project", str(self._last_folder()), PROJECT_FILTER
         )
         return bool(name) and self.open_path(Path(name))
+
+    def open_demo(self) -> bool:
+        """Welcome ▸ Open the demo: a fresh sample project with offline per-tier answers."""
+        from workbench.ui.main import create_sample_project
+
+        if not self._can_replace_project():
+            return False
+        folder = tempfile.TemporaryDirectory(prefix="workbench-demo-")
+        self._temp_dirs.append(folder)
+        try:
+            path = create_sample_project(Path(folder.name))
+        except WorkbenchError as exc:
+            self.show_error(exc.user_message)
+            return False
+        return self.open_path(path, remember=False, demo=True)
+
+    def save_copy_dialog(self) -> bool:
+        """File ▸ Save a copy…: a consistent copy (SQLite backup API); the project stays open."""
+        project = self.ctx.project
+        if project is None:
+            return False
+        suggested = project.path.with_name(f"{project.path.stem}-copy.pwb")
+        name, _ = QFileDialog.getSaveFileName(self, "Save a copy", str(suggested), PROJECT_FILTER)
+        if not name:
+            return False
+        dest = Path(name) if Path(name).suffix else Path(name).with_suffix(".pwb")
+        ProjectOp(self, self.ctx, lambda own: own.backup_to(dest)).success(
+            lambda path: self.statusBar().showMessage(f"Saved a copy as {path}.", 8000)
+        ).failure(self.show_error).run()
+        return True
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if _dropped_project(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        path = _dropped_project(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_path(path)
 
     def save_copy(self, dest: Path) -> Path:
         """Write a consistent copy of the open project to `dest` (synchronously)."""
@@ -235,3 +283,15 @@ class ProjectFileActions:
     def _last_folder(self) -> Path:
         recent = self.recent.paths()
         return recent[0].parent if recent else Path.home()
+
+
+DROPPABLE = (".pwb", ".yaml", ".yml")
+
+
+def _dropped_project(mime: QMimeData) -> Path | None:
+    """The first local .pwb/.yaml file in a drag, if any."""
+    for url in mime.urls() if mime.hasUrls() else []:
+        path = Path(url.toLocalFile())
+        if url.isLocalFile() and path.suffix.lower() in DROPPABLE:
+            return path
+    return None

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
 KEY = "recent/projects"
+OPENED_KEY = "recent/openedAt"  # path -> ISO time it was last opened
 LIMIT = 10
+
+
+@dataclass(frozen=True)
+class RecentEntry:
+    """One recent project for the welcome screen: its name, file and when it was opened."""
+
+    name: str
+    path: Path
+    opened_at: str  # ISO time in UTC, "" when not known (lists written by older versions)
 
 
 class RecentProjects:
@@ -30,7 +42,22 @@ class RecentProjects:
         resolved = str(Path(path).resolve())
         rest = [str(p) for p in self.paths(existing_only=False) if str(p) != resolved]
         self._settings.setValue(KEY, [resolved, *rest][: self.limit])
+        opened = self._opened()
+        opened[resolved] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self._settings.setValue(OPENED_KEY, opened)
         self._settings.sync()
+
+    def _opened(self) -> dict[str, str]:
+        raw = self._settings.value(OPENED_KEY, {})
+        return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+    def entries(self) -> list[RecentEntry]:
+        """Recent projects that still exist, newest first, with when each was last opened."""
+        opened = self._opened()
+        return [
+            RecentEntry(path.stem, path, opened.get(str(path), ""))
+            for path in self.paths(existing_only=True)
+        ]
 
     def remove(self, path: Path) -> None:
         resolved = str(Path(path).resolve())
@@ -40,4 +67,5 @@ class RecentProjects:
 
     def clear(self) -> None:
         self._settings.remove(KEY)
+        self._settings.remove(OPENED_KEY)
         self._settings.sync()

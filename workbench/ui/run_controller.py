@@ -173,6 +173,7 @@ class RunController(QObject):
             self,
             project=project,
             demo=self.ctx.demo,
+            provider_name=self.ctx.provider_name,
             options=options or RunOptions(concurrency=project.settings.default_concurrency),
             buffer=self._buffer,
             plan=plan,

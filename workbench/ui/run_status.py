@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from workbench.services.money import usd
+from workbench.services.run_service import Spend
 from workbench.services.runner import Progress, RunOutcome
 
 
@@ -23,10 +25,14 @@ def format_eta(seconds: float | None) -> str:
     )
 
 
-def format_spend(usd: float | None) -> str:
-    if usd is None:
+def format_spend(value: float | None, synthetic_calls: int = 0) -> str:
+    """ "$0.0132 spent" (+ " · 12 synthetic calls, $0" when the run had offline answers)."""
+    if value is None:
         return "spend unknown"
-    return f"${usd:,.4f} spent" if usd < 1 else f"${usd:,.2f} spent"
+    text = f"{usd(value)} spent"
+    if synthetic_calls:
+        text += f" · {synthetic_calls} synthetic call{'s' if synthetic_calls != 1 else ''}, $0"
+    return text
 
 
 class RunStatus(QWidget):
@@ -79,8 +85,11 @@ class RunStatus(QWidget):
         self.spend.setText(format_spend(progress.spend_usd))
         self.eta.setText(format_eta(progress.eta_s))
 
-    def finished(self, outcome: RunOutcome) -> None:
-        """Show how a run ended."""
-        self.spend.setText(format_spend(outcome.progress.spend_usd))
+    def finished(self, outcome: RunOutcome, spend: Spend | None = None) -> None:
+        """Show how a run ended; `spend` is the whole run's (every resume), as the report has it."""
+        if spend is not None:
+            self.spend.setText(format_spend(spend.real_usd, spend.synthetic_calls))
+        else:
+            self.spend.setText(format_spend(outcome.progress.spend_usd))
         reason = f" ({outcome.reason})" if outcome.reason else ""
         self.set_idle(f"Run #{outcome.run_id} {outcome.status}{reason}")

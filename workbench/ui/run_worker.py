@@ -99,12 +99,14 @@ class RunThread(QThread):
         project: Any,
         demo: bool,
         options: RunOptions,
+        provider_name: str | None = None,
         buffer: EventBuffer,
         plan: RunPlan | None = None,
         run_id: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.project, self.demo = project, demo
+        self.provider_name = provider_name or ("demo" if demo else "anthropic")
         self.options, self.buffer, self.plan, self.run_id = options, buffer, plan, run_id
         self.outcome: RunOutcome | None = None
         self.failure: BaseException | None = None
@@ -149,7 +151,7 @@ class RunThread(QThread):
             try:
                 provider = choose_provider(
                     project,
-                    "echo" if self.demo else "anthropic",
+                    self.provider_name,
                     stream_delay_s=DEMO_CHUNK_DELAY_S,
                 )
             finally:

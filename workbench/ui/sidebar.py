@@ -53,6 +53,10 @@ class Sidebar(QWidget):
     run_requested = Signal(object, object)  # prompt refs (list[str]) or None, dataset or None
     new_prompt_requested = Signal()
     compare_requested = Signal(str)
+    new_dataset_requested = Signal()
+    rename_dataset_requested = Signal(str)
+    duplicate_dataset_requested = Signal(str)
+    delete_dataset_requested = Signal(str)
 
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -245,10 +249,21 @@ class Sidebar(QWidget):
             menu.addAction(f"Run v{value[1]}…", lambda: self.run_requested.emit([ref], None))
         elif kind == "dataset":
             menu.addAction("Run on this dataset…", lambda: self.run_requested.emit(None, value))
+            menu.addSeparator()
+            for text, signal in (
+                ("Rename…", self.rename_dataset_requested),
+                ("Duplicate", self.duplicate_dataset_requested),
+                ("Delete…", self.delete_dataset_requested),
+            ):
+                action = menu.addAction(text, lambda s=signal: s.emit(value))
+                action.setEnabled(writable)
         elif kind == "run":
             resume = menu.addAction("Resume", lambda: self.resume_requested.emit(value))
             resume.setEnabled(writable and item.data(0, ROLE + 1) in RESUMABLE)
         if kind == "section" and value == "Prompts" or kind == "prompt":
             new = menu.addAction("New prompt…", self.new_prompt_requested.emit)
+            new.setEnabled(writable)
+        if kind == "section" and value == "Datasets" or kind == "dataset":
+            new = menu.addAction("New dataset…", self.new_dataset_requested.emit)
             new.setEnabled(writable)
         return menu

@@ -76,6 +76,13 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         "Ctrl+Shift+S",
         "Write a consistent copy of the project and continue in the copy",
     )
+    a["save_copy"] = _action(
+        window,
+        "Save a &copy…",
+        window.save_copy_dialog,
+        None,
+        "Write a consistent copy of the project (SQLite backup) and keep working in this one",
+    )
     a["export"] = _action(
         window,
         "&Export bundle…",
@@ -107,7 +114,9 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     a["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit Prompt Workbench")
     file_menu.addActions([a["new"], a["open"]])
     file_menu.addMenu(window.recent_menu)
-    file_menu.addActions([a["save_as"], a["export_production"], a["export"], a["import_logs"]])
+    file_menu.addActions(
+        [a["save_as"], a["save_copy"], a["export_production"], a["export"], a["import_logs"]]
+    )
     file_menu.addSeparator()
     file_menu.addActions([a["close"], a["quit"]])
     window.file_menu = file_menu
@@ -145,6 +154,8 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     prompt_menu.addActions([a["new_prompt"], a["save_version"], a["compare"], a["move_label"]])
 
     dataset_menu = bar.addMenu("&Dataset")
+    dataset_menu.addActions(window.datasets.actions())
+    dataset_menu.addSeparator()
     for action in window.dataset_editor.menu_actions():
         if action is None:
             dataset_menu.addSeparator()
@@ -232,6 +243,13 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     settings_menu.addAction(a["settings"])
 
     help_menu = bar.addMenu("&Help")
+    a["getting_started"] = _action(
+        window,
+        "&Getting started",
+        lambda: show_getting_started(window),
+        None,
+        "The getting-started guide, in the app and offline",
+    )
     a["shortcuts"] = _action(
         window,
         "&Keyboard shortcuts",
@@ -246,7 +264,7 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         None,
         "Version and what the app is for",
     )
-    help_menu.addActions([a["shortcuts"], a["about"]])
+    help_menu.addActions([a["getting_started"], a["shortcuts"], a["about"]])
     return a
 
 
@@ -296,6 +314,17 @@ def show_shortcuts(window: MainWindow) -> QDialog:
     layout.addWidget(table)
     layout.addWidget(buttons)
     dialog.resize(560, 520)
+    dialog.finished.connect(dialog.deleteLater)
+    window.shortcuts_dialog = dialog
+    dialog.open()
+    return dialog
+
+
+def show_getting_started(window: MainWindow) -> QDialog:
+    """Help ▸ Getting started (non-blocking)."""
+    from workbench.ui.dialogs.getting_started import GettingStartedDialog
+
+    dialog = GettingStartedDialog(window)
     dialog.finished.connect(dialog.deleteLater)
     window.shortcuts_dialog = dialog
     dialog.open()

@@ -6,12 +6,17 @@ says so. Values are shown as plain text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QSplitter,
@@ -23,9 +28,15 @@ from PySide6.QtWidgets import (
 
 from workbench.core.models import Example
 from workbench.services.dataset_io import ParseResult
+from workbench.services.line_ranges import (
+    describe_skipped,
+    empty_value_warnings,
+    skipped_line_count,
+)
 
 PREVIEW_ROWS = 500
 ERROR_COLOUR = QColor("#a2191f")
+WARNING_COLOUR = QColor("#8a5a00")
 
 
 def _item(text: str) -> QTableWidgetItem:
@@ -39,13 +50,36 @@ class ImportDialog(QDialog):
     """Shows a `ParseResult` for `source`; `examples()` is what Import will add."""
 
     def __init__(
-        self, result: ParseResult, source: str, dataset: str, parent: QWidget | None = None
+        self,
+        result: ParseResult,
+        source: str,
+        dataset: str | None,
+        parent: QWidget | None = None,
+        *,
+        used_variables: Sequence[str] = (),
+        new_name: str = "imported",
     ) -> None:
         super().__init__(parent)
         self.result = result
-        self.setWindowTitle(f"Import examples into '{dataset}'")
+        self.setWindowTitle("Import examples")
         self.resize(900, 560)
-        count, bad = len(result.examples), len(result.errors)
+        count, bad = len(result.examples), skipped_line_count(result)
+        # Into the open dataset, or a new one (the only choice when none is open).
+        self.target = QComboBox()
+        self.target.setAccessibleName("Import into")
+        if dataset is not None:
+            self.target.addItem(f"the open dataset '{dataset}'", dataset)
+        self.target.addItem("a new dataset named…", None)
+        self.new_name = QLineEdit(new_name)
+        self.new_name.setAccessibleName("Name of the new dataset")
+        self.target.currentIndexChanged.connect(
+            lambda _i: self.new_name.setEnabled(self.target.currentData() is None)
+        )
+        self.new_name.setEnabled(self.target.currentData() is None)
+        target_row = QHBoxLayout()
+        target_row.addWidget(QLabel("Import into"))
+        target_row.addWidget(self.target)
+        target_row.addWidget(self.new_name, 1)
 
         heading = QLabel(f"From {source} (read as {result.encoding})")
         heading.setTextFormat(Qt.TextFormat.PlainText)
@@ -58,15 +92,23 @@ class ImportDialog(QDialog):
 
         self.errors = QListWidget()
         self.errors.setAccessibleName("Lines that could not be imported")
-        for line, message in result.errors:
-            item = QListWidgetItem(f"Line {line}: {message}")
+        for text in describe_skipped(result):
+            item = QListWidgetItem(text[0].upper() + text[1:])
             item.setForeground(QBrush(ERROR_COLOUR))
-            item.setToolTip(message)
+            item.setToolTip(text)
             self.errors.addItem(item)
+        self.warnings = QListWidget()
+        self.warnings.setAccessibleName("Warnings about the rows that import")
+        for text in empty_value_warnings(result.examples, result.lines, used_variables):
+            item = QListWidgetItem("⚠ " + text[0].upper() + text[1:])
+            item.setForeground(QBrush(WARNING_COLOUR))
+            self.warnings.addItem(item)
+        self.warnings.setVisible(self.warnings.count() > 0)
+        self.warnings.setMaximumHeight(self.warnings.fontMetrics().lineSpacing() * 4 + 12)
         errors_box = QWidget()
         errors_layout = QVBoxLayout(errors_box)
         errors_layout.setContentsMargins(0, 0, 0, 0)
-        errors_title = QLabel(f"Errors ({bad}) — fix these lines in the file and import again")
+        errors_title = QLabel(f"Skipped lines ({bad}) — fix them in the file and import again")
         errors_title.setStyleSheet(f"color: {ERROR_COLOUR.name()}; font-weight: bold;")
         errors_layout.addWidget(errors_title)
         errors_layout.addWidget(self.errors)
@@ -102,7 +144,9 @@ class ImportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
+        layout.addLayout(target_row)
         layout.addWidget(self.summary)
+        layout.addWidget(self.warnings)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.buttons)
 
@@ -129,3 +173,10 @@ class ImportDialog(QDialog):
 
     def examples(self) -> list[Example]:
         return list(self.result.examples)
+
+    def target_dataset(self) -> str | None:
+        """The open dataset chosen, or None for a new one (named `new_dataset_name()`)."""
+        return self.target.currentData()
+
+    def new_dataset_name(self) -> str:
+        return self.new_name.text().strip()

@@ -33,6 +33,7 @@ from workbench.services.planner import RunPlan
 from workbench.services.project_models import model_catalog
 from workbench.services.run_service import RunRequest, plan_run_blocking
 from workbench.services.runner import RunOptions
+from workbench.services.try_service import one_model_per_tier
 from workbench.ui.context import ProjectContext
 from workbench.ui.dialogs.batch_choice import BatchChoice
 from workbench.ui.dialogs.run_choices import (
@@ -45,7 +46,10 @@ from workbench.ui.operations import Operation, describe_error
 from workbench.ui.widgets.preflight_panel import PreflightPanel
 
 DEBOUNCE_MS = 120
-SYNTHETIC_BANNER = "Offline demo — synthetic responses (echo provider): nothing is sent or paid."
+SYNTHETIC_BANNER = (
+    "Offline demo — synthetic responses (demo provider, answers differ by tier): "
+    "nothing is sent or paid."
+)
 
 
 class RunDialog(QDialog):
@@ -173,8 +177,20 @@ class RunDialog(QDialog):
         if dataset is not None and dataset in counts:
             self.dataset.setCurrentIndex(self.dataset.findData(dataset))
         fill_models(self.models, self._catalog.models())
-        follow_version_models(self.versions, self.models)
+        self._default_models()
         self._update_tag_hint()
+
+    def _default_models(self) -> None:
+        """Side by side by default: the checked versions' models plus one current model per
+        tier (Haiku, Sonnet, Opus), from the project's model list."""
+        follow_version_models(self.versions, self.models)
+        tiers = set(one_model_per_tier(self._catalog))
+        self.models.blockSignals(True)
+        for i in range(self.models.count()):
+            item = self.models.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) in tiers:
+                item.setCheckState(Qt.CheckState.Checked)
+        self.models.blockSignals(False)
 
     def _update_tag_hint(self) -> None:
         name = self.dataset.currentData()
@@ -190,7 +206,7 @@ class RunDialog(QDialog):
 
     def _on_versions_changed(self) -> None:
         if not self._models_touched:  # until the user picks models, follow the versions
-            follow_version_models(self.versions, self.models)
+            self._default_models()
         self.schedule_refresh()
 
     def _on_models_changed(self) -> None:
@@ -243,7 +259,7 @@ class RunDialog(QDialog):
             self._show_blocked("Choose at least one model.")
             return
         project = self.project
-        provider = "echo" if self.ctx.demo else "anthropic"
+        provider = self.ctx.provider_name
 
         def plan() -> RunPlan:
             return plan_run_blocking(project, request, provider)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from workbench.core.errors import WorkbenchError
 from workbench.core.models import PriceRow, Settings
 from workbench.services import api_key_store
+from workbench.services.endpoint import effective_endpoint, key_origin
 from workbench.services.pricing import load_default_prices
 from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectContext
@@ -161,7 +162,7 @@ class SettingsDialog(QDialog):
     def _build_project_box(self) -> QGroupBox:
         self.project_box = QGroupBox("This project")
         self.base_url = QLineEdit()
-        self.base_url.setPlaceholderText(f"Default: {DEFAULT_BASE_URL}")
+        self.base_url.setPlaceholderText(f"Default: {effective_endpoint(None).url}")
         self.base_url.setToolTip(
             "Leave empty for the Anthropic API (or ANTHROPIC_BASE_URL when it is set)"
         )
@@ -177,6 +178,11 @@ class SettingsDialog(QDialog):
         self.project_message.setWordWrap(True)
         form = QFormLayout(self.project_box)
         form.addRow("Base URL", self.base_url)
+        self.endpoint_label = QLabel()
+        self.endpoint_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.endpoint_label.setWordWrap(True)  # never elided: the whole URL is the point
+        self.endpoint_label.setAccessibleName("Where calls go")
+        form.addRow("Calls go to", self.endpoint_label)
         form.addRow("Default concurrency", self.concurrency)
         form.addRow(self.save_project_button)
         form.addRow(self.project_message)
@@ -361,6 +367,9 @@ class SettingsDialog(QDialog):
             self.base_url.setText(settings.base_url or "")
             self.concurrency.setValue(settings.default_concurrency)
             self.project_box.setTitle(f"This project ({project.name})")
+        self.endpoint_label.setText(
+            f"{effective_endpoint(self.ctx.project).describe()} · {key_origin()}"
+        )
         for widget in (self.base_url, self.concurrency, self.save_project_button):
             widget.setEnabled(writable)
         for widget in (self.new_model, self.new_date, self.new_source, self.add_price_button):

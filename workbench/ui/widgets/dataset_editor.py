@@ -9,8 +9,9 @@ and pasted from a spreadsheet (tab-separated, header optional); files import wit
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,8 +19,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QSizePolicy,
     QTableView,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +49,13 @@ ROW_LINES = 2
 
 
 class DatasetEditor(DatasetTransfer, QWidget):
-    """Edit the examples of one dataset; `show_dataset(name)` chooses which."""
+    """Edit the examples of one dataset; `show_dataset(name)` chooses which.
+
+    `dataset_created(name)` when an import made a new dataset; `used_variables` (set by the
+    window) names the variables the open prompt uses, for the import preview's warnings.
+    """
+
+    dataset_created = Signal(str)
 
     def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +65,9 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self._next_key = 1
         self.undo_stack = QUndoStack(self)
         self.import_dialog: ImportDialog | None = None
+        # Columns added before any row has a value in them (kept across reloads).
+        self._empty_columns: dict[str, list[str]] = {}
+        self.used_variables: Callable[[], list[str]] = list
 
         self.title = QLabel("No dataset selected")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -89,15 +100,20 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self.status.setWordWrap(True)
 
         install_actions(self)
-        bar = QHBoxLayout()
-        bar.addWidget(self.title, 1)
+        # A tool bar, not a row of buttons: on a narrow window the actions that do not fit move
+        # into its » menu instead of forcing the window wider.
+        self.toolbar = QToolBar("Dataset actions")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in self.menu_actions():
             if action is None:
-                continue
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            bar.addWidget(button)
+                self.toolbar.addSeparator()
+            else:
+                self.toolbar.addAction(action)
+        self.title.setMinimumWidth(120)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar = QHBoxLayout()
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.toolbar, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
@@ -131,13 +147,10 @@ class DatasetEditor(DatasetTransfer, QWidget):
         shown = self.dataset is not None
         writable = shown and not self.ctx.read_only
         selected = bool(self.selected_keys())
-        for action in (
-            self.add_row_action,
-            self.paste_action,
-            self.add_column_action,
-            self.import_action,
-        ):
+        for action in (self.add_row_action, self.paste_action, self.add_column_action):
             action.setEnabled(writable)
+        # Import can make a new dataset, so it needs only a writable project.
+        self.import_action.setEnabled(self.ctx.project is not None and not self.ctx.read_only)
         self.duplicate_action.setEnabled(writable and selected)
         self.delete_action.setEnabled(writable and selected)
         self.copy_action.setEnabled(shown and selected)
@@ -163,7 +176,7 @@ class DatasetEditor(DatasetTransfer, QWidget):
                     key = self.new_key()
                     self._ids[key] = example_id
                     rows.append(Row(key, example))
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, self._empty_columns.get(self.dataset or "", []))
         self._update_title()
         self._update_actions()
         if self.dataset is not None:
@@ -299,10 +312,24 @@ class DatasetEditor(DatasetTransfer, QWidget):
                 error=True,
             )
             return
-        self.model.add_variable(name)
+        self.add_columns([name])
         self._report(f"Added column {name}; it is saved once a row has a value in it.")
 
+    def add_columns(self, names: list[str]) -> None:
+        """Show variable columns on the open dataset before any example fills them."""
+        if self.dataset is None:
+            return
+        kept = self._empty_columns.setdefault(self.dataset, [])
+        for name in names:
+            if name not in kept:
+                kept.append(name)
+            self.model.add_variable(name)
+
     # -- messages -------------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        """A line under the table (what just happened, what to do next)."""
+        self._report(text)
+
     def _report(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
         self.status.setText(text)

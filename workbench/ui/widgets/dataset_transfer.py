@@ -7,6 +7,7 @@ A mixin of `DatasetEditor`: it uses the editor's model, table, `_insert` (an und
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,12 @@ from workbench.services.dataset_io import (
     parse_pasted,
     table_rows,
 )
+from workbench.services.datasets import free_dataset_name, new_dataset
+from workbench.services.line_ranges import skipped_line_count
+from workbench.services.project_session import Project
+from workbench.ui.context import Change
 from workbench.ui.dialogs.import_dialog import ImportDialog
-from workbench.ui.operations import Operation, describe_error
+from workbench.ui.operations import Operation, ProjectOp, describe_error
 
 if TYPE_CHECKING:
     from workbench.ui.widgets.dataset_editor import DatasetEditor
@@ -65,7 +70,7 @@ class DatasetTransfer:
 
     # -- files -------------------------------------------------------------------------------
     def import_file(self: DatasetEditor) -> None:
-        if self.dataset is None:
+        if self.ctx.project is None or self.ctx.read_only:
             return
         path, _ = QFileDialog.getOpenFileName(self, "Import examples", "", IMPORT_FILTER)
         if not path:
@@ -75,19 +80,49 @@ class DatasetTransfer:
             lambda result: self._show_import(result, path)
         ).failure(lambda exc: self._report(describe_error(exc), error=True)).run()
 
-    def _show_import(self: DatasetEditor, result: ParseResult, path: str) -> None:
-        if self.dataset is None:
-            return
-        dialog = ImportDialog(result, path, self.dataset, self)
-        dialog.accepted.connect(
-            lambda: self._insert(
-                len(self.model.rows), dialog.examples(), f"Import {len(result.examples)} example(s)"
-            )
+    def _show_import(self: DatasetEditor, result: ParseResult, path: str) -> ImportDialog | None:
+        """The preview; Import adds the rows to the open dataset or to a new one."""
+        project = self.ctx.project
+        if project is None:
+            return None
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-.") or "imported"
+        dialog = ImportDialog(
+            result,
+            path,
+            self.dataset,
+            self,
+            used_variables=self.used_variables(),
+            new_name=free_dataset_name(project, stem),
         )
+        dialog.accepted.connect(lambda: self._import_accepted(dialog, result))
         dialog.finished.connect(dialog.deleteLater)
         self.import_dialog = dialog
-        self._report(f"{len(result.examples)} example(s) read, {len(result.errors)} error(s).")
+        skipped = skipped_line_count(result)
+        self._report(f"{len(result.examples)} example(s) read, {skipped} line(s) to skip.")
         dialog.open()
+        return dialog
+
+    def _import_accepted(self: DatasetEditor, dialog: ImportDialog, result: ParseResult) -> None:
+        target = dialog.target_dataset()
+        examples = dialog.examples()
+        if target is not None:
+            self._insert(len(self.model.rows), examples, f"Import {len(examples)} example(s)")
+            return
+        name = dialog.new_dataset_name()
+
+        def work(project: Project) -> str:
+            created = new_dataset(project, name)
+            project.datasets.add_examples(created, examples)
+            return created
+
+        ProjectOp(self, self.ctx, work, change=Change.DATASETS).success(
+            self._open_imported
+        ).failure(lambda message: self._report(message, error=True)).run()
+
+    def _open_imported(self: DatasetEditor, name: str) -> None:
+        self.dataset_created.emit(name)
+        self.show_dataset(name)
+        self._report(f"Imported into the new dataset {name}.")
 
     def export_file(self: DatasetEditor) -> None:
         if self.dataset is None:

@@ -184,7 +184,7 @@ class EvalRunDialog(QDialog):
             self.status.setText("Choose a dataset and a prompt first.")
             return
         models, bar = self.chosen_models(), self.min_pass.value() / 100.0
-        demo = self.ctx.demo
+        provider_name = self.ctx.provider_name  # the demo's synthetic provider, or the API
         concurrency = project.settings.default_concurrency
         self._holder, self._cancelled, self.report = _ProgressHolder(), False, None
         self.bar = bar
@@ -193,7 +193,7 @@ class EvalRunDialog(QDialog):
         def work() -> EvalReport:
             own = connect_in_thread(project)  # only its path is read on this thread
             try:
-                provider = choose_provider(own, "echo" if demo else "anthropic")
+                provider = choose_provider(own, provider_name)
 
                 async def go() -> EvalReport:
                     try:

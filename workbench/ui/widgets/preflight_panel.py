@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.services.money import usd as money_usd
 from workbench.services.planner import EXPECTED_OUTPUT_TOKENS, RunPlan
 from workbench.ui.theme import color, css, themed_style
 
@@ -33,9 +34,8 @@ HEADERS = [
 
 
 def usd(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+    """The one money format (`services.money.usd`)."""
+    return money_usd(value, unknown="unknown")
 
 
 def _number(value: int) -> QTableWidgetItem:

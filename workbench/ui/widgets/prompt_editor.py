@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -39,6 +40,7 @@ from workbench.ui.widgets.message_list import MessageList, make_text_editor
 from workbench.ui.widgets.output_panel import OutputPanel
 from workbench.ui.widgets.params_panel import ParamsPanel
 from workbench.ui.widgets.tools_panel import ToolsPanel
+from workbench.ui.widgets.try_panel import TryPanel
 from workbench.ui.widgets.version_diff import VersionDiff
 from workbench.ui.widgets.version_history import VersionHistory, label_badges
 
@@ -69,6 +71,7 @@ class PromptEditor(QWidget):
         self._catalog = ModelCatalog([])
         self._loading = False
         self.note_dialog: QInputDialog | None = None
+        self.label_question: QMessageBox | None = None
         self._build()
         self.ctx.changed.connect(self._on_project_changed)
         self._show_empty()
@@ -121,6 +124,7 @@ class PromptEditor(QWidget):
         QVBoxLayout(params_box).addWidget(self.params)
         self.variables = QListWidget()
         self.variables.setAccessibleName("Template variables")
+        self.variables.setMinimumHeight(40)  # lets the Try panel below take the room
         self.variables_box = QGroupBox("Variables")
         QVBoxLayout(self.variables_box).addWidget(self.variables)
         side = QWidget()
@@ -129,18 +133,28 @@ class PromptEditor(QWidget):
         side_layout.addWidget(params_box)
         side_layout.addWidget(self.variables_box, 1)
 
+        side_scroll = QScrollArea()  # scrolls on a short screen instead of pushing Try away
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        side_scroll.setWidget(side)
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(scroll)
-        upper.addWidget(side)
+        upper.addWidget(side_scroll)
         upper.setStretchFactor(0, 3)
         upper.setStretchFactor(1, 2)
         upper.setChildrenCollapsible(False)
         self.history = VersionHistory()
-        history_box = QGroupBox("Version history")
+        history_box = QWidget()
         QVBoxLayout(history_box).addWidget(self.history)
+        # The Try panel beside the history: the draft is tried without saving a version.
+        self.try_panel = TryPanel(self.ctx, self._draft_for_try)
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.addTab(history_box, "Version history")
+        self.try_tab = self.lower_tabs.addTab(self.try_panel, "Try (Ctrl+Enter)")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(upper)
-        self.splitter.addWidget(history_box)
+        self.splitter.addWidget(self.lower_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setObjectName("promptEditorSplitter")
@@ -170,6 +184,12 @@ class PromptEditor(QWidget):
         self.history.label_requested.connect(self.set_label)
         self.history.label_removed.connect(self.remove_label)
         self.history.compare_requested.connect(self._on_compare_with)
+        self.try_panel.status_message.connect(self.status_message)
+        # The toggle follows the page on screen, however the page changed.
+        self.stack.currentChanged.connect(self._sync_compare_button)
+        # Window-wide, but only while the editor is on screen (a hidden widget's shortcut is off).
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.try_draft)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -254,7 +274,7 @@ class PromptEditor(QWidget):
         self._load_content(self.base or default_content(self._catalog))
         self._base_snapshot = self._snapshot() if self.base else None
         self.history.read_only = self.ctx.read_only
-        self.history.set_prompt(prompt, chosen)
+        self.history.set_prompt(prompt, chosen, self._label_history(prompt))
         self._set_read_only(self.ctx.read_only)
         self.notice.clear()
         self.stack.setCurrentIndex(EDITOR_PAGE)
@@ -274,6 +294,15 @@ class PromptEditor(QWidget):
         finally:
             self._loading = False
         self._refresh_variables()
+
+    def _label_history(self, prompt: Prompt) -> list[Any]:
+        """When each label moved (for the version list); empty when it cannot be read."""
+        if self.ctx.project is None:
+            return []
+        try:
+            return list(self.ctx.project.prompts.label_history(prompt.name))
+        except WorkbenchError:
+            return []
 
     def _show_empty(self) -> None:
         self.prompt = self.base = None
@@ -307,11 +336,19 @@ class PromptEditor(QWidget):
         self.save_button.setEnabled(self.prompt is not None and not self.ctx.read_only)
         self.title_changed.emit(self.title())
 
-    def _refresh_variables(self) -> None:
+    def draft_variables(self) -> list[str]:
+        """The `{{variables}}` of the draft in the editor (saved or not): texts, tool
+        descriptions and the prefill."""
+        if self.prompt is None:
+            return []
         texts = [self.system_editor.toPlainText(), *self.messages.texts()]
         texts += [row.description.text() for row in self.tools.rows]
         texts.append(self.output.prefill.text())
-        names = variables_of(texts)
+        return variables_of(texts)
+
+    def _refresh_variables(self) -> None:
+        names = self.draft_variables()
+        self.try_panel.set_variables(names)
         self.variables.clear()
         self.variables.addItems([f"{{{{{n}}}}}" for n in names])
         self.variables_box.setTitle(f"Variables ({len(names)})")
@@ -322,6 +359,23 @@ class PromptEditor(QWidget):
         self._refresh_variables()
         self._refresh_header()
         self.extras.setTabText(0, f"Tools ({len(self.tools.rows)})")
+
+    # -- trying the draft --------------------------------------------------------------------
+
+    def _draft_for_try(self) -> tuple[PromptContent, str | None]:
+        return self.current_content(), self.prompt_name
+
+    def try_draft(self) -> bool:
+        """Ctrl+Enter: run the unsaved draft across the Try panel's models."""
+        if self.prompt is None:
+            return False
+        self.lower_tabs.setCurrentIndex(self.try_tab)
+        total = sum(self.splitter.sizes())
+        if self.splitter.sizes()[1] < total // 2:
+            # Room for the answers: the Try panel gets the larger share while it is in use.
+            upper = max(self.splitter.widget(0).minimumSizeHint().height(), total * 2 // 5)
+            self.splitter.setSizes([upper, max(0, total - upper)])
+        return self.try_panel.try_now()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.notice.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
@@ -420,10 +474,39 @@ class PromptEditor(QWidget):
 
     # -- labels ------------------------------------------------------------------------------
 
-    def set_label(self, label: str, version: int) -> None:
-        """Point `label` at `version` of the open prompt."""
+    def set_label(self, label: str, version: int, *, confirmed: bool = False) -> QMessageBox | None:
+        """Point `label` at `version` of the open prompt; moving `production` asks first
+        (returns the question, answered later) since production apps serve that version."""
         if self.prompt is None:
-            return
+            return None
+        current = self.prompt.labels.get(label)
+        if label == "production" and not confirmed and current != version:
+            was = f" from v{current}" if current is not None else ""
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Move production",
+                f"Move 'production' of {self.prompt.name}{was} to v{version}? Apps that load the "
+                "production config serve v{version} after the next export; the move is recorded "
+                "in the label history.".replace("{version}", str(version)),
+                QMessageBox.StandardButton.Cancel,
+                self,
+            )
+            move = box.addButton("Move production", QMessageBox.ButtonRole.AcceptRole)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.buttonClicked.connect(
+                lambda button: (
+                    self.set_label(label, version, confirmed=True) if button is move else None
+                )
+            )
+            box.finished.connect(box.deleteLater)
+            self.label_question = box
+            box.open()
+            return box
+        self._store_label(label, version)
+        return None
+
+    def _store_label(self, label: str, version: int) -> None:
+        assert self.prompt is not None
         name = self.prompt.name
         ProjectOp(
             self,
@@ -467,7 +550,7 @@ class PromptEditor(QWidget):
             return
         selected = self.history.current_version()
         self.history.read_only = self.ctx.read_only
-        self.history.set_prompt(self.prompt, self.base_version)
+        self.history.set_prompt(self.prompt, self.base_version, self._label_history(self.prompt))
         if selected is not None:
             self.history.select_version(selected)
         self._refresh_header()
@@ -480,13 +563,18 @@ class PromptEditor(QWidget):
             return
         self.diff.set_prompt(self.prompt, left, right if right is not None else self.base_version)
         self.stack.setCurrentIndex(DIFF_PAGE)
-        self.compare_button.setText("Back to editor")
         self._refresh_header()
 
     def close_compare(self) -> None:
         self.stack.setCurrentIndex(EDITOR_PAGE if self.prompt else EMPTY_PAGE)
-        self.compare_button.setText("Compare versions")
         self._refresh_header()
+
+    def _sync_compare_button(self, page: int) -> None:
+        diffing = page == DIFF_PAGE
+        self.compare_button.setText("Back to editor" if diffing else "Compare versions")
+        self.compare_button.setToolTip(
+            "Back to the editor (Ctrl+D)" if diffing else "Word-level diff of two versions (Ctrl+D)"
+        )
 
     def toggle_compare(self) -> None:
         """Ctrl+D: open the diff view, or go back to the editor."""

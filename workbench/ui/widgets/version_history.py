@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QFont
@@ -40,7 +42,7 @@ class VersionHistory(QTreeWidget):
         self._base: int | None = None
         self.read_only = False
         self.label_dialog: QInputDialog | None = None
-        self.setHeaderLabels(["Version", "Labels", "Saved", "Note"])
+        self.setHeaderLabels(["Version", "Labels", "Saved", "Note", "Label history"])
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
@@ -52,9 +54,25 @@ class VersionHistory(QTreeWidget):
         self.setColumnWidth(1, 150)
         self.setColumnWidth(2, 140)
 
-    def set_prompt(self, prompt: Prompt | None, base: int | None = None) -> None:
-        """List `prompt`'s versions; `base` (the one being edited) is shown in bold."""
+    def set_prompt(
+        self, prompt: Prompt | None, base: int | None = None, history: Sequence[Any] = ()
+    ) -> None:
+        """List `prompt`'s versions; `base` (the one being edited) is shown in bold.
+
+        :param history: the prompt's label moves (`LabelEvent`s: label, version, at), shown per
+            version as "production 12-04 20:05" and in full in the Labels tooltip
+        """
         self._prompt, self._base = prompt, base
+        moves: dict[int, list[str]] = {}
+        lines = []
+        for event in history:
+            when = event.at.astimezone().strftime("%m-%d %H:%M")
+            if event.version is None:
+                lines.append(f"{when}  {event.label} removed")
+                continue
+            moves.setdefault(event.version, []).append(f"{event.label} {when}")
+            lines.append(f"{when}  {event.label} → v{event.version}")
+        tip = plain_tooltip("Label history:\n" + "\n".join(lines)) if lines else ""
         self.clear()
         if prompt is None:
             return
@@ -75,10 +93,14 @@ class VersionHistory(QTreeWidget):
                     note,
                 ]
             )
+            item.setText(4, ", ".join(moves.get(version.version, [])))
             item.setData(0, Qt.ItemDataRole.UserRole, version.version)
             item.setToolTip(3, plain_tooltip(version.note))
+            if tip:
+                item.setToolTip(1, tip)
+                item.setToolTip(4, tip)
             if version.version == base:
-                for column in range(4):
+                for column in range(5):
                     item.setFont(column, bold)
             self.addTopLevelItem(item)
             if version.version == base:
