@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# What a wheel is built from; the sample bundle in resources/ is a link into projects/.
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "workbench", "resources", "projects")
+# What a wheel is built from; the sample bundle and the guide in resources/ link into projects/ and docs/.
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "workbench", "resources", "projects", "docs")
 
 
 def _build_wheel(tmp_path: Path) -> Path:

@@ -55,11 +55,16 @@ def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 def _source_tree(target: Path) -> None:
     """A copy of the repository's package sources (what a checkout holds), without caches."""
     target.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(ROOT / name, target / name)
-    shutil.copytree(
-        ROOT / "workbench", target / "workbench", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    # resources/ is installed as workbench/resources; its links point into projects/ and docs/.
+    for name in ("workbench", "resources", "projects", "docs"):
+        shutil.copytree(
+            ROOT / name,
+            target / name,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
 
 
 def test_docs_ci_steps_install_record_and_replay(tmp_path: Path) -> None:

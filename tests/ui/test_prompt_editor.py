@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from workbench.storage.project import Project
 from workbench.ui.context import ProjectContext
+from workbench.ui.theme import current_theme
 from workbench.ui.widgets.params_panel import decode_stops, encode_stops
 from workbench.ui.widgets.prompt_editor import PromptEditor
 
@@ -244,7 +245,8 @@ def test_version_diff_marks_deletions_and_insertions(
     assert editor.stack.currentWidget() is diff
     assert diff.left_combo.currentData() == 1 and diff.right_combo.currentData() == 2
     right = diff.formats_in(1)
-    inserted = "".join(t for t, f in right if f.background().color().name() == "#c8f0d2")
+    insert_bg = current_theme().insert_bg.name()
+    inserted = "".join(t for t, f in right if f.background().color().name() == insert_bg)
     assert "Answer the user's question using only the documentation" in inserted
     assert diff.side_text(0).startswith("System\nYou are the support assistant")
     assert "+" in diff.summary.text()

@@ -42,10 +42,13 @@ def test_run_as_a_batch_submits_message_batches(
         choice.setChecked(True)
         qtbot.wait(50)
         assert dialog.grab().save(str(artifacts_dir / "run_dialog_batch.png"))
+        models = [dialog.models.item(i) for i in range(dialog.models.count())]
+        tiers = sum(1 for item in models if item.checkState() == Qt.CheckState.Checked)
+        assert tiers == 3  # one current model per tier is preselected
         with qtbot.waitSignal(controller.batch_submitted, timeout=20_000) as submitted:
             qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         report = submitted.args[0]
-        assert report.submitted == 4
+        assert report.submitted == 4 * tiers  # the dataset's 4 examples on each model
         batches = list_batches(ctx.require(), report.run_id)
         assert len(batches) == 1 and batches[0]["status"] == "in_progress"
         assert server.stats()["messages_requests"] == 0, "no live call was made"

@@ -40,6 +40,7 @@ from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.run_controller import RunController
 from workbench.ui.run_status import RunStatus
 from workbench.ui.sidebar import RESUMABLE, Sidebar
+from workbench.ui.theme import themed_style
 from workbench.ui.welcome import WelcomeScreen
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
@@ -130,8 +131,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
                 page.setMinimumWidth(MAX_PAGE_MIN_WIDTH)
         self.banner = QLabel(DEMO_BANNER)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.banner.setStyleSheet(
-            "background: #fcf4d6; color: #684e00; border-bottom: 1px solid #f1c21b; padding: 4px;"
+        themed_style(
+            self.banner,
+            lambda t: (
+                f"background: {t.banner_bg.name()}; color: {t.banner_fg.name()}; "
+                f"border-bottom: 1px solid {t.banner_border.name()}; padding: 4px;"
+            ),
         )
         self.banner.setAccessibleName("Offline demo notice")
         self.banner.setVisible(self.ctx.demo)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from workbench.ui.recent import RecentEntry
 from workbench.ui.sidebar import short_time
+from workbench.ui.theme import themed_style
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -74,7 +75,7 @@ class WelcomeScreen(QWidget):
         self.recent.setColumnWidth(0, 200)
         self.recent.setColumnWidth(1, 420)
         self.empty = QLabel("No recent projects yet.")
-        self.empty.setStyleSheet("color: #525252;")
+        themed_style(self.empty, lambda t: f"color: {t.muted.name()};")
 
         column = QWidget()
         column.setMaximumWidth(880)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -33,10 +33,9 @@ from workbench.services.line_ranges import (
     empty_value_warnings,
     skipped_line_count,
 )
+from workbench.ui.theme import color
 
 PREVIEW_ROWS = 500
-ERROR_COLOUR = QColor("#a2191f")
-WARNING_COLOUR = QColor("#8a5a00")
 
 
 def _item(text: str) -> QTableWidgetItem:
@@ -94,14 +93,14 @@ class ImportDialog(QDialog):
         self.errors.setAccessibleName("Lines that could not be imported")
         for text in describe_skipped(result):
             item = QListWidgetItem(text[0].upper() + text[1:])
-            item.setForeground(QBrush(ERROR_COLOUR))
+            item.setForeground(QBrush(color("bad")))
             item.setToolTip(text)
             self.errors.addItem(item)
         self.warnings = QListWidget()
         self.warnings.setAccessibleName("Warnings about the rows that import")
         for text in empty_value_warnings(result.examples, result.lines, used_variables):
             item = QListWidgetItem("⚠ " + text[0].upper() + text[1:])
-            item.setForeground(QBrush(WARNING_COLOUR))
+            item.setForeground(QBrush(color("warning")))
             self.warnings.addItem(item)
         self.warnings.setVisible(self.warnings.count() > 0)
         self.warnings.setMaximumHeight(self.warnings.fontMetrics().lineSpacing() * 4 + 12)
@@ -109,7 +108,7 @@ class ImportDialog(QDialog):
         errors_layout = QVBoxLayout(errors_box)
         errors_layout.setContentsMargins(0, 0, 0, 0)
         errors_title = QLabel(f"Skipped lines ({bad}) — fix them in the file and import again")
-        errors_title.setStyleSheet(f"color: {ERROR_COLOUR.name()}; font-weight: bold;")
+        errors_title.setStyleSheet(f"color: {color('bad').name()}; font-weight: bold;")
         errors_layout.addWidget(errors_title)
         errors_layout.addWidget(self.errors)
         errors_box.setVisible(bool(bad))

@@ -43,6 +43,7 @@ from workbench.ui.dialogs.run_choices import (
     follow_version_models,
 )
 from workbench.ui.operations import Operation, describe_error
+from workbench.ui.theme import themed_style
 from workbench.ui.widgets.preflight_panel import PreflightPanel
 
 DEBOUNCE_MS = 120
@@ -146,7 +147,12 @@ class RunDialog(QDialog):
         layout = QVBoxLayout(self)
         if ctx.demo:
             banner = QLabel(SYNTHETIC_BANNER)
-            banner.setStyleSheet("background: #fff4d6; color: #5c3d00; padding: 6px;")
+            themed_style(
+                banner,
+                lambda t: (
+                    f"background: {t.banner_bg.name()}; color: {t.banner_fg.name()}; padding: 6px;"
+                ),
+            )
             layout.addWidget(banner)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.buttons)

@@ -39,6 +39,7 @@ from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.price_table import PRICE_FIELDS, PriceTableModel
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import css
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -384,5 +385,5 @@ class SettingsDialog(QDialog):
 
     @staticmethod
     def _say(label: QLabel, text: str, *, error: bool = False) -> None:
-        label.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
+        label.setStyleSheet(css("bad" if error else "muted"))
         label.setText(text)

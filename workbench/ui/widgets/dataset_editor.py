@@ -33,6 +33,7 @@ from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.dialogs.import_dialog import ImportDialog
 from workbench.ui.models.examples_model import ExamplesModel, Row
 from workbench.ui.operations import ProjectOp, describe_error
+from workbench.ui.theme import css
 from workbench.ui.widgets.dataset_actions import install_actions
 from workbench.ui.widgets.dataset_commands import (
     AddRowsCommand,
@@ -331,5 +332,5 @@ class DatasetEditor(DatasetTransfer, QWidget):
         self._report(text)
 
     def _report(self, text: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
+        self.status.setStyleSheet(css("bad" if error else "muted"))
         self.status.setText(text)

@@ -36,6 +36,7 @@ from workbench.services.model_list import ModelCatalog
 from workbench.services.project_models import model_catalog
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp, describe_error
+from workbench.ui.theme import css
 from workbench.ui.widgets.message_list import MessageList, make_text_editor
 from workbench.ui.widgets.output_panel import OutputPanel
 from workbench.ui.widgets.params_panel import ParamsPanel
@@ -378,7 +379,7 @@ class PromptEditor(QWidget):
         return self.try_panel.try_now()
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.notice.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
+        self.notice.setStyleSheet(css("bad" if error else "muted"))
         self.notice.setText(text)
         self.status_message.emit(text)
 

@@ -35,6 +35,7 @@ from workbench.services.project_session import Project
 from workbench.services.try_service import TryAnswer, one_model_per_tier, try_draft_blocking
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.operations import ProjectOp
+from workbench.ui.theme import css, themed_style
 
 MODEL_ROLE = Qt.ItemDataRole.UserRole
 TIER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -72,11 +73,11 @@ class AnswerCard(QFrame):
         self.text.setAccessibleName(f"Answer of {answer.model}")
         self.text.setMinimumHeight(self.text.fontMetrics().lineSpacing() * 4 + 12)
         if answer.error is not None:
-            self.text.setStyleSheet("color: #a2191f;")
+            themed_style(self.text, lambda t: f"color: {t.bad.name()};")
         self.meta = QLabel(answer_meta(answer))
         self.meta.setTextFormat(Qt.TextFormat.PlainText)
         self.meta.setWordWrap(True)
-        self.meta.setStyleSheet("color: #525252;")
+        themed_style(self.meta, lambda t: f"color: {t.muted.name()};")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(title)
@@ -303,6 +304,6 @@ class TryPanel(QWidget):
         return True
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet("color: #a2191f;" if error else "color: #525252;")
+        self.status.setStyleSheet(css("bad" if error else "muted"))
         self.status.setText(text)
         self.status_message.emit(text)

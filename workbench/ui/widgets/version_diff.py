@@ -10,7 +10,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QTextCharFormat,
     QTextCursor,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QVBoxLa
 
 from workbench.core.diff import word_diff
 from workbench.core.models import Params, Prompt, PromptVersion
+from workbench.ui.theme import Theme, current_theme, on_theme_change
 
 _WORD = re.compile(r"\w+")
 
@@ -144,14 +144,18 @@ class VersionDiff(QWidget):
         self.plain = QTextCharFormat()
         self.heading = QTextCharFormat()
         self.heading.setFontWeight(QFont.Weight.Bold)
-        self.heading.setForeground(QColor("#525252"))
         self.deleted = QTextCharFormat()
-        self.deleted.setForeground(QColor("#a2191f"))
-        self.deleted.setBackground(QColor("#ffd7d9"))
         self.deleted.setFontStrikeOut(True)
         self.inserted = QTextCharFormat()
-        self.inserted.setForeground(QColor("#0e6027"))
-        self.inserted.setBackground(QColor("#c8f0d2"))
+        on_theme_change(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        # Takes effect from the next comparison drawn.
+        self.heading.setForeground(theme.muted)
+        self.deleted.setForeground(theme.bad)
+        self.deleted.setBackground(theme.delete_bg)
+        self.inserted.setForeground(theme.good)
+        self.inserted.setBackground(theme.insert_bg)
 
     def set_prompt(self, prompt: Prompt, left: int | None = None, right: int | None = None) -> None:
         """Offer `prompt`'s versions; compare `left` with `right` (default: the last two)."""
@@ -198,7 +202,7 @@ class VersionDiff(QWidget):
         table_format.setCellPadding(6)
         table_format.setCellSpacing(0)
         table_format.setBorder(0.5)
-        table_format.setBorderBrush(QColor("#c6c6c6"))
+        table_format.setBorderBrush(current_theme().border)
         table_format.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
         table = cursor.insertTable(len(pairs) + 1, 2, table_format)
         self._table = table
