@@ -39,3 +39,14 @@ def test_chart_data_of_an_empty_frame_is_empty() -> None:
     data = compute_chart_data(_frame(0))
     assert data == ChartData(calls=0, all_models=[])
     assert np.isfinite(compute_chart_data(_frame(3)).by_model[0]["calls"])
+
+
+def test_a_synthetic_call_without_a_run_counts_as_synthetic() -> None:
+    # A try of an unsaved draft has no run, so only the call's own flag marks it synthetic.
+    columns = dict(_frame(4).arrays)
+    columns.pop("day")
+    columns["run_id"] = np.array([1, 1, np.nan, np.nan])
+    columns["is_synthetic"] = np.array([False, False, True, True])
+    frame = CallFrame.from_columns(columns)
+    assert compute_chart_data(frame).synthetic_calls == 2
+    assert compute_chart_data(frame, synthetic_runs=np.array([1.0])).synthetic_calls == 4

@@ -66,7 +66,7 @@ class CallFrame:
         for name, values in columns.items():
             if name in _TEXT:
                 arrays[name] = np.asarray(values, dtype=object)
-            elif name in ("is_error", "is_cached"):
+            elif name in ("is_error", "is_cached", "is_synthetic"):
                 arrays[name] = np.asarray(values, dtype=bool)
             else:  # None becomes NaN, which every statistic below skips
                 arrays[name] = np.asarray(values, dtype=float)

@@ -163,9 +163,11 @@ def compute_chart_data(
     if len(calls) == 0:
         return data
     synthetic = np.zeros(len(calls), dtype=bool)
+    if "is_synthetic" in calls.arrays:  # the call's own flag (a try has no run)
+        synthetic |= calls["is_synthetic"]
     if synthetic_runs is not None and len(synthetic_runs):
-        synthetic = np.isin(calls["run_id"], synthetic_runs)
-        data.synthetic_calls = int(synthetic.sum())
+        synthetic |= np.isin(calls["run_id"], synthetic_runs)
+    data.synthetic_calls = int(synthetic.sum())
     data.by_model = analytics.summarize(calls, ("model",))
     data.models = _model_order(data.by_model)
     data.by_version_model = analytics.summarize(calls, ("prompt_name", "version", "model"))

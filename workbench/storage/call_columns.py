@@ -8,7 +8,7 @@ scored calls), and feedback that arrived after the call was stored. All of it is
 transaction, so the columns agree with each other while another connection writes.
 
 Columns (`CALL_FIELDS`): numbers are float64 with NaN for NULL; `is_error`, `is_cached` are
-bool; `source`, `model`, `prompt_name` are object arrays of str (or None). `version` and
+bool, as is `is_synthetic` (an offline answer); `source`, `model`, `prompt_name` are object arrays of str (or None). `version` and
 `prompt_name` come from the linked prompt version, else from the call (imported calls whose
 version is not in the project). `passed` is 1/0 from a person's verdict if there is one, else
 from whether every stored expectation score passed, else NaN; `human_verdict` is 1 where that
@@ -35,7 +35,10 @@ _NUMERIC = (
     ("cache_read_tokens", "k.cache_read_tokens"),
     ("cost_usd", "k.cost_usd"),
     ("finished_at", "k.finished_at"),
-    ("flags", "(k.error_type IS NOT NULL) | ((k.cached_from IS NOT NULL) << 1)"),
+    (
+        "flags",
+        "(k.error_type IS NOT NULL) | ((k.cached_from IS NOT NULL) << 1) | ((k.synthetic = 1) << 2)",
+    ),
     ("feedback", "k.feedback"),
     ("logged_version", "k.prompt_version"),
 )
@@ -61,6 +64,7 @@ CALL_FIELDS = (
     "cost_usd",
     "is_error",
     "is_cached",
+    "is_synthetic",
     "finished_at",
     "feedback",
     "passed",
@@ -86,7 +90,7 @@ def _empty() -> dict[str, np.ndarray]:
     out = {name: np.zeros(0) for name in CALL_FIELDS}
     for name in ("source", "model", "prompt_name"):
         out[name] = np.zeros(0, dtype=object)
-    out["is_error"] = out["is_cached"] = np.zeros(0, dtype=bool)
+    out["is_error"] = out["is_cached"] = out["is_synthetic"] = np.zeros(0, dtype=bool)
     return out
 
 
@@ -103,6 +107,7 @@ def _read(db: Database, where: str, params: list[Any]) -> dict[str, np.ndarray]:
         out[name] = table[:, n_num + i]
     flags = out.pop("flags").astype(np.int64)
     out["is_error"], out["is_cached"] = (flags & 1) > 0, (flags & 2) > 0
+    out["is_synthetic"] = (flags & 4) > 0  # offline answers: a call of a try has no run
 
     versions = conn.execute(
         "SELECT v.id, p.name, v.version FROM prompt_versions v "
