@@ -7,13 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QSettings, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from workbench.inference import keys
 from workbench.storage.project import Project
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.settings_dialog import SettingsDialog, mask_key
+from workbench.ui.theme import ThemeChoice, current_theme, is_dark, notifier, stored_choice
 
 FAKE_KEY = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz-9876"
 
@@ -183,3 +186,27 @@ def test_settings_dialog_screenshot(
 ) -> None:
     qtbot.wait(10)
     assert dialog.grab().save(str(artifacts_dir / "settings_dialog.png"))
+
+
+def test_appearance_switches_live_and_is_remembered(
+    qtbot: QtBot, ctx: ProjectContext, qsettings: QSettings, artifacts_dir: Path
+) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    saved = QPalette(app.palette())
+    dialog = SettingsDialog(ctx, settings=qsettings)
+    qtbot.addWidget(dialog)
+    try:
+        dialog.appearance.setCurrentIndex(dialog.appearance.findData("dark"))
+        assert is_dark(app.palette()) and current_theme().dark
+        assert stored_choice(qsettings) is ThemeChoice.DARK
+        dialog.resize(980, 700)
+        qtbot.wait(50)  # let the palette change reach the widgets before the grab
+        assert dialog.grab().save(str(artifacts_dir / "settings_dialog_dark.png"))
+        dialog.appearance.setCurrentIndex(dialog.appearance.findData("light"))
+        assert not is_dark(app.palette())
+        assert stored_choice(qsettings) is ThemeChoice.LIGHT
+    finally:
+        app.styleHints().unsetColorScheme()
+        app.setPalette(saved)
+        notifier().changed.emit()

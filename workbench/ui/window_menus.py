@@ -287,7 +287,7 @@ def open_settings(window: MainWindow) -> QDialog:
     """Settings… as a window-modal dialog opened without blocking."""
     from workbench.ui.dialogs.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(window.ctx, window)
+    dialog = SettingsDialog(window.ctx, window, settings=window.settings)
     dialog.finished.connect(dialog.deleteLater)
     window.settings_dialog = dialog
     dialog.open()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import ValidationError
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QSettings, Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -39,7 +40,7 @@ from workbench.services.project_session import Project
 from workbench.ui.context import Change, ProjectContext
 from workbench.ui.dialogs.price_table import PRICE_FIELDS, PriceTableModel
 from workbench.ui.operations import ProjectOp
-from workbench.ui.theme import css
+from workbench.ui.theme import ThemeChoice, apply_theme, css, stored_choice
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 
@@ -67,9 +68,16 @@ def key_status() -> str:
 class SettingsDialog(QDialog):
     """Non-modal-friendly: call `open()`; every change is written when its button is pressed."""
 
-    def __init__(self, ctx: ProjectContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ProjectContext,
+        parent: QWidget | None = None,
+        *,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.app_settings = settings  # where the appearance is remembered (default: the app's)
         self.setWindowTitle("Settings — Prompt Workbench")
         self.resize(980, 700)
         top = QHBoxLayout()
@@ -79,9 +87,39 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(self._build_appearance_row())
         layout.addWidget(self._build_prices_box(), 1)
         layout.addWidget(buttons)
         self.refresh()
+
+    # -- appearance ----------------------------------------------------------------------------
+
+    def _build_appearance_row(self) -> QHBoxLayout:
+        self.appearance = QComboBox()
+        self.appearance.setAccessibleName("Appearance")
+        for choice, text in (
+            (ThemeChoice.SYSTEM, "System (follow the desktop)"),
+            (ThemeChoice.LIGHT, "Light"),
+            (ThemeChoice.DARK, "Dark"),
+        ):
+            self.appearance.addItem(text, choice.value)
+        self.appearance.setCurrentIndex(
+            self.appearance.findData(stored_choice(self.app_settings).value)
+        )
+        self.appearance.currentIndexChanged.connect(self._on_appearance_chosen)
+        row = QHBoxLayout()
+        label = QLabel("&Appearance")
+        label.setBuddy(self.appearance)
+        row.addWidget(label)
+        row.addWidget(self.appearance)
+        row.addStretch(1)
+        return row
+
+    def _on_appearance_chosen(self, _index: int) -> None:
+        # Applied at once (charts included) and remembered for the next start.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.appearance.currentData(), self.app_settings)
 
     # -- API key -------------------------------------------------------------------------------
 
