@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStackedWidget,
-    QStyle,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -34,13 +33,14 @@ from workbench.ui.batch_watch import BatchWatch
 from workbench.ui.charts import ChartsPane
 from workbench.ui.context import Change, ProjectChange, ProjectContext
 from workbench.ui.dataset_manager import DatasetManager
+from workbench.ui.icons import themed_icon
 from workbench.ui.project_files import ProjectFileActions
 from workbench.ui.recent import RecentProjects
 from workbench.ui.review_queue import ReviewQueue
 from workbench.ui.run_controller import RunController
 from workbench.ui.run_status import RunStatus
 from workbench.ui.sidebar import RESUMABLE, Sidebar
-from workbench.ui.theme import themed_style
+from workbench.ui.theme import on_theme_change, themed_style
 from workbench.ui.welcome import WelcomeScreen
 from workbench.ui.widgets.call_inspector import CallInspector
 from workbench.ui.widgets.dataset_editor import DatasetEditor
@@ -176,26 +176,17 @@ class MainWindow(ProjectFileActions, QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.project_button = QToolButton()
         self.project_button.setText("Project")  # the menu arrow is drawn by Qt
+        self.project_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.project_button.setToolTip("New, open, recent, save as, close")
         self.project_button.setMenu(self.file_menu)
         self.project_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bar.addWidget(self.project_button)
         bar.addSeparator()
-        icons = {
-            "run": QStyle.StandardPixmap.SP_MediaPlay,
-            "stop": QStyle.StandardPixmap.SP_MediaStop,
-            "review": QStyle.StandardPixmap.SP_DialogApplyButton,
-        }
-        for name, icon in icons.items():
-            action = self.actions_by_name[name]
-            action.setIcon(self.style().standardIcon(icon))
-            bar.addAction(action)
+        for name in ("run", "stop", "review"):
+            bar.addAction(self.actions_by_name[name])
         # Export: the production config and the text bundle, from one button.
         self.export_button = QToolButton()
         self.export_button.setText("Export")
-        self.export_button.setIcon(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton)
-        )
         self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.export_button.setToolTip("Export the production config (Ctrl+E) or the text bundle")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -205,6 +196,8 @@ class MainWindow(ProjectFileActions, QMainWindow):
         )
         self.export_button.setMenu(export_menu)
         bar.addWidget(self.export_button)
+        # SVG icons drawn in the palette's text colour: drawn again when the theme switches.
+        on_theme_change(self, self._apply_toolbar_icons)
         self.toolbar = bar
 
     def _build_status_bar(self) -> None:
@@ -401,6 +394,12 @@ class MainWindow(ProjectFileActions, QMainWindow):
             checkpoint_project(project)  # a copy of the file now holds the whole run
         self.statusBar().showMessage(f"Run #{outcome.run_id} {outcome.status}.", 8000)
         self._update_actions()
+
+    def _apply_toolbar_icons(self, _theme: object) -> None:
+        for name in ("run", "stop", "review"):
+            self.actions_by_name[name].setIcon(themed_icon(name))
+        self.export_button.setIcon(themed_icon("export"))
+        self.project_button.setIcon(themed_icon("project"))
 
     # -- state -------------------------------------------------------------------------------
 
