@@ -20,9 +20,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from workbench.core.models import Model
-from workbench.inference.base import Attempt, CallRequest, CallResult, OnBackoff, OnText, Usage
-from workbench.inference.echo import apply_limits, estimate_tokens, render_transcript_input
+from workbench.inference.base import CallRequest, CallResult, OnBackoff, OnText
+from workbench.inference.echo import OfflineProvider, apply_limits, estimate_tokens, offline_result
 
 TIERS = ("haiku", "sonnet", "opus")
 
@@ -230,7 +229,7 @@ def demo_answer(request: CallRequest, tier: str) -> str:
     return _generic(question, tier)
 
 
-class DemoProvider:
+class DemoProvider(OfflineProvider):
     """Answers per tier for the offline demo; no key, no network, no cost.
 
     :param time_scale: fraction of the simulated latency actually waited (0 = answer at once;
@@ -238,7 +237,6 @@ class DemoProvider:
     """
 
     name = "demo"
-    synthetic = True
 
     def __init__(self, *, time_scale: float = 0.25, chunk_chars: int = 24) -> None:
         self.time_scale = max(0.0, time_scale)
@@ -280,36 +278,12 @@ class DemoProvider:
             if pause > 0:
                 await asyncio.sleep(pause)
         request_id = f"demo_{self._prefix}{next(self._ids):08d}"
-        return CallResult(
-            text=text,
-            stop_reason=stop_reason,
-            usage=Usage(
-                input_tokens=estimate_tokens(render_transcript_input(request)),
-                output_tokens=output_tokens,
-            ),
-            ttft_ms=ttft_ms,
-            latency_ms=total_ms,
-            total_ms=total_ms,
-            attempts=[
-                Attempt(
-                    number=1,
-                    request_id=request_id,
-                    status=200,
-                    started_at=started_wall,
-                    duration_ms=total_ms,
-                )
-            ],
+        return offline_result(
+            request,
+            text,
+            stop_reason,
             request_id=request_id,
-            model=request.model,
+            started_wall=started_wall,
+            ttft_ms=ttft_ms,
+            total_ms=total_ms,
         )
-
-    async def count_tokens(self, request: CallRequest) -> int | None:
-        """Estimated input tokens (about four characters per token)."""
-        return estimate_tokens(render_transcript_input(request))
-
-    async def list_models(self) -> list[Model]:
-        """Answers for any model id, so it lists none of its own."""
-        return []
-
-    async def aclose(self) -> None:
-        """Nothing to release."""

@@ -85,7 +85,59 @@ def apply_limits(text: str, max_tokens: int, stop_sequences: list[str]) -> tuple
     return text, "end_turn"
 
 
-class EchoProvider:
+def offline_result(
+    request: CallRequest,
+    text: str,
+    stop_reason: str,
+    *,
+    request_id: str,
+    started_wall: float,
+    ttft_ms: float | None,
+    total_ms: float,
+) -> CallResult:
+    """The result of an offline (synthetic) answer: one successful attempt, estimated tokens."""
+    return CallResult(
+        text=text,
+        stop_reason=stop_reason,
+        usage=Usage(
+            input_tokens=estimate_tokens(render_transcript_input(request)),
+            output_tokens=estimate_tokens(text),
+        ),
+        ttft_ms=ttft_ms,
+        latency_ms=total_ms,
+        total_ms=total_ms,
+        attempts=[
+            Attempt(
+                number=1,
+                request_id=request_id,
+                status=200,
+                started_at=started_wall,
+                duration_ms=total_ms,
+            )
+        ],
+        request_id=request_id,
+        model=request.model,
+    )
+
+
+class OfflineProvider:
+    """What the offline providers share: synthetic answers, estimated counts, no models."""
+
+    synthetic = True
+
+    async def count_tokens(self, request: CallRequest) -> int | None:
+        """Estimated input tokens (see `estimate_tokens`)."""
+        return estimate_tokens(render_transcript_input(request))
+
+    async def list_models(self) -> list[Model]:
+        """An offline provider answers for any model id, so it lists none of its own."""
+        return []
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class EchoProvider(OfflineProvider):
     """Echoes the rendered prompt back; no key, no network, no cost.
 
     :param latency_s: simulated time to first token
@@ -94,7 +146,6 @@ class EchoProvider:
     """
 
     name = "echo"
-    synthetic = True
 
     def __init__(
         self, *, latency_s: float = 0.0, chunk_delay_s: float = 0.0, chunk_chars: int = 16
@@ -134,36 +185,12 @@ class EchoProvider:
             await asyncio.sleep(self.chunk_delay_s * ((len(text) - 1) // self.chunk_chars))
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         request_id = f"echo_{self._prefix}{next(self._ids):08d}"
-        return CallResult(
-            text=text,
-            stop_reason=stop_reason,
-            usage=Usage(
-                input_tokens=estimate_tokens(render_transcript_input(request)),
-                output_tokens=estimate_tokens(text),
-            ),
-            ttft_ms=ttft_ms,
-            latency_ms=elapsed_ms,
-            total_ms=elapsed_ms,
-            attempts=[
-                Attempt(
-                    number=1,
-                    request_id=request_id,
-                    status=200,
-                    started_at=started_wall,
-                    duration_ms=elapsed_ms,
-                )
-            ],
+        return offline_result(
+            request,
+            text,
+            stop_reason,
             request_id=request_id,
-            model=request.model,
+            started_wall=started_wall,
+            ttft_ms=ttft_ms,
+            total_ms=elapsed_ms,
         )
-
-    async def count_tokens(self, request: CallRequest) -> int | None:
-        """Estimated input tokens (see `estimate_tokens`)."""
-        return estimate_tokens(render_transcript_input(request))
-
-    async def list_models(self) -> list[Model]:
-        """The echo provider answers for any model id, so it lists none of its own."""
-        return []
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
