@@ -22,15 +22,11 @@ from typing import Any
 import click
 
 from workbench.cli.exit_codes import ExitCode
-from workbench.cli.formatting import safe, safe_json
+from workbench.cli.formatting import safe, safe_json, split_csv
 from workbench.cli.params import FiniteFloatRange
 
 EXPORT_FORMATS = ("production", "promptfoo", "jsonl", "labels-csv")
 _SHOWN_FAILURES = 20
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 def _summary_lines(report: Any, bar: float) -> list[str]:
@@ -173,7 +169,7 @@ def eval_command(
         project=project,
         dataset=dataset,
         prompts=list(prompts),
-        models=_split(models),
+        models=split_csv(models),
         min_pass_rate=min_pass_rate,
         junit=junit,
         json_path=json_path,
@@ -379,7 +375,9 @@ def export_command(
             from workbench.services.eval_exports import export_promptfoo
 
             assert dataset is not None
-            config = export_promptfoo(proj, dataset, list(prompts), output, _split(models) or None)
+            config = export_promptfoo(
+                proj, dataset, list(prompts), output, split_csv(models) or None
+            )
             what = f"{len(config['tests'])} test(s) x {len(config['providers'])} provider(s)"
         elif fmt == "jsonl":
             from workbench.services.eval_exports import export_jsonl

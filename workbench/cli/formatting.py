@@ -111,3 +111,8 @@ def format_spend(spend: Any) -> str:
     if spend.synthetic_calls:
         text += f"; {spend.synthetic_calls} synthetic call(s) (offline, $0) apart"
     return text
+
+
+def split_csv(value: str | None) -> list[str]:
+    """`a, b,,c` -> ["a", "b", "c"]: the comma-separated lists of --models, --tags and friends."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]

@@ -16,7 +16,7 @@ import click
 
 from workbench import __version__
 from workbench.cli.exit_codes import ExitCode
-from workbench.cli.formatting import safe, safe_json
+from workbench.cli.formatting import safe, safe_json, split_csv
 from workbench.cli.params import FiniteFloatRange
 from workbench.core.errors import WorkbenchError
 
@@ -200,10 +200,6 @@ def bundle_export(project: Path, output: Path) -> None:
         click.echo(safe(f"wrote {output}"), err=True)
 
 
-def _split_csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
 @cli.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @click.option(
@@ -304,8 +300,8 @@ def run(
         project=project,
         prompts=list(prompts),
         dataset=dataset,
-        tags=_split_csv(tags),
-        models=_split_csv(models),
+        tags=split_csv(tags),
+        models=split_csv(models),
         repeats=repeats,
         concurrency=concurrency,
         per_model_concurrency=per_model_concurrency,
