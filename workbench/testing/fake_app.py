@@ -33,6 +33,7 @@ from workbench.testing.fake_errors import (
     ApiError,
     fault_headers,
     has_credentials,
+    page_of,
     parse_body,
     validate_messages_body,
 )
@@ -259,19 +260,10 @@ class FakeAnthropicApp:
 
     def _models_page(self, query: Mapping[str, str]) -> dict[str, Any]:
         models = [m.to_api() for m in self.config.models]
-        ids = [m["id"] for m in models]
-        if query.get("after_id") in ids:
-            models = models[ids.index(query["after_id"]) + 1 :]
-        elif query.get("before_id") in ids:
-            models = models[: ids.index(query["before_id"])]
-        try:
-            limit = max(1, min(1000, int(query.get("limit", "20"))))
-        except ValueError as exc:
-            raise ApiError(400, "invalid_request_error", "limit: must be an integer") from exc
-        page = models[:limit]
+        page, has_more = page_of(models, [m["id"] for m in models], query)
         return {
             "data": page,
-            "has_more": len(models) > limit,
+            "has_more": has_more,
             "first_id": page[0]["id"] if page else None,
             "last_id": page[-1]["id"] if page else None,
         }

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.testing.fake_config import HTTP_FAULTS, FaultSpec
-from workbench.testing.fake_errors import ApiError, validate_messages_body
+from workbench.testing.fake_errors import ApiError, page_of, validate_messages_body
 from workbench.testing.fake_scale_config import BatchSettings
 from workbench.testing.fake_sse import message_json
 from workbench.testing.fake_text import PromptCache, complete
@@ -183,19 +183,10 @@ class BatchStore:
 
     def _list(self, query: Mapping[str, str], host: str, now: float) -> dict[str, Any]:
         batches = sorted(self._batches.values(), key=lambda b: (b.created, b.id), reverse=True)
-        ids = [b.id for b in batches]
-        if query.get("after_id") in ids:
-            batches = batches[ids.index(query["after_id"]) + 1 :]
-        elif query.get("before_id") in ids:
-            batches = batches[: ids.index(query["before_id"])]
-        try:
-            limit = max(1, min(1000, int(query.get("limit", "20"))))
-        except ValueError as exc:
-            raise ApiError(400, "invalid_request_error", "limit: must be an integer") from exc
-        page = batches[:limit]
+        page, has_more = page_of(batches, [b.id for b in batches], query)
         return {
             "data": [self._api(b, host, now) for b in page],
-            "has_more": len(batches) > limit,
+            "has_more": has_more,
             "first_id": page[0].id if page else None,
             "last_id": page[-1].id if page else None,
         }

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.testing.fake_errors import ApiError
-from workbench.testing.fake_sse import StreamPlan, sse, usage_json
+from workbench.testing.fake_sse import StreamPlan, message_start_json, sse, usage_json
 from workbench.testing.fake_text import (
     Completion,
     InputUsage,
@@ -251,16 +251,7 @@ def rich_stream_plan(
     msg_id: str, body: Mapping[str, Any], reply: RichReply, usage: InputUsage
 ) -> StreamPlan:
     """The SSE events: thinking, text and tool-input deltas, block by block, as the API sends."""
-    start = {
-        "id": msg_id,
-        "type": "message",
-        "role": "assistant",
-        "model": body["model"],
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": usage_json(usage, 1),
-    }
+    start = message_start_json(msg_id, body, usage)
     opening = sse("message_start", {"type": "message_start", "message": start}) + sse(
         "ping", {"type": "ping"}
     )

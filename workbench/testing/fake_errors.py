@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from workbench.testing.fake_config import FaultSpec
+
+T = TypeVar("T")
 
 API_KEY_REQUIRED = "x-api-key header is required"
 _BEARER = "bearer "
@@ -90,3 +92,17 @@ def fault_headers(spec: FaultSpec) -> list[tuple[str, str]]:
 
 def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else str(value)
+
+
+def page_of(items: list[T], ids: list[str], query: Mapping[str, str]) -> tuple[list[T], bool]:
+    """One page of a list endpoint (`after_id`, `before_id`, `limit` as the API takes them):
+    the items and whether more follow."""
+    if query.get("after_id") in ids:
+        items = items[ids.index(query["after_id"]) + 1 :]
+    elif query.get("before_id") in ids:
+        items = items[: ids.index(query["before_id"])]
+    try:
+        limit = max(1, min(1000, int(query.get("limit", "20"))))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request_error", "limit: must be an integer") from exc
+    return items[:limit], len(items) > limit

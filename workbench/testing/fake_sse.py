@@ -79,11 +79,9 @@ class StreamPlan:
         return StreamPlan(self.opening, self.deltas[: max(0, spec.after_deltas)], closing)
 
 
-def plan_stream(
-    msg_id: str, body: Mapping[str, Any], completion: Completion, usage: InputUsage
-) -> StreamPlan:
-    """All events of a successful stream for ``completion``."""
-    start = {
+def message_start_json(msg_id: str, body: Mapping[str, Any], usage: InputUsage) -> dict[str, Any]:
+    """The message of a stream's `message_start` event (no content yet, one output token)."""
+    return {
         "id": msg_id,
         "type": "message",
         "role": "assistant",
@@ -93,6 +91,13 @@ def plan_stream(
         "stop_sequence": None,
         "usage": usage_json(usage, 1),
     }
+
+
+def plan_stream(
+    msg_id: str, body: Mapping[str, Any], completion: Completion, usage: InputUsage
+) -> StreamPlan:
+    """All events of a successful stream for ``completion``."""
+    start = message_start_json(msg_id, body, usage)
     opening = (
         sse("message_start", {"type": "message_start", "message": start})
         + sse(
