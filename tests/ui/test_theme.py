@@ -210,3 +210,23 @@ def test_every_input_and_icon_button_has_a_name(
 
 def test_current_theme_reads_the_application_palette(qapp: QApplication) -> None:
     assert current_theme().base == qapp.palette().color(QPalette.ColorRole.Base)
+
+
+def test_every_input_and_icon_button_of_the_main_window_has_a_name(
+    qtbot: QtBot, sample_project: Path, qsettings: QSettings
+) -> None:
+    from workbench.ui.main_window import MainWindow
+
+    window = MainWindow(ProjectContext(demo=True), settings=qsettings, remember_layout=False)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.open_path(sample_project, remember=False, background=False, demo=True)
+        window.resize(1280, 800)
+        for index in range(window.tabs.count()):  # every page builds its widgets when shown
+            window.tabs.setCurrentIndex(index)
+            QApplication.processEvents()
+        missing = _unnamed(window)
+        assert missing == [], "\n".join(missing)
+    finally:
+        window.close()

@@ -99,6 +99,7 @@ class MainWindow(ProjectFileActions, QMainWindow):
         self.actions_by_name: dict[str, QAction] = build_menus(self)
         self._build_toolbar()
         self._build_status_bar()
+        self._name_overflow_buttons()
         self._default_state = self.saveState()
         self._connect()
         if remember_layout:
@@ -394,6 +395,13 @@ class MainWindow(ProjectFileActions, QMainWindow):
             checkpoint_project(project)  # a copy of the file now holds the whole run
         self.statusBar().showMessage(f"Run #{outcome.run_id} {outcome.status}.", 8000)
         self._update_actions()
+
+    def _name_overflow_buttons(self) -> None:
+        # Qt's own » buttons (shown when a bar is too narrow) have no text for a screen reader.
+        names = {"qt_toolbar_ext_button": "More tools", "qt_menubar_ext_button": "More menus"}
+        for button in self.findChildren(QToolButton):
+            if button.objectName() in names and not button.accessibleName():
+                button.setAccessibleName(names[button.objectName()])
 
     def _apply_toolbar_icons(self, _theme: object) -> None:
         for name in ("run", "stop", "review"):
