@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QTableView,
     QTextEdit,
     QWidget,
 )
@@ -158,13 +159,19 @@ def test_run_grid_pass_fail_in_light_and_dark(
             assert background.color() == theme.pass_bg
             failed = model.index(1, 0).data(Qt.ItemDataRole.BackgroundRole)
             assert failed.color() == theme.fail_bg
-            qtbot.wait(50)
-            table = screen.grid.table
+
+            def drawn(theme: Theme = theme, table: QTableView = screen.grid.table) -> bool:
+                # What is on screen, once the palette change has been painted (a loaded machine
+                # may take longer than one event-loop turn).
+                image = screen.grid.grab().toImage()
+                rect = table.visualRect(model.index(0, 0))
+                inside = table.viewport().mapTo(screen.grid, rect.center())
+                y = rect.bottom() - 3 + inside.y() - rect.center().y()
+                pixel = image.pixelColor(inside.x(), y)
+                return abs(pixel.lightness() - theme.pass_bg.lightness()) < 25
+
+            qtbot.waitUntil(drawn, timeout=3000)
             image = screen.grid.grab().toImage()
-            rect = table.visualRect(model.index(0, 0))
-            inside = table.viewport().mapTo(screen.grid, rect.center())
-            pixel = image.pixelColor(inside.x(), rect.bottom() - 3 + inside.y() - rect.center().y())
-            assert abs(pixel.lightness() - theme.pass_bg.lightness()) < 25, choice
             assert image.save(str(artifacts_dir / f"theme_{choice}_run_grid.png"))
     finally:
         screen.close()
