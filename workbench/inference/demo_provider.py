@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from workbench.inference.base import CallRequest, CallResult, OnBackoff, OnText
+from workbench.inference.demo_tools import demo_classification, demo_tool_calls
 from workbench.inference.echo import OfflineProvider, apply_limits, estimate_tokens, offline_result
 
 TIERS = ("haiku", "sonnet", "opus")
@@ -217,6 +218,8 @@ def demo_answer(request: CallRequest, tier: str) -> str:
     lowered = question.lower()
     if "<rubric>" in question and "<output>" in question:
         return _judgement(question)
+    if request.output_schema is not None:
+        return demo_classification(question, tier)
     index = TIERS.index(tier)
     if "summary" in lowered or "summarise" in lowered or "summarize" in lowered:
         body = question.split(":", 1)[-1] if ":" in question else question
@@ -261,9 +264,11 @@ class DemoProvider(OfflineProvider):
         started_wall = time.time()
         tier = tier_of(request.model)
         style = STYLES[tier]
-        text, stop_reason = apply_limits(
-            demo_answer(request, tier), request.max_tokens, request.stop_sequences
-        )
+        tool_calls = demo_tool_calls(request.tools, _last_user_text(request), tier)
+        answer = "Let me look that up." if tool_calls else demo_answer(request, tier)
+        text, stop_reason = apply_limits(answer, request.max_tokens, request.stop_sequences)
+        if tool_calls:
+            stop_reason = "tool_use"
         output_tokens = estimate_tokens(text)
         jitter = self._jitter(request)
         ttft_ms = style.first_token_ms * jitter
@@ -278,7 +283,7 @@ class DemoProvider(OfflineProvider):
             if pause > 0:
                 await asyncio.sleep(pause)
         request_id = f"demo_{self._prefix}{next(self._ids):08d}"
-        return offline_result(
+        result = offline_result(
             request,
             text,
             stop_reason,
@@ -287,3 +292,5 @@ class DemoProvider(OfflineProvider):
             ttft_ms=ttft_ms,
             total_ms=total_ms,
         )
+        result.tool_calls = tool_calls or []
+        return result
