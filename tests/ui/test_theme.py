@@ -147,6 +147,12 @@ def test_run_grid_pass_fail_in_light_and_dark(
     artifacts_dir: Path,
     restore_theme: None,
 ) -> None:
+    from workbench.ui.main import FOCUS_RING
+
+    # As in the app: the application's own style sheet (the focus ring) is set, which keeps
+    # widgets on the palette they were polished with unless the theme re-applies it.
+    previous_sheet = qapp.styleSheet()
+    qapp.setStyleSheet(FOCUS_RING)
     screen = Screen(qtbot, _graded(tmp_path), demo=True)
     try:
         screen.grid.resize(*SIZE)
@@ -175,6 +181,7 @@ def test_run_grid_pass_fail_in_light_and_dark(
             assert image.save(str(artifacts_dir / f"theme_{choice}_run_grid.png"))
     finally:
         screen.close()
+        qapp.setStyleSheet(previous_sheet)
 
 
 INPUTS = (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractItemView, QPlainTextEdit, QTextEdit)

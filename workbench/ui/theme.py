@@ -298,6 +298,9 @@ def _set_palette(app: QApplication, dark: bool) -> None:
     # A widget with a style sheet keeps the palette it was polished with (even for the parts
     # its sheet does not set, e.g. a bold title's text colour); setting the sheet again makes
     # it take the new one.
+    # The same holds for the application's own sheet (the focus ring), which every widget uses.
+    if app_sheet := app.styleSheet():
+        app.setStyleSheet(app_sheet)
     for widget in app.allWidgets():
         sheet = widget.styleSheet()
         if sheet:
