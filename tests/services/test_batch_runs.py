@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from answer_project_support import answer_project
 
-from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.inference.batches import AnthropicBatches
 from workbench.services.batch_runs import (
     BatchLimits,
@@ -22,7 +22,7 @@ from workbench.services.batch_runs import (
     submit_batch_run,
 )
 from workbench.services.planner import make_plan
-from workbench.services.project_models import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table
 from workbench.storage.project import Project
 from workbench.testing.fake_anthropic import FakeAnthropicServer
 
@@ -41,23 +41,7 @@ def fake(server: FakeAnthropicServer) -> FakeAnthropicServer:
 
 
 def _project(path: Path, examples: int) -> Project:
-    project = Project.create(path, "test")
-    seed_defaults(project)
-    project.prompts.create("answer")
-    project.prompts.save_version(
-        "answer",
-        PromptContent(
-            system="You answer questions.",
-            messages=[Message(role="user", content="{{question}}")],
-            params=Params(model="claude-haiku-5-5", max_tokens=100),
-        ),
-        note="first",
-    )
-    project.datasets.create("qs")
-    project.datasets.add_examples(
-        "qs", [Example(vars={"question": f"Question number {i}?"}) for i in range(examples)]
-    )
-    return project
+    return answer_project(path, examples)
 
 
 def _plan(project: Project):

@@ -7,15 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
+from answer_project_support import answer_project
 
-from workbench.core.models import Example, Message, Params, PromptContent
 from workbench.inference import make_provider
 from workbench.inference.base import CallRequest, CallResult
 from workbench.inference.rate_limits import Quota, RateLimitSnapshot
 from workbench.inference.retry import RetryPolicy
 from workbench.services.pacing import ModelPacer, Pacing, estimate_cost
 from workbench.services.planner import make_plan
-from workbench.services.project_models import model_catalog, price_table, seed_defaults
+from workbench.services.project_models import model_catalog, price_table
 from workbench.services.run_service import start_run
 from workbench.services.runner import RunOptions
 from workbench.storage.project import Project
@@ -119,23 +119,7 @@ def test_disabled_pacing_hands_out_no_tickets() -> None:
 
 
 def _project(tmp_path: Path, examples: int) -> Project:
-    project = Project.create(tmp_path / "p.pwb", "test")
-    seed_defaults(project)
-    project.prompts.create("answer")
-    project.prompts.save_version(
-        "answer",
-        PromptContent(
-            system="You answer questions.",
-            messages=[Message(role="user", content="{{question}}")],
-            params=Params(model="claude-haiku-5-5", max_tokens=100),
-        ),
-        note="first",
-    )
-    project.datasets.create("qs")
-    project.datasets.add_examples(
-        "qs", [Example(vars={"question": f"Question number {i}?"}) for i in range(examples)]
-    )
-    return project
+    return answer_project(tmp_path / "p.pwb", examples)
 
 
 def _run(project: Project, server: FakeAnthropicServer, pace: bool) -> float:
